@@ -1,0 +1,267 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/rs/zerolog"
+	tele "gopkg.in/telebot.v3"
+
+	"github.com/multaque/multaque"
+)
+
+// Store is what the bot needs of the database.
+type Store interface {
+	Citizen(ctx context.Context, id int64) (*multaque.Citizen, error)
+	SaveCitizen(ctx context.Context, c *multaque.Citizen) error
+	UpdateCitizen(ctx context.Context, id int64, fn func(c *multaque.Citizen) error) (*multaque.Citizen, error)
+	ForgetCitizen(ctx context.Context, id int64) error
+	AddReferral(ctx context.Context, code string) error
+	MarkUnreachable(ctx context.Context, id int64) error
+	CountWaiting(ctx context.Context, community string, projects []string) (map[string]int, error)
+	RecordUpdate(ctx context.Context, updateID int) (fresh bool, err error)
+	PersonalData(ctx context.Context, id int64) ([]byte, error)
+}
+
+// Options configure a Bot.
+type Options struct {
+	Token   string
+	APIURL  string // Bot API server, default https://api.telegram.org
+	Store   Store
+	Catalog Catalog
+	Texts   Texts
+	Logger  zerolog.Logger
+	// Workers is how many updates are handled at once (updates of one chat
+	// are always handled in order). Default 64.
+	Workers int
+	// PollTimeout is the long-polling timeout. Default 25s.
+	PollTimeout time.Duration
+	// Client makes the HTTP requests to the Bot API. Default: a client with
+	// a timeout a little over PollTimeout.
+	Client *http.Client
+	// Now returns the current time; tests may pin it. Default time.Now.
+	Now func() time.Time
+}
+
+// Bot is Multaque's Telegram bot.
+type Bot struct {
+	tg     *tele.Bot
+	token  string
+	apiURL string
+	store  Store
+	survey *Survey
+	view   *renderer
+	log    zerolog.Logger
+	now    func() time.Time
+	client *http.Client
+
+	pollTimeout time.Duration
+	dispatch    *dispatcher
+}
+
+// DefaultAPIURL is Telegram's Bot API server.
+const DefaultAPIURL = "https://api.telegram.org"
+
+// New connects to the Bot API (getMe) and returns a bot ready to Run or to
+// serve a webhook. Errors never contain the token.
+func New(opts Options) (*Bot, error) {
+	if opts.Token == "" {
+		return nil, multaque.Errorf(multaque.EINVALID, "bot: no token")
+	}
+	if opts.APIURL == "" {
+		opts.APIURL = DefaultAPIURL
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = 64
+	}
+	if opts.PollTimeout <= 0 {
+		opts.PollTimeout = 25 * time.Second
+	}
+	if opts.Client == nil {
+		opts.Client = &http.Client{Timeout: opts.PollTimeout + 15*time.Second}
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	tg, err := tele.NewBot(tele.Settings{
+		URL:         opts.APIURL,
+		Token:       opts.Token,
+		Client:      opts.Client,
+		Synchronous: true,
+		Offline:     false,
+		ParseMode:   tele.ModeHTML,
+		Poller:      &tele.LongPoller{}, // never started: Run polls itself
+		OnError:     func(error, tele.Context) {},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bot: connect to the bot api: %w", redact(err, opts.Token))
+	}
+	b := &Bot{
+		tg:          tg,
+		token:       opts.Token,
+		apiURL:      opts.APIURL,
+		store:       opts.Store,
+		survey:      &Survey{Catalog: opts.Catalog},
+		view:        &renderer{cat: opts.Catalog, texts: opts.Texts, botName: tg.Me.Username},
+		log:         opts.Logger.With().Str("component", "bot").Logger(),
+		now:         opts.Now,
+		client:      opts.Client,
+		pollTimeout: opts.PollTimeout,
+	}
+	b.dispatch = newDispatcher(opts.Workers, b.handle)
+	return b, nil
+}
+
+// Username is the bot's Telegram username.
+func (b *Bot) Username() string { return b.tg.Me.Username }
+
+// Close stops taking updates and waits for those in flight.
+func (b *Bot) Close() { b.dispatch.close() }
+
+// HandleUpdate handles one update and returns when it is done. An update
+// seen before (a webhook retry, a redelivery after a restart) is skipped.
+// It is safe for concurrent use; updates of one chat are handled in the
+// order they are submitted.
+func (b *Bot) HandleUpdate(ctx context.Context, u tele.Update) error {
+	done, err := b.dispatch.submit(ctx, u)
+	if err != nil {
+		return err
+	}
+	<-done
+	return nil
+}
+
+// handle runs on a dispatcher worker.
+func (b *Bot) handle(ctx context.Context, u tele.Update) {
+	log := b.log.With().Int("update_id", u.ID).Logger()
+	if chat := chatOf(u); chat != 0 {
+		log = log.With().Int64("chat", chat).Logger()
+	}
+	ctx = log.WithContext(ctx)
+	start := b.now()
+	fresh, err := b.store.RecordUpdate(ctx, u.ID)
+	if err != nil {
+		log.Error().Err(redact(err, b.token)).Msg("record update")
+		return
+	}
+	if !fresh {
+		log.Debug().Msg("duplicate update skipped")
+		return
+	}
+	c := b.tg.NewContext(u)
+	if err := b.route(ctx, c); err != nil {
+		b.fail(ctx, c, err)
+	}
+	log.Debug().Dur("took", b.now().Sub(start)).Msg("update handled")
+}
+
+// chatOf returns the chat an update concerns, for ordering and logging.
+func chatOf(u tele.Update) int64 {
+	switch {
+	case u.Message != nil && u.Message.Chat != nil:
+		return u.Message.Chat.ID
+	case u.Callback != nil && u.Callback.Sender != nil:
+		return u.Callback.Sender.ID
+	case u.MyChatMember != nil && u.MyChatMember.Chat != nil:
+		return u.MyChatMember.Chat.ID
+	case u.ChatMember != nil && u.ChatMember.Chat != nil:
+		return u.ChatMember.Chat.ID
+	case u.ChatJoinRequest != nil && u.ChatJoinRequest.Chat != nil:
+		return u.ChatJoinRequest.Chat.ID
+	}
+	return 0
+}
+
+// fail tells the person something went wrong, in their language, and logs
+// internal errors. A person is never left without an answer.
+func (b *Bot) fail(ctx context.Context, c tele.Context, err error) {
+	log := zerolog.Ctx(ctx)
+	err = redact(err, b.token)
+	if b.unreachable(ctx, c, err) {
+		return
+	}
+	lang := b.langOf(ctx, c)
+	msg := "error_internal"
+	switch multaque.ErrorCode(err) {
+	case multaque.EUNAVAILABLE:
+		msg = "error_unavailable"
+		log.Warn().Err(err).Msg("store unavailable")
+	case multaque.EINTERNAL:
+		log.Error().Err(err).Msg("handle update")
+	default:
+		log.Info().Str("code", multaque.ErrorCode(err)).Msg("update refused")
+	}
+	text := b.view.t(lang, msg)
+	if cq := c.Callback(); cq != nil {
+		_ = c.Respond(&tele.CallbackResponse{Text: text})
+	}
+	if c.Chat() != nil && c.Chat().Type == tele.ChatPrivate {
+		if err := b.send(ctx, c.Recipient(), view{Text: text}); err != nil {
+			log.Warn().Err(redact(err, b.token)).Msg("send error message")
+		}
+	}
+}
+
+// unreachable marks a person who blocked the bot and reports whether err
+// was that.
+func (b *Bot) unreachable(ctx context.Context, c tele.Context, err error) bool {
+	if !errors.Is(err, tele.ErrBlockedByUser) && !errors.Is(err, tele.ErrUserIsDeactivated) && !errors.Is(err, tele.ErrNotStartedByUser) {
+		return false
+	}
+	if s := c.Sender(); s != nil {
+		if err := b.store.MarkUnreachable(ctx, s.ID); err != nil {
+			zerolog.Ctx(ctx).Error().Err(err).Msg("mark unreachable")
+		}
+	}
+	zerolog.Ctx(ctx).Info().Msg("person unreachable")
+	return true
+}
+
+// langOf is the language to answer in: the stored citizen's, else the one
+// Telegram reports for the sender.
+func (b *Bot) langOf(ctx context.Context, c tele.Context) multaque.Lang {
+	s := c.Sender()
+	if s == nil {
+		return multaque.DefaultLang
+	}
+	if cz, err := b.store.Citizen(ctx, s.ID); err == nil {
+		return cz.Lang
+	}
+	return MatchLanguage(s.LanguageCode)
+}
+
+// send posts a view to a chat. Direct answers go out at once; the outbox
+// handles everything else.
+func (b *Bot) send(_ context.Context, to tele.Recipient, v view) error {
+	opts := &tele.SendOptions{ParseMode: tele.ModeHTML, DisableWebPagePreview: true}
+	if v.Markup != nil {
+		opts.ReplyMarkup = v.Markup
+	}
+	_, err := b.tg.Send(to, v.Text, opts)
+	return err
+}
+
+// edit replaces the message whose button was pressed; if Telegram refuses
+// (too old, deleted), the view is sent as a new message instead.
+func (b *Bot) edit(ctx context.Context, c tele.Context, v view) error {
+	msg := c.Message()
+	if msg == nil {
+		return b.send(ctx, c.Recipient(), v)
+	}
+	opts := &tele.SendOptions{ParseMode: tele.ModeHTML, DisableWebPagePreview: true}
+	if v.Markup != nil {
+		opts.ReplyMarkup = v.Markup
+	}
+	_, err := b.tg.Edit(msg, v.Text, opts)
+	switch {
+	case err == nil, errors.Is(err, tele.ErrMessageNotModified):
+		return nil
+	case errors.Is(err, tele.ErrBlockedByUser):
+		return err
+	}
+	zerolog.Ctx(ctx).Debug().Err(redact(err, b.token)).Msg("edit failed, sending instead")
+	return b.send(ctx, c.Recipient(), v)
+}

@@ -1,0 +1,71 @@
+package bot
+
+import (
+	"strings"
+
+	"github.com/multaque/multaque"
+)
+
+// startPayload is what a deep link (t.me/<bot>?start=...) pre-fills:
+// "c_<community>_p_<project>_r_<referral code>", any subset in any order, or
+// "m_<mentor code>". Values never contain '_', so the payload splits into
+// key/value pairs.
+type startPayload struct {
+	Community string
+	Project   string
+	Referrer  string
+}
+
+const maxPayload = 64 // characters, Telegram's limit for start parameters
+
+// parsePayload reads a deep-link payload. Unknown keys and malformed values
+// are dropped: a link someone mangled still starts the bot.
+func parsePayload(s string) startPayload {
+	var p startPayload
+	if len(s) > maxPayload {
+		return p
+	}
+	f := strings.Split(s, "_")
+	for i := 0; i+1 < len(f); i += 2 {
+		k, v := f[i], f[i+1]
+		switch {
+		case k == "c" && multaque.ValidID(v):
+			p.Community = v
+		case k == "p" && multaque.ValidID(v):
+			p.Project = v
+		case k == "r" && validRefCode(v):
+			p.Referrer = v
+		}
+	}
+	return p
+}
+
+func validRefCode(s string) bool {
+	if s == "" || len(s) > 16 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// String encodes p as a deep-link payload.
+func (p startPayload) String() string {
+	var parts []string
+	if p.Community != "" {
+		parts = append(parts, "c_"+p.Community)
+	}
+	if p.Project != "" {
+		parts = append(parts, "p_"+p.Project)
+	}
+	if p.Referrer != "" {
+		parts = append(parts, "r_"+p.Referrer)
+	}
+	return strings.Join(parts, "_")
+}
+
+// IsZero reports whether p pre-fills nothing.
+func (p startPayload) IsZero() bool { return p == startPayload{} }

@@ -1,0 +1,305 @@
+package bot
+
+import (
+	"fmt"
+	"html"
+	"strings"
+
+	tele "gopkg.in/telebot.v3"
+
+	"github.com/multaque/multaque"
+)
+
+// Texts gives the interface messages in each language. Data values are
+// inserted as they are: callers escape them for HTML. A "Count" entry in data
+// selects the plural form.
+type Texts interface {
+	Text(lang multaque.Lang, id string, data map[string]any) string
+}
+
+// view is a rendered screen: HTML text and an optional inline keyboard.
+type view struct {
+	Text   string
+	Markup *tele.ReplyMarkup
+}
+
+// renderer turns screens into messages in a person's language.
+type renderer struct {
+	cat     Catalog
+	texts   Texts
+	botName string // the bot's username, for share links
+}
+
+// t is a shorthand for a message with key/value pairs as its data.
+func (r *renderer) t(lang multaque.Lang, id string, kv ...any) string {
+	var data map[string]any
+	if len(kv) > 0 {
+		data = make(map[string]any, len(kv)/2)
+		for i := 0; i+1 < len(kv); i += 2 {
+			data[kv[i].(string)] = kv[i+1]
+		}
+	}
+	return r.texts.Text(lang, id, data)
+}
+
+func esc(s string) string { return html.EscapeString(s) }
+
+func cb(text string, b button) tele.InlineButton {
+	return tele.InlineButton{Text: text, Data: b.encode()}
+}
+
+func keyboard(rows ...[]tele.InlineButton) *tele.ReplyMarkup {
+	return &tele.ReplyMarkup{InlineKeyboard: rows}
+}
+
+// progress holds, for the summary, how many people of the citizen's
+// community wait for each of their interests.
+type progress map[string]int
+
+// render draws r for citizen c (nil before consent).
+func (rd *renderer) render(c *multaque.Citizen, r Reply, counts progress) view {
+	lang := r.Lang
+	var v view
+	switch r.Screen {
+	case ScreenLanguage:
+		v = rd.language(c, r)
+	case ScreenConsent:
+		v = rd.consent(r)
+	case ScreenDeclined:
+		v = view{Text: rd.t(lang, "declined")}
+	case ScreenName:
+		v = view{Text: rd.t(lang, "ask_name")}
+	case ScreenCommunity:
+		v = rd.communities(c, r.Community)
+	case ScreenCommunityChoices:
+		v = rd.choices(c, r.Choices)
+	case ScreenInterests:
+		v = rd.interests(c)
+	case ScreenProject:
+		v = rd.project(c, lang, r.Project, false)
+	case ScreenSummary:
+		v = rd.summary(c, counts)
+	case ScreenSettings:
+		v = rd.settings(c)
+	case ScreenHelp:
+		v = view{Text: rd.t(lang, "help")}
+	}
+	if r.Placed != "" {
+		com, _ := rd.cat.Community(r.Placed)
+		v.Text = rd.t(lang, "placed", "Community", esc(com.Name.In(lang))) + "\n\n" + v.Text
+	}
+	if r.Problem != "" {
+		v.Text = "⚠️ " + rd.t(lang, r.Problem) + "\n\n" + v.Text
+	}
+	return v
+}
+
+var langNames = map[multaque.Lang]string{
+	multaque.Catalan: "Català",
+	multaque.Spanish: "Español",
+	multaque.English: "English",
+}
+
+func (rd *renderer) language(c *multaque.Citizen, r Reply) view {
+	var row []tele.InlineButton
+	for _, l := range multaque.Languages {
+		label := langNames[l]
+		if l == r.Lang {
+			label = "✓ " + label
+		}
+		if c == nil {
+			row = append(row, cb(label, button{Action: actLang, Version: noVersion, Arg: string(l) + "," + r.Payload.String()}))
+		} else {
+			row = append(row, cb(label, button{Action: actLang, Version: c.Survey.Version, Arg: string(l)}))
+		}
+	}
+	text := rd.t(r.Lang, "choose_language")
+	if c == nil {
+		text = rd.t(r.Lang, "welcome") + "\n\n" + text
+	}
+	return view{Text: text, Markup: keyboard(row)}
+}
+
+func (rd *renderer) consent(r Reply) view {
+	arg := string(r.Lang) + "," + r.Payload.String()
+	return view{
+		Text: rd.t(r.Lang, "about") + "\n\n" + rd.t(r.Lang, "privacy"),
+		Markup: keyboard(
+			[]tele.InlineButton{cb(rd.t(r.Lang, "btn_consent"), button{Action: actConsent, Version: noVersion, Arg: arg})},
+			[]tele.InlineButton{cb(rd.t(r.Lang, "btn_decline"), button{Action: actDecline, Version: noVersion, Arg: string(r.Lang)})},
+		),
+	}
+}
+
+// communities draws the community keyboard at parent: its children (those
+// with children of their own open further), the parent itself to choose it,
+// and a way back up.
+func (rd *renderer) communities(c *multaque.Citizen, parent string) view {
+	lang, ver := c.Lang, c.Survey.Version
+	kids := rd.cat.Children(parent)
+	if parent == "" && len(kids) == 1 {
+		parent, kids = kids[0].ID, rd.cat.Children(kids[0].ID)
+	}
+	var rows [][]tele.InlineButton
+	var row []tele.InlineButton
+	for _, k := range kids {
+		label := k.Name.In(lang)
+		b := button{Action: actPick, Version: ver, Arg: k.ID}
+		if len(rd.cat.Children(k.ID)) > 0 {
+			label += " ›"
+			b.Action = actBrowse
+		}
+		row = append(row, cb(label, b))
+		if len(row) == 2 {
+			rows, row = append(rows, row), nil
+		}
+	}
+	if len(row) > 0 {
+		rows = append(rows, row)
+	}
+	text := rd.t(lang, "ask_community")
+	if p, ok := rd.cat.Community(parent); ok {
+		rows = append(rows, []tele.InlineButton{cb("✓ "+rd.t(lang, "btn_all_of", "Community", p.Name.In(lang)), button{Action: actPick, Version: ver, Arg: p.ID})})
+		if p.Parent != "" {
+			rows = append(rows, []tele.InlineButton{cb("‹ "+rd.t(lang, "btn_back"), button{Action: actBrowse, Version: ver, Arg: p.Parent})})
+		}
+		text += "\n\n" + rd.t(lang, "browsing", "Community", esc(p.Name.In(lang)))
+	}
+	return view{Text: text, Markup: keyboard(rows...)}
+}
+
+func (rd *renderer) choices(c *multaque.Citizen, ids []string) view {
+	lang := c.Lang
+	var rows [][]tele.InlineButton
+	for _, id := range ids {
+		com, ok := rd.cat.Community(id)
+		if !ok {
+			continue
+		}
+		label := com.Name.In(lang)
+		if p, ok := rd.cat.Community(com.Parent); ok {
+			label += " (" + p.Name.In(lang) + ")"
+		}
+		rows = append(rows, []tele.InlineButton{cb(label, button{Action: actPick, Version: c.Survey.Version, Arg: id})})
+	}
+	rows = append(rows, []tele.InlineButton{cb(rd.t(lang, "btn_browse"), button{Action: actBrowse, Version: c.Survey.Version})})
+	return view{Text: rd.t(lang, "pick_community"), Markup: keyboard(rows...)}
+}
+
+func (rd *renderer) interests(c *multaque.Citizen) view {
+	lang, ver := c.Lang, c.Survey.Version
+	var rows [][]tele.InlineButton
+	for _, p := range rd.cat.Projects() {
+		mark := "▫️ "
+		if c.HasInterest(p.ID) {
+			mark = "✅ "
+		}
+		rows = append(rows, []tele.InlineButton{
+			cb(mark+p.Name.In(lang), button{Action: actToggle, Version: ver, Arg: p.ID}),
+			cb("ℹ️", button{Action: actMore, Version: ver, Arg: p.ID}),
+		})
+	}
+	rows = append(rows, []tele.InlineButton{cb(rd.t(lang, "btn_done"), button{Action: actDone, Version: ver})})
+	return view{
+		Text:   rd.t(lang, "ask_interests", "Count", len(c.Interests)),
+		Markup: keyboard(rows...),
+	}
+}
+
+// project explains one project: pitch, explanation, examples. From
+// /projects (browse) it carries an "I'm interested" button.
+func (rd *renderer) project(c *multaque.Citizen, lang multaque.Lang, id string, browse bool) view {
+	p, ok := rd.cat.Project(id)
+	if !ok {
+		return view{Text: rd.t(lang, "stale")}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "<b>%s</b>\n<i>%s</i>\n\n%s", esc(p.Name.In(lang)), esc(p.Pitch.In(lang)), esc(p.Explanation.In(lang)))
+	if len(p.Examples) > 0 {
+		b.WriteString("\n\n" + rd.t(lang, "examples") + "\n")
+		for _, ex := range p.Examples {
+			fmt.Fprintf(&b, "• <a href=\"%s\">%s</a>: %s\n", esc(ex.URL), esc(ex.Name), esc(ex.Text.In(lang)))
+		}
+	}
+	b.WriteString("\n" + rd.t(lang, "critical_mass", "Count", p.MinTeam))
+	v := view{Text: b.String()}
+	if browse {
+		var row []tele.InlineButton
+		switch {
+		case c == nil:
+			row = append(row, tele.InlineButton{Text: rd.t(lang, "btn_interested"), URL: rd.shareLink(startPayload{Project: id})})
+		case c.HasInterest(id):
+			row = append(row, cb("✅ "+rd.t(lang, "btn_already_interested"), button{Action: actWant, Version: noVersion, Arg: id}))
+		default:
+			row = append(row, cb(rd.t(lang, "btn_interested"), button{Action: actWant, Version: noVersion, Arg: id}))
+		}
+		row = append(row, cb("‹ "+rd.t(lang, "btn_all_projects"), button{Action: actProject, Version: noVersion}))
+		v.Markup = keyboard(row)
+	}
+	return v
+}
+
+// projectList is /projects: every project with its pitch, a button each.
+func (rd *renderer) projectList(lang multaque.Lang) view {
+	var b strings.Builder
+	b.WriteString(rd.t(lang, "projects_intro") + "\n")
+	var rows [][]tele.InlineButton
+	for _, p := range rd.cat.Projects() {
+		fmt.Fprintf(&b, "\n• <b>%s</b>: %s", esc(p.Name.In(lang)), esc(p.Pitch.In(lang)))
+		rows = append(rows, []tele.InlineButton{cb(p.Name.In(lang), button{Action: actProject, Version: noVersion, Arg: p.ID})})
+	}
+	return view{Text: b.String(), Markup: keyboard(rows...)}
+}
+
+// summary shows a citizen's answers and, for each interest, how many
+// people of their community wait for it against its critical mass, with a
+// link to invite neighbours.
+func (rd *renderer) summary(c *multaque.Citizen, counts progress) view {
+	lang := c.Lang
+	com, _ := rd.cat.Community(c.Community)
+	comName := esc(com.Name.In(lang))
+	var b strings.Builder
+	b.WriteString(rd.t(lang, "summary_head", "Name", esc(c.Name), "Community", comName))
+	b.WriteString("\n")
+	for _, in := range c.Interests {
+		p, ok := rd.cat.Project(in.Project)
+		if !ok {
+			continue
+		}
+		n := counts[p.ID]
+		fmt.Fprintf(&b, "\n• <b>%s</b>: %s\n   %s", esc(p.Name.In(lang)),
+			rd.t(lang, "progress", "Count", n, "Need", p.MinTeam, "Community", comName),
+			esc(rd.shareLink(startPayload{Community: c.Community, Project: p.ID, Referrer: c.RefCode})))
+	}
+	b.WriteString("\n\n" + rd.t(lang, "summary_share"))
+	return view{Text: b.String(), Markup: keyboard(
+		[]tele.InlineButton{cb(rd.t(lang, "btn_settings"), button{Action: actSettings, Version: c.Survey.Version, Arg: "menu"})},
+	)}
+}
+
+func (rd *renderer) settings(c *multaque.Citizen) view {
+	lang, ver := c.Lang, c.Survey.Version
+	row := func(label, what string) []tele.InlineButton {
+		return []tele.InlineButton{cb(rd.t(lang, label), button{Action: actSettings, Version: ver, Arg: what})}
+	}
+	return view{
+		Text: rd.t(lang, "settings"),
+		Markup: keyboard(
+			row("btn_set_lang", "lang"),
+			row("btn_set_name", string(multaque.StepName)),
+			row("btn_set_community", string(multaque.StepCommunity)),
+			row("btn_set_interests", string(multaque.StepInterests)),
+			[]tele.InlineButton{cb("‹ "+rd.t(lang, "btn_back"), button{Action: actSummary, Version: ver})},
+		),
+	}
+}
+
+// shareLink is the t.me deep link that pre-fills p.
+func (rd *renderer) shareLink(p startPayload) string {
+	s := p.String()
+	for len(s) > maxPayload && p.Referrer != "" {
+		p.Referrer = ""
+		s = p.String()
+	}
+	return "https://t.me/" + rd.botName + "?start=" + s
+}

@@ -1,0 +1,249 @@
+package telegramtest
+
+import (
+	"encoding/json"
+	"sync"
+
+	tele "gopkg.in/telebot.v3"
+)
+
+type commandScope struct {
+	Type   string `json:"type"`
+	ChatID int64  `json:"chat_id,omitempty"`
+	UserID int64  `json:"user_id,omitempty"`
+}
+
+type commandKey struct {
+	scope commandScope
+	lang  string
+}
+
+type typeKey struct{ scopeType, lang string }
+
+type commandStore struct {
+	mu           sync.Mutex
+	byScope      map[commandKey][]tele.Command
+	lastByType   map[typeKey][]tele.Command
+	descriptions map[string]string // language → description
+	short        map[string]string
+	menuButtons  map[int64]string // chat id (0: default) → raw JSON
+}
+
+func (cs *commandStore) init() {
+	cs.byScope = make(map[commandKey][]tele.Command)
+	cs.lastByType = make(map[typeKey][]tele.Command)
+	cs.descriptions = make(map[string]string)
+	cs.short = make(map[string]string)
+	cs.menuButtons = make(map[int64]string)
+}
+
+var scopeTypes = map[string]bool{
+	"default": true, "all_private_chats": true, "all_group_chats": true,
+	"all_chat_administrators": true, "chat": true, "chat_administrators": true, "chat_member": true,
+}
+
+func commandParams(r *request) (commandKey, *apiError) {
+	k := commandKey{scope: commandScope{Type: "default"}, lang: r.str("language_code")}
+	if raw := r.str("scope"); raw != "" {
+		if json.Unmarshal([]byte(raw), &k.scope) != nil || !scopeTypes[k.scope.Type] {
+			return k, errBadRequest("can't parse BotCommandScope JSON object")
+		}
+	}
+	if len(k.lang) != 0 && len(k.lang) != 2 {
+		return k, errBadRequest("invalid language code specified")
+	}
+	return k, nil
+}
+
+func (s *Server) setMyCommands(r *request) (any, *apiError) {
+	k, aerr := commandParams(r)
+	if aerr != nil {
+		return nil, aerr
+	}
+	var cmds []tele.Command
+	if raw := r.str("commands"); raw != "" {
+		if json.Unmarshal([]byte(raw), &cmds) != nil {
+			return nil, errBadRequest("can't parse commands JSON object")
+		}
+	}
+	if len(cmds) > 100 {
+		return nil, errBadRequest("too many commands specified")
+	}
+	for _, c := range cmds {
+		if !validCommand(c.Text) {
+			return nil, errBadRequest("BOT_COMMAND_INVALID")
+		}
+		if n := utf16Len(c.Description); n == 0 || n > 256 {
+			return nil, errBadRequest("BOT_COMMAND_DESCRIPTION_INVALID")
+		}
+	}
+	cs := &s.commands
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if len(cmds) == 0 {
+		delete(cs.byScope, k)
+		delete(cs.lastByType, typeKey{k.scope.Type, k.lang})
+	} else {
+		cs.byScope[k] = cmds
+		cs.lastByType[typeKey{k.scope.Type, k.lang}] = cmds
+	}
+	return true, nil
+}
+
+func validCommand(c string) bool {
+	if len(c) == 0 || len(c) > 32 {
+		return false
+	}
+	for _, r := range c {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) getMyCommands(r *request) (any, *apiError) {
+	k, aerr := commandParams(r)
+	if aerr != nil {
+		return nil, aerr
+	}
+	cs := &s.commands
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	cmds := cs.byScope[k]
+	if cmds == nil {
+		cmds = []tele.Command{}
+	}
+	return cmds, nil
+}
+
+func (s *Server) deleteMyCommands(r *request) (any, *apiError) {
+	k, aerr := commandParams(r)
+	if aerr != nil {
+		return nil, aerr
+	}
+	cs := &s.commands
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	delete(cs.byScope, k)
+	delete(cs.lastByType, typeKey{k.scope.Type, k.lang})
+	return true, nil
+}
+
+// Commands returns the commands last set with setMyCommands for that scope
+// type ("default", "all_private_chats", "chat", ...) and language_code (""
+// for none), or nil. For scopes naming a chat, see CommandsFor.
+func (s *Server) Commands(scopeType, languageCode string) []tele.Command {
+	cs := &s.commands
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	return append([]tele.Command(nil), cs.lastByType[typeKey{scopeType, languageCode}]...)
+}
+
+// CommandsFor returns the commands set for exactly that scope and language.
+func (s *Server) CommandsFor(scope tele.CommandScope, languageCode string) []tele.Command {
+	k := commandKey{scope: commandScope{Type: string(scope.Type), ChatID: scope.ChatID, UserID: scope.UserID}, lang: languageCode}
+	cs := &s.commands
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	return append([]tele.Command(nil), cs.byScope[k]...)
+}
+
+func (s *Server) setMyDescription(r *request) (any, *apiError) {
+	return s.setText(r, "description", 512, s.commands.descriptions)
+}
+
+func (s *Server) setMyShortDescription(r *request) (any, *apiError) {
+	return s.setText(r, "short_description", 120, s.commands.short)
+}
+
+func (s *Server) setText(r *request, field string, maxLen int, into map[string]string) (any, *apiError) {
+	text := r.str(field)
+	if utf16Len(text) > maxLen {
+		return nil, errBadRequest(field + " is too long")
+	}
+	cs := &s.commands
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if text == "" {
+		delete(into, r.str("language_code"))
+	} else {
+		into[r.str("language_code")] = text
+	}
+	return true, nil
+}
+
+func (s *Server) getMyDescription(r *request) (any, *apiError) {
+	cs := &s.commands
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	return map[string]string{"description": cs.descriptions[r.str("language_code")]}, nil
+}
+
+func (s *Server) getMyShortDescription(r *request) (any, *apiError) {
+	cs := &s.commands
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	return map[string]string{"short_description": cs.short[r.str("language_code")]}, nil
+}
+
+// Description returns the bot description set for languageCode ("" for the
+// default one).
+func (s *Server) Description(languageCode string) string {
+	s.commands.mu.Lock()
+	defer s.commands.mu.Unlock()
+	return s.commands.descriptions[languageCode]
+}
+
+// ShortDescription returns the short description set for languageCode.
+func (s *Server) ShortDescription(languageCode string) string {
+	s.commands.mu.Lock()
+	defer s.commands.mu.Unlock()
+	return s.commands.short[languageCode]
+}
+
+func (s *Server) setChatMenuButton(r *request) (any, *apiError) {
+	var chatID int64
+	if r.has("chat_id") {
+		c, aerr := s.resolveChat(r)
+		if aerr != nil {
+			return nil, aerr
+		}
+		chatID = c.id
+	}
+	button := r.str("menu_button")
+	if button == "" {
+		button = `{"type":"default"}`
+	}
+	var probe struct {
+		Type string `json:"type"`
+	}
+	if json.Unmarshal([]byte(button), &probe) != nil || probe.Type == "" {
+		return nil, errBadRequest("can't parse menu button JSON object")
+	}
+	s.commands.mu.Lock()
+	defer s.commands.mu.Unlock()
+	s.commands.menuButtons[chatID] = button
+	return true, nil
+}
+
+func (s *Server) getChatMenuButton(r *request) (any, *apiError) {
+	var chatID int64
+	if r.has("chat_id") {
+		c, aerr := s.resolveChat(r)
+		if aerr != nil {
+			return nil, aerr
+		}
+		chatID = c.id
+	}
+	s.commands.mu.Lock()
+	defer s.commands.mu.Unlock()
+	b, ok := s.commands.menuButtons[chatID]
+	if !ok {
+		b, ok = s.commands.menuButtons[0]
+	}
+	if !ok {
+		b = `{"type":"commands"}`
+	}
+	return json.RawMessage(b), nil
+}

@@ -1,0 +1,64 @@
+package catalog
+
+import (
+	"math"
+
+	"github.com/multaque/multaque"
+)
+
+// nearbyKm is how much farther than the closest community a more specific
+// one may be and still be preferred by Nearest. Coordinates are centres, so
+// a point in a neighbourhood can be closer to its town's centre than to the
+// neighbourhood's; about the radius of a Barcelona neighbourhood.
+const nearbyKm = 1.5
+
+// earthRadiusKm is the mean radius of the Earth.
+const earthRadiusKm = 6371.0
+
+// Nearest returns the community for a shared location: among the
+// communities with coordinates, those at most about 1.5 km farther than the
+// closest one are candidates, and the deepest of them (a neighbourhood
+// before its district, a district before its town) wins, ties going to the
+// closer. So a point in the Vila de Gràcia gives that neighbourhood, not
+// Barcelona. It reports false when no community has coordinates or the
+// point is not a valid latitude and longitude.
+func (c *Catalog) Nearest(lat, lon float64) (multaque.Community, bool) {
+	if math.IsNaN(lat) || math.IsNaN(lon) || lat < -90 || lat > 90 || lon < -180 || lon > 180 {
+		return multaque.Community{}, false
+	}
+	dist := make([]float64, len(c.communities))
+	closest := math.Inf(1)
+	for i, cm := range c.communities {
+		dist[i] = math.Inf(1)
+		if cm.Lat == nil || cm.Lon == nil {
+			continue
+		}
+		dist[i] = haversineKm(lat, lon, *cm.Lat, *cm.Lon)
+		closest = min(closest, dist[i])
+	}
+	if math.IsInf(closest, 1) {
+		return multaque.Community{}, false
+	}
+	best := -1
+	for i, d := range dist {
+		if d > closest+nearbyKm {
+			continue
+		}
+		if best < 0 || len(c.ancestors[i]) > len(c.ancestors[best]) ||
+			len(c.ancestors[i]) == len(c.ancestors[best]) && d < dist[best] {
+			best = i
+		}
+	}
+	return c.communities[best], true
+}
+
+// haversineKm is the great-circle distance between two points given in
+// degrees.
+func haversineKm(lat1, lon1, lat2, lon2 float64) float64 {
+	const rad = math.Pi / 180
+	dLat := (lat2 - lat1) * rad
+	dLon := (lon2 - lon1) * rad
+	a := math.Sin(dLat/2)*math.Sin(dLat/2) +
+		math.Cos(lat1*rad)*math.Cos(lat2*rad)*math.Sin(dLon/2)*math.Sin(dLon/2)
+	return 2 * earthRadiusKm * math.Asin(math.Sqrt(min(1, a)))
+}

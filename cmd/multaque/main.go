@@ -1,0 +1,204 @@
+// Command multaque runs Multaque, the Telegram bot that turns neighbours'
+// shared interest into working cooperatives.
+//
+//	multaque serve [--config FILE]   the bot against Telegram
+//
+// Configuration comes from the YAML file and MULTAQUE_* environment
+// variables; see configs/config.yaml.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/rs/zerolog"
+
+	"github.com/multaque/multaque/bot"
+	"github.com/multaque/multaque/catalog"
+	"github.com/multaque/multaque/store"
+)
+
+// The concrete types that fill the interfaces the packages declare.
+var (
+	_ bot.Store   = (*store.DB)(nil)
+	_ bot.Catalog = (*catalog.Catalog)(nil)
+	_ bot.Texts   = (*catalog.Messages)(nil)
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := Run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "multaque:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `Multaque turns neighbours' shared interest into working cooperatives.
+
+Usage:
+  multaque serve [--config FILE]   run the bot against Telegram (MULTAQUE_TELEGRAM_TOKEN)
+
+Configuration: configs/config.yaml, overridden by MULTAQUE_* environment variables.
+`
+
+// Run runs the subcommand named in args until ctx is done.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	switch args[0] {
+	case "serve":
+		m := NewMain(getenv, stderr)
+		if err := m.ParseFlags(args[1:]); err != nil {
+			return err
+		}
+		return m.Run(ctx)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+}
+
+// Main is the running program: configuration, store and bot.
+type Main struct {
+	ConfigPath string
+	Config     Config
+
+	getenv func(string) string
+	stderr io.Writer
+	log    zerolog.Logger
+}
+
+// NewMain returns a Main reading the environment through getenv and logging
+// to stderr.
+func NewMain(getenv func(string) string, stderr io.Writer) *Main {
+	return &Main{getenv: getenv, stderr: stderr}
+}
+
+// ParseFlags reads the command's flags and the configuration they point to.
+func (m *Main) ParseFlags(args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(m.stderr)
+	fs.StringVar(&m.ConfigPath, "config", "", "configuration file (default: built-in defaults)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := LoadConfig(m.ConfigPath, m.getenv)
+	if err != nil {
+		return err
+	}
+	m.Config = cfg
+	return nil
+}
+
+// Run serves the bot until ctx is done: it stops taking updates, finishes
+// those in flight and closes the store before returning.
+func (m *Main) Run(ctx context.Context) (err error) {
+	cfg := m.Config
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	m.log, err = NewLogger(m.stderr, cfg.Log, isTerminal(m.stderr), cfg.Secrets()...)
+	if err != nil {
+		return err
+	}
+	m.log.Info().Object("config", cfg).Msg("starting")
+
+	cat, err := loadCatalog(cfg.Catalog.Path)
+	if err != nil {
+		return err
+	}
+	texts, err := catalog.LoadMessages()
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(cfg.Data.Path)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := db.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("close store: %w", cerr)
+		}
+		m.log.Info().Msg("store closed")
+	}()
+
+	b, err := bot.New(bot.Options{
+		Token:       cfg.Telegram.Token,
+		APIURL:      cfg.Telegram.APIURL,
+		Store:       db,
+		Catalog:     cat,
+		Texts:       texts,
+		Logger:      m.log,
+		Workers:     cfg.Telegram.Workers,
+		PollTimeout: time.Duration(cfg.Telegram.PollTimeout),
+	})
+	if err != nil {
+		return err
+	}
+	if err := b.PublishCommands(); err != nil {
+		m.log.Warn().Err(err).Msg("publish commands")
+	}
+	if cfg.Telegram.Mode == "webhook" {
+		return m.serveWebhook(ctx, b)
+	}
+	return b.Run(ctx)
+}
+
+func loadCatalog(path string) (*catalog.Catalog, error) {
+	if path == "" {
+		return catalog.Default()
+	}
+	return catalog.LoadFile(path)
+}
+
+// serveWebhook registers the webhook with Telegram and serves it until ctx
+// is done, then lets requests in flight finish.
+func (m *Main) serveWebhook(ctx context.Context, b *bot.Bot) error {
+	wh := m.Config.Telegram.Webhook
+	mux := http.NewServeMux()
+	mux.Handle(wh.Path, b.WebhookHandler(wh.Secret, wh.MaxBodyBytes))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	ln, err := net.Listen("tcp", wh.Listen)
+	if err != nil {
+		return fmt.Errorf("webhook listen: %w", err)
+	}
+	if err := b.SetWebhook(wh.PublicURL, wh.Secret); err != nil {
+		ln.Close()
+		return fmt.Errorf("set webhook: %w", err)
+	}
+	m.log.Info().Str("listen", ln.Addr().String()).Msg("serving webhook")
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("webhook: %w", err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	err = srv.Shutdown(shutdown)
+	b.Close()
+	m.log.Info().Msg("webhook stopped")
+	return err
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && isatty.IsTerminal(f.Fd())
+}

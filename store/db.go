@@ -1,0 +1,216 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/multaque/multaque"
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// SchemaVersion is the layout of the data this package writes. Open records
+// it in a new file and refuses a file written by a newer layout.
+const SchemaVersion = 1
+
+// The buckets. Keys and values are described where each bucket is used.
+var (
+	bucketCitizens     = []byte("citizens")
+	bucketWaiting      = []byte("waiting")
+	bucketRefCodes     = []byte("refcodes")
+	bucketUpdates      = []byte("updates")
+	bucketMeta         = []byte("meta")
+	bucketOutbox       = []byte("outbox")
+	bucketDead         = []byte("dead")
+	bucketTeams        = []byte("teams")
+	bucketTeamsByChat  = []byte("teams_by_chat")
+	bucketMentors      = []byte("mentors")
+	bucketCoordinators = []byte("coordinators")
+	bucketPool         = []byte("pool")
+	bucketCodes        = []byte("codes")
+	bucketProposals    = []byte("proposals")
+	bucketAudit        = []byte("audit")
+
+	allBuckets = [][]byte{
+		bucketCitizens, bucketWaiting, bucketRefCodes, bucketUpdates, bucketMeta,
+		bucketOutbox, bucketDead, bucketTeams, bucketTeamsByChat, bucketMentors,
+		bucketCoordinators, bucketPool, bucketCodes, bucketProposals, bucketAudit,
+	}
+
+	keySchema = []byte("schema")
+)
+
+// DefaultKeepUpdates is how many recent update ids RecordUpdate remembers.
+const DefaultKeepUpdates = 10_000
+
+// DefaultBatchDelay is how long a write waits for others to share its
+// transaction and its fsync (bbolt's MaxBatchDelay). bbolt's own default,
+// 10ms, caps 64 workers doing two writes per update at about 2,000 updates/s
+// on two cores; 2ms more than doubles that while still sharing each fsync
+// among dozens of writers (see BenchmarkUpdateParallel).
+const DefaultBatchDelay = 2 * time.Millisecond
+
+// DB is the Multaque database: one bbolt file. It is safe for concurrent use.
+type DB struct {
+	bolt        *bolt.DB
+	path        string
+	keepUpdates int
+	batchDelay  time.Duration
+	now         func() time.Time
+}
+
+// Option configures Open.
+type Option func(*DB)
+
+// KeepUpdates sets how many recent update ids RecordUpdate remembers
+// (default DefaultKeepUpdates). Values below 1 are ignored.
+func KeepUpdates(n int) Option {
+	return func(db *DB) {
+		if n >= 1 {
+			db.keepUpdates = n
+		}
+	}
+}
+
+// BatchDelay sets how long a write waits for others to share its
+// transaction (default DefaultBatchDelay). A longer delay means fewer fsyncs
+// under load and more latency for each write. Negative values are ignored.
+func BatchDelay(d time.Duration) Option {
+	return func(db *DB) {
+		if d >= 0 {
+			db.batchDelay = d
+		}
+	}
+}
+
+// Open opens the database file at path, creating it and its directories if
+// needed, and makes sure every bucket exists.
+//
+// If another process (or another DB in this process) holds the file, Open
+// fails after about a second with an EUNAVAILABLE error naming the path. A
+// file written by a newer schema than SchemaVersion is refused with EINTERNAL.
+func Open(path string, opts ...Option) (*DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout: time.Second, // a second process fails instead of hanging
+		// Remapping a growing file blocks every reader; 1 GiB of address
+		// space is free and puts that off for a long time.
+		InitialMmapSize: 1 << 30,
+		FreelistType:    bolt.FreelistMapType,
+	})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, multaque.Errorf(multaque.EUNAVAILABLE, "open store %s: the file is locked by another process", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	db := &DB{bolt: bdb, path: path, keepUpdates: DefaultKeepUpdates, batchDelay: DefaultBatchDelay, now: time.Now}
+	for _, opt := range opts {
+		opt(db)
+	}
+	bdb.MaxBatchDelay = db.batchDelay
+	if err := bdb.Update(initSchema); err != nil {
+		bdb.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// initSchema creates every bucket and records the schema version of a new
+// file, all in one transaction so that a file is either new or complete.
+func initSchema(tx *bolt.Tx) error {
+	for _, name := range allBuckets {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return fmt.Errorf("create bucket %s: %w", name, err)
+		}
+	}
+	meta := tx.Bucket(bucketMeta)
+	v := meta.Get(keySchema)
+	switch {
+	case v == nil:
+		return meta.Put(keySchema, u64(SchemaVersion))
+	case len(v) != 8:
+		return multaque.Errorf(multaque.EINTERNAL, "schema version is malformed")
+	case binary.BigEndian.Uint64(v) > SchemaVersion:
+		return multaque.Errorf(multaque.EINTERNAL, "schema version %d is newer than this program's %d",
+			binary.BigEndian.Uint64(v), SchemaVersion)
+	}
+	return nil
+}
+
+// Close closes the file, waiting for transactions in progress.
+func (db *DB) Close() error {
+	if err := db.bolt.Close(); err != nil {
+		return fmt.Errorf("close store: %w", err)
+	}
+	return nil
+}
+
+// Path is the file the database lives in.
+func (db *DB) Path() string { return db.path }
+
+// Buckets returns the names of all top-level buckets, sorted, so that tests
+// and checks can go through every one of them.
+func (db *DB) Buckets() []string {
+	names := make([]string, len(allBuckets))
+	for i, b := range allBuckets {
+		names[i] = string(b)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// View runs fn in a read-only transaction, for tests and consistency checks.
+// The byte slices fn sees are valid only until it returns.
+func (db *DB) View(fn func(tx *bolt.Tx) error) error {
+	return db.bolt.View(fn)
+}
+
+// refusal marks an error found by a batched function before it wrote
+// anything: see batch.
+type refusal struct{ err error }
+
+func (r refusal) Error() string { return r.err.Error() }
+
+// refuse wraps err so that batch hands it back without rolling back the
+// other callers of the same batch. Only return it before writing anything.
+func refuse(err error) error { return refusal{err} }
+
+// batch runs fn in a write transaction shared with other concurrent callers
+// (bbolt's Batch), so that they share one fsync. bbolt may run fn more than
+// once, and it rolls back the whole batch and runs it again whenever one
+// function fails: fn must be idempotent, and must set its results afresh on
+// every run. An error that fn finds before writing anything should be
+// returned as refuse(err): batch passes it on while the batch commits.
+func (db *DB) batch(fn func(tx *bolt.Tx) error) error {
+	var refused error
+	err := db.bolt.Batch(func(tx *bolt.Tx) error {
+		refused = nil
+		err := fn(tx)
+		var r refusal
+		if errors.As(err, &r) {
+			refused = r.err
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return refused
+}
+
+// u64 encodes v as 8 bytes, big-endian, so that keys sort by number.
+func u64(v uint64) []byte {
+	return binary.BigEndian.AppendUint64(make([]byte, 0, 8), v)
+}
+
+// idKey is the key of a person in the buckets keyed by Telegram id.
+func idKey(id int64) []byte { return u64(uint64(id)) }

@@ -1,0 +1,159 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/multaque/multaque"
+	bolt "go.etcd.io/bbolt"
+)
+
+// holding is one key, in one bucket, that is about a person.
+type holding struct {
+	bucket []byte
+	key    []byte
+}
+
+// held lists every key that is about the citizen with that id, in every
+// bucket. ForgetCitizen deletes them and PersonalData shows them, so a bucket
+// that comes to hold anything about people must be searched here too.
+//
+// The waiting and refcodes buckets are searched whole rather than through
+// the citizen's record, so that an entry left behind by a bug, or one whose
+// record is gone, is still found. Erasure is rare enough to afford it.
+func held(tx *bolt.Tx, id int64) ([]holding, error) {
+	var out []holding
+	key := idKey(id)
+	if tx.Bucket(bucketCitizens).Get(key) != nil {
+		out = append(out, holding{bucketCitizens, key})
+	}
+	suffix := []byte("/" + strconv.FormatInt(id, 10))
+	err := tx.Bucket(bucketWaiting).ForEach(func(k, _ []byte) error {
+		if bytes.HasSuffix(k, suffix) {
+			out = append(out, holding{bucketWaiting, bytes.Clone(k)})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = tx.Bucket(bucketRefCodes).ForEach(func(k, v []byte) error {
+		if bytes.Equal(v, key) {
+			out = append(out, holding{bucketRefCodes, bytes.Clone(k)})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ForgetCitizen erases everything held about the citizen with that id, in
+// every bucket, in one transaction. It returns an ENOTFOUND error if nothing
+// was held. The erased bytes may linger in the file's free pages until it is
+// compacted.
+func (db *DB) ForgetCitizen(ctx context.Context, id int64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		hs, err := held(tx, id)
+		if err != nil {
+			return err
+		}
+		if len(hs) == 0 {
+			return multaque.Errorf(multaque.ENOTFOUND, "citizen %d not found", id)
+		}
+		for _, h := range hs {
+			if err := tx.Bucket(h.bucket).Delete(h.key); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("forget citizen %d: %w", id, err)
+	}
+	return nil
+}
+
+// personalData is what PersonalData shows, as JSON.
+type personalData struct {
+	Citizen  *multaque.Citizen `json:"citizen,omitempty"`
+	Waiting  []queuePlace      `json:"waiting"`
+	RefCodes []string          `json:"ref_codes"`
+}
+
+// queuePlace is a citizen's place in one queue of the waiting index.
+type queuePlace struct {
+	Community string    `json:"community"`
+	Project   string    `json:"project"`
+	Since     time.Time `json:"since"`
+	Position  int       `json:"position"`      // 1 is the first in the queue
+	Of        int       `json:"of"`            // how many wait in that queue
+	Key       string    `json:"key,omitempty"` // only for a key that cannot be read
+}
+
+// PersonalData returns, as indented JSON, everything held about the citizen
+// with that id: their record, their places in the waiting queues and the
+// referral codes that lead to them. It is what /mydata shows the person.
+// It returns an ENOTFOUND error if nothing is held.
+func (db *DB) PersonalData(ctx context.Context, id int64) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	pd := personalData{Waiting: []queuePlace{}, RefCodes: []string{}}
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		hs, err := held(tx, id)
+		if err != nil {
+			return err
+		}
+		if len(hs) == 0 {
+			return multaque.Errorf(multaque.ENOTFOUND, "citizen %d not found", id)
+		}
+		for _, h := range hs {
+			switch string(h.bucket) {
+			case string(bucketCitizens):
+				if pd.Citizen, err = getCitizen(tx, id); err != nil {
+					return err
+				}
+			case string(bucketWaiting):
+				pd.Waiting = append(pd.Waiting, place(tx.Bucket(bucketWaiting), h.key))
+			case string(bucketRefCodes):
+				pd.RefCodes = append(pd.RefCodes, string(h.key))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("personal data %d: %w", id, err)
+	}
+	out, err := json.MarshalIndent(pd, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("personal data %d: %w", id, err)
+	}
+	return out, nil
+}
+
+// place finds where key stands in its queue.
+func place(b *bolt.Bucket, key []byte) queuePlace {
+	community, project, since, _, ok := parseWaitingKey(key)
+	if !ok {
+		return queuePlace{Key: string(key)} // shown as it is, rather than hidden
+	}
+	q := queuePlace{Community: community, Project: project, Since: since}
+	prefix := queuePrefix(community, project)
+	c := b.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		q.Of++
+		if bytes.Equal(k, key) {
+			q.Position = q.Of
+		}
+	}
+	return q
+}
