@@ -17,9 +17,9 @@ import (
 	"github.com/multaque/multaque/configs"
 )
 
-// MaxFileSize is the largest catalogue Parse reads, in bytes. The real one
-// is well under 100 KiB; the limit only stops a wrong file from being read
-// into memory whole.
+// MaxFileSize is the largest catalogue Parse reads, in bytes: some forty
+// times the real one. It only stops a wrong file from being read into memory
+// whole.
 const MaxFileSize = 4 << 20
 
 // Catalog is a validated set of projects and communities. It is immutable and

@@ -346,3 +346,24 @@ func newProject(id string) multaque.Project {
 		Playbook:    []multaque.Text{text("Trobeu un local.", "Buscad un local.", "Find a room.")},
 	}
 }
+
+// A Catalog is shared by every handler; run with -race.
+func TestConcurrentUse(t *testing.T) {
+	c := defaultCatalog(t)
+	done := make(chan struct{})
+	for range 8 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for range 50 {
+				c.Search("sant", multaque.Spanish, 5)
+				c.Nearest(41.4036, 2.1570)
+				c.Project("consumer-group")
+				c.Children("barcelona")
+				c.IsWithin("vila-de-gracia", "barcelona")
+			}
+		}()
+	}
+	for range 8 {
+		<-done
+	}
+}

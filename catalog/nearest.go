@@ -12,6 +12,12 @@ import (
 // neighbourhood's; about the radius of a Barcelona neighbourhood.
 const nearbyKm = 1.5
 
+// farKm is how far the closest community may be for Nearest to answer at
+// all. A point farther from every community than that is somewhere the
+// catalogue does not cover (Madrid is not near Lleida); 150 km still reaches
+// from the centre of Catalonia to the Val d'Aran.
+const farKm = 150.0
+
 // earthRadiusKm is the mean radius of the Earth.
 const earthRadiusKm = 6371.0
 
@@ -20,8 +26,8 @@ const earthRadiusKm = 6371.0
 // closest one are candidates, and the deepest of them (a neighbourhood
 // before its district, a district before its town) wins, ties going to the
 // closer. So a point in the Vila de Gràcia gives that neighbourhood, not
-// Barcelona. It reports false when no community has coordinates or the
-// point is not a valid latitude and longitude.
+// Barcelona. It reports false when no community with coordinates is within
+// 150 km, or the point is not a valid latitude and longitude.
 func (c *Catalog) Nearest(lat, lon float64) (multaque.Community, bool) {
 	if math.IsNaN(lat) || math.IsNaN(lon) || lat < -90 || lat > 90 || lon < -180 || lon > 180 {
 		return multaque.Community{}, false
@@ -36,7 +42,7 @@ func (c *Catalog) Nearest(lat, lon float64) (multaque.Community, bool) {
 		dist[i] = haversineKm(lat, lon, *cm.Lat, *cm.Lon)
 		closest = min(closest, dist[i])
 	}
-	if math.IsInf(closest, 1) {
+	if closest > farKm {
 		return multaque.Community{}, false
 	}
 	best := -1

@@ -24,6 +24,7 @@ func TestNearest(t *testing.T) {
 		{"Girona, Plaça del Vi", 41.9838, 2.8245, "girona"},
 		{"Lleida, la Seu Vella", 41.6183, 0.6262, "lleida"},
 		{"Vic, Plaça Major", 41.9305, 2.2545, "vic"},
+		{"Val d'Aran, Vielha: far from every town", 42.7017, 0.7956, "catalunya"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -57,7 +58,10 @@ func TestNearestPrefersDeeper(t *testing.T) {
 
 func TestNearestInvalid(t *testing.T) {
 	c := defaultCatalog(t)
-	for _, p := range [][2]float64{{math.NaN(), 2}, {41, math.NaN()}, {91, 2}, {41, 181}, {math.Inf(1), 0}} {
+	for _, p := range [][2]float64{
+		{math.NaN(), 2}, {41, math.NaN()}, {91, 2}, {41, 181}, {math.Inf(1), 0},
+		{40.4168, -3.7038}, // Madrid: nowhere near the catalogue
+	} {
 		if got, ok := c.Nearest(p[0], p[1]); ok {
 			t.Fatalf("Nearest(%v, %v)=%s, want nothing", p[0], p[1], got.ID)
 		}

@@ -56,6 +56,12 @@ const DefaultKeepUpdates = 10_000
 const DefaultBatchDelay = 2 * time.Millisecond
 
 // DB is the Multaque database: one bbolt file. It is safe for concurrent use.
+//
+// Besides the errors each method documents, any method may fail with an
+// error from bbolt or the file system (multaque.ErrorCode reports EINTERNAL),
+// and after Close every method fails with bbolt's ErrDatabaseNotOpen. A
+// method given a context that is already done returns ctx.Err() and does
+// nothing; once started, a write is not interrupted.
 type DB struct {
 	bolt        *bolt.DB
 	path        string
@@ -145,7 +151,8 @@ func initSchema(tx *bolt.Tx) error {
 	return nil
 }
 
-// Close closes the file, waiting for transactions in progress.
+// Close closes the file, waiting for the transactions in progress. It
+// returns an error if the file cannot be unlocked or unmapped.
 func (db *DB) Close() error {
 	if err := db.bolt.Close(); err != nil {
 		return fmt.Errorf("close store: %w", err)
@@ -167,8 +174,10 @@ func (db *DB) Buckets() []string {
 	return names
 }
 
-// View runs fn in a read-only transaction, for tests and consistency checks.
-// The byte slices fn sees are valid only until it returns.
+// View runs fn in a read-only transaction, for tests and consistency checks,
+// and returns fn's error. The byte slices fn sees are valid only until it
+// returns. Keep it short: a long read transaction holds pages that writers
+// would otherwise reuse.
 func (db *DB) View(fn func(tx *bolt.Tx) error) error {
 	return db.bolt.View(fn)
 }

@@ -111,11 +111,11 @@ type apiInaccessibleMessage struct {
 }
 
 type apiCallbackQuery struct {
-	ID           string `json:"id"`
+	ID           string  `json:"id"`
 	From         apiUser `json:"from"`
-	Message      any    `json:"message,omitempty"`
-	ChatInstance string `json:"chat_instance"`
-	Data         string `json:"data,omitempty"`
+	Message      any     `json:"message,omitempty"`
+	ChatInstance string  `json:"chat_instance"`
+	Data         string  `json:"data,omitempty"`
 }
 
 // apiInlineButton is the subset of InlineKeyboardButton the fake understands;

@@ -619,7 +619,8 @@ func utf16Len(s string) int {
 
 // WaitUntil waits (up to the wait timeout) until cond, given a snapshot of
 // u's private chat, returns true, and returns that snapshot; otherwise it
-// fails the test saying what was awaited.
+// fails the test saying what was awaited. cond runs with the chat locked: it
+// must not call methods of u.
 func (u *User) WaitUntil(t testing.TB, what string, cond func([]Message) bool) []Message {
 	t.Helper()
 	c := u.chat

@@ -95,17 +95,17 @@ func parseHTML(src string) (string, []apiEntity, error) {
 		case '<':
 			end := strings.IndexByte(src[i:], '>')
 			if end < 0 {
-				return "", nil, fmt.Errorf("Unclosed start tag at byte offset %d", i)
+				return "", nil, entityErrorf("Unclosed start tag at byte offset %d", i)
 			}
 			tag := src[i+1 : i+end]
 			if closing, ok := strings.CutPrefix(tag, "/"); ok {
 				name := strings.ToLower(strings.TrimSpace(closing))
 				if len(stack) == 0 {
-					return "", nil, fmt.Errorf("Unexpected end tag at byte offset %d", i)
+					return "", nil, entityErrorf("Unexpected end tag at byte offset %d", i)
 				}
 				top := stack[len(stack)-1]
 				if top.name != name {
-					return "", nil, fmt.Errorf("Unmatched end tag at byte offset %d, expected \"</%s>\", found \"</%s>\"", i, top.name, name)
+					return "", nil, entityErrorf("Unmatched end tag at byte offset %d, expected \"</%s>\", found \"</%s>\"", i, top.name, name)
 				}
 				stack = stack[:len(stack)-1]
 				if off > top.start && !top.merge {
@@ -117,14 +117,14 @@ func parseHTML(src string) (string, []apiEntity, error) {
 				name = strings.ToLower(name)
 				typ, ok := htmlTags[name]
 				if !ok || (name == "span" && !strings.Contains(attrs, "tg-spoiler")) {
-					return "", nil, fmt.Errorf("Unsupported start tag \"%s\" at byte offset %d", name, i)
+					return "", nil, entityErrorf("Unsupported start tag \"%s\" at byte offset %d", name, i)
 				}
 				ent := apiEntity{Type: typ}
 				switch name {
 				case "a":
 					href := attrValue(attrs, "href")
 					if href == "" {
-						return "", nil, fmt.Errorf("Can't find \"href\" attribute of tag \"a\" at byte offset %d", i)
+						return "", nil, entityErrorf("Can't find \"href\" attribute of tag \"a\" at byte offset %d", i)
 					}
 					ent.URL = href
 				}
@@ -159,7 +159,7 @@ func parseHTML(src string) (string, []apiEntity, error) {
 		}
 	}
 	if len(stack) > 0 {
-		return "", nil, fmt.Errorf("Can't find end tag corresponding to start tag \"%s\"", stack[len(stack)-1].name)
+		return "", nil, entityErrorf("Can't find end tag corresponding to start tag \"%s\"", stack[len(stack)-1].name)
 	}
 	sortEntities(ents)
 	return out.String(), ents, nil
@@ -284,7 +284,7 @@ func parseMarkdownV2(src string) (string, []apiEntity, error) {
 			if i+2 < len(rs) && rs[i+1] == '`' && rs[i+2] == '`' {
 				end := strings.Index(string(rs[i+3:]), "```")
 				if end < 0 {
-					return "", nil, fmt.Errorf("Can't find end of pre entity at byte offset %d", byteOff(i))
+					return "", nil, entityErrorf("Can't find end of pre entity at byte offset %d", byteOff(i))
 				}
 				body := []rune(string(rs[i+3:])[:end])
 				lang := ""
@@ -306,7 +306,7 @@ func parseMarkdownV2(src string) (string, []apiEntity, error) {
 				j++
 			}
 			if j >= len(rs) {
-				return "", nil, fmt.Errorf("Can't find end of Code entity at byte offset %d", byteOff(i))
+				return "", nil, entityErrorf("Can't find end of Code entity at byte offset %d", byteOff(i))
 			}
 			text := unescapeMarkdown(string(rs[i+1 : j]))
 			ents = append(ents, apiEntity{Type: "code", Offset: off, Length: utf16Len(text)})
@@ -327,12 +327,12 @@ func parseMarkdownV2(src string) (string, []apiEntity, error) {
 			i++
 		case r == '[':
 			if linkStart >= 0 {
-				return "", nil, fmt.Errorf("Character '[' is reserved and must be escaped with the preceding '\\'")
+				return "", nil, entityErrorf("Character '[' is reserved and must be escaped with the preceding '\\'")
 			}
 			linkStart = off
 		case r == ']' && linkStart >= 0:
 			if i+1 >= len(rs) || rs[i+1] != '(' {
-				return "", nil, fmt.Errorf("Character ']' is reserved and must be escaped with the preceding '\\'")
+				return "", nil, entityErrorf("Character ']' is reserved and must be escaped with the preceding '\\'")
 			}
 			j := i + 2
 			for j < len(rs) && rs[j] != ')' {
@@ -342,7 +342,7 @@ func parseMarkdownV2(src string) (string, []apiEntity, error) {
 				j++
 			}
 			if j >= len(rs) {
-				return "", nil, fmt.Errorf("Can't find end of a URL at byte offset %d", byteOff(i+1))
+				return "", nil, entityErrorf("Can't find end of a URL at byte offset %d", byteOff(i+1))
 			}
 			if off > linkStart {
 				ents = append(ents, apiEntity{Type: "text_link", Offset: linkStart, Length: off - linkStart, URL: unescapeMarkdown(string(rs[i+2 : j]))})
@@ -350,17 +350,17 @@ func parseMarkdownV2(src string) (string, []apiEntity, error) {
 			linkStart = -1
 			i = j
 		case strings.ContainsRune(markdownV2Reserved, r):
-			return "", nil, fmt.Errorf("Character '%c' is reserved and must be escaped with the preceding '\\'", r)
+			return "", nil, entityErrorf("Character '%c' is reserved and must be escaped with the preceding '\\'", r)
 		default:
 			out.WriteRune(r)
 			off += utf16.RuneLen(r)
 		}
 	}
 	if len(order) > 0 {
-		return "", nil, fmt.Errorf("Can't find end of %s entity at byte offset %d", markerName(order[len(order)-1]), len(src))
+		return "", nil, entityErrorf("Can't find end of %s entity at byte offset %d", markerName(order[len(order)-1]), len(src))
 	}
 	if linkStart >= 0 {
-		return "", nil, fmt.Errorf("Can't find end of a URL at byte offset %d", len(src))
+		return "", nil, entityErrorf("Can't find end of a URL at byte offset %d", len(src))
 	}
 	sortEntities(ents)
 	return out.String(), ents, nil
@@ -425,7 +425,7 @@ func parseMarkdownLegacy(src string) (string, []apiEntity, error) {
 			}
 			end := strings.Index(src[i+len(marker):], marker)
 			if end < 0 {
-				return "", nil, fmt.Errorf("Can't find end of the entity starting at byte offset %d", i)
+				return "", nil, entityErrorf("Can't find end of the entity starting at byte offset %d", i)
 			}
 			text := src[i+len(marker) : i+len(marker)+end]
 			if n := utf16Len(text); n > 0 {
@@ -438,7 +438,7 @@ func parseMarkdownLegacy(src string) (string, []apiEntity, error) {
 			close := strings.Index(src[i:], "](")
 			paren := strings.IndexByte(src[i:], ')')
 			if close < 0 || paren < close {
-				return "", nil, fmt.Errorf("Can't find end of the entity starting at byte offset %d", i)
+				return "", nil, entityErrorf("Can't find end of the entity starting at byte offset %d", i)
 			}
 			text := src[i+1 : i+close]
 			ents = append(ents, apiEntity{Type: "text_link", Offset: off, Length: utf16Len(text), URL: src[i+close+2 : i+paren]})
@@ -463,4 +463,14 @@ func decodeRuneAt(s string, i int) (rune, int) {
 		return r, i
 	}
 	return 0, i
+}
+
+// entityError is a parse error worded as Telegram words it (capitalized),
+// shown after "Bad Request: can't parse entities: ".
+type entityError string
+
+func (e entityError) Error() string { return string(e) }
+
+func entityErrorf(format string, args ...any) error {
+	return entityError(fmt.Sprintf(format, args...))
 }

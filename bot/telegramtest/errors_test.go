@@ -198,4 +198,3 @@ func TestParseModesShowVisibleText(t *testing.T) {
 		}
 	}
 }
-

@@ -2,6 +2,7 @@ package telegramtest_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/multaque/multaque/bot/telegramtest"
 	tele "gopkg.in/telebot.v3"
@@ -61,7 +62,7 @@ func TestStartButtonAnswerAndEdit(t *testing.T) {
 }
 
 func TestPressWithoutButtonFails(t *testing.T) {
-	srv := newServer(t, telegramtest.WithWaitTimeout(50e6))
+	srv := newServer(t, telegramtest.WithWaitTimeout(50*time.Millisecond))
 	u := srv.NewUser("Pau", "ca")
 	u.Send("hello")
 	ft := &fakeT{TB: t}
@@ -80,7 +81,6 @@ func TestPressWithoutButtonFails(t *testing.T) {
 type fakeT struct {
 	testing.TB
 	failed bool
-	msg    string
 }
 
 func (f *fakeT) Helper() {}

@@ -71,7 +71,7 @@ func (l *inviteLink) api(s *Server, pending int) *apiChatInviteLink {
 	}
 }
 
-// Group is a simulated supergroup. Its state is guarded by its chat's mutex.
+// Group is a simulated supergroup. Its methods are safe for concurrent use.
 type Group struct {
 	// ID is the chat id, negative like Telegram's supergroups (-100…).
 	ID int64

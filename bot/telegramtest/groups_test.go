@@ -111,6 +111,7 @@ func TestGroupProvisioningFlow(t *testing.T) {
 	if err := b.Pin(m); err != nil {
 		t.Fatalf("Pin: %v", err)
 	}
+	g.Expect(t, "Step 1")
 	msgs := g.Messages()
 	last := msgs[len(msgs)-1]
 	if last.Text != "Step 1: meet" || !last.Pinned {

@@ -13,7 +13,7 @@ import (
 )
 
 func TestPerChatBurstGets429(t *testing.T) {
-	srv := newServer(t, telegramtest.WithLimits(telegramtest.Limits{PerChat: 1, PerChatBurst: 3, Scale: 20}))
+	srv := newServer(t, telegramtest.WithLimits(telegramtest.Limits{PerChat: 1, PerChatBurst: 3, Scale: 5}))
 	b, _ := newBot(t, srv, nil)
 	u := srv.NewUser("Burst", "en")
 	u.Send("/start")
@@ -52,7 +52,8 @@ func TestPerChatBurstGets429(t *testing.T) {
 }
 
 func TestGlobalAndGroupLimits(t *testing.T) {
-	srv := newServer(t, telegramtest.WithLimits(telegramtest.Limits{Global: 5, Scale: 1}))
+	// At Scale 0.01 a server second lasts 100 s: no token comes back during the test.
+	srv := newServer(t, telegramtest.WithLimits(telegramtest.Limits{Global: 5, Scale: 0.01}))
 	b, _ := newBot(t, srv, nil)
 	refused := 0
 	for i := range 8 {
@@ -70,8 +71,8 @@ func TestGlobalAndGroupLimits(t *testing.T) {
 		t.Fatalf("refused %d of 8 messages over a global limit of 5/s, want 3", refused)
 	}
 
-	// Groups: 20 per (scaled) minute; at Scale 60 a minute lasts a second.
-	srv.SetLimits(telegramtest.Limits{PerGroupPerMinute: 20, Scale: 60})
+	// Groups: 20 per (scaled) minute; at Scale 6 a minute lasts 10 s.
+	srv.SetLimits(telegramtest.Limits{PerGroupPerMinute: 20, Scale: 6})
 	owner := srv.NewUser("Owner", "ca")
 	g := srv.NewSupergroup("Busy", owner)
 	g.AddBot(owner, telegramtest.BotAdminRights)
@@ -90,10 +91,10 @@ func TestGlobalAndGroupLimits(t *testing.T) {
 }
 
 func TestForceRetryAfterStorm(t *testing.T) {
-	srv := newServer(t, telegramtest.WithLimits(telegramtest.Limits{Scale: 50}))
+	srv := newServer(t, telegramtest.WithLimits(telegramtest.Limits{Scale: 5}))
 	u := srv.NewUser("Storm", "en")
 	u.Send("/start")
-	srv.ForceRetryAfter(2) // 40 ms at Scale 50
+	srv.ForceRetryAfter(2) // 400 ms at Scale 5
 	params := url.Values{"chat_id": {strconv.FormatInt(u.ID, 10)}, "text": {"x"}}
 	status, a := rawCall(t, srv, "sendMessage", params)
 	if status != http.StatusTooManyRequests || a.Parameters.RetryAfter != 2 || a.Description != "Too Many Requests: retry after 2" {

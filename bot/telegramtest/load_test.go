@@ -2,6 +2,8 @@ package telegramtest_test
 
 import (
 	"fmt"
+	"io"
+	"net/url"
 	"slices"
 	"sync"
 	"testing"
@@ -20,7 +22,7 @@ func TestEchoBotUnderLoad(t *testing.T) {
 		users = 200
 	}
 	srv := newServer(t, telegramtest.WithWaitTimeout(60*time.Second))
-	b, err := tele.NewBot(tele.Settings{URL: srv.URL(), Token: srv.Token(), Poller: &tele.LongPoller{Timeout: time.Second}, Client: srv.Client()})
+	b, err := tele.NewBot(tele.Settings{URL: srv.URL(), Token: srv.Token(), Poller: &tele.LongPoller{Timeout: time.Second}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,4 +104,43 @@ func BenchmarkSendMessage(b *testing.B) {
 	})
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// BenchmarkSendMessageRawHTTP measures the server alone: form-encoded
+// sendMessage requests from parallel goroutines, no telebot decoding.
+func BenchmarkSendMessageRawHTTP(b *testing.B) {
+	srv := telegramtest.NewServer()
+	defer srv.Close()
+	ids := make([]string, 1000)
+	for i := range ids {
+		u := srv.NewUser(fmt.Sprintf("R%d", i), "en")
+		u.Send("/start")
+		ids[i] = fmt.Sprint(u.ID)
+	}
+	endpoint := srv.URL() + "/bot" + srv.Token() + "/sendMessage"
+	var next sync.Mutex
+	n := 0
+	b.ResetTimer()
+	b.SetParallelism(8)
+	b.RunParallel(func(pb *testing.PB) {
+		next.Lock()
+		form := url.Values{"chat_id": {ids[n%len(ids)]}, "text": {"benchmark message with a little text in it"}}
+		n++
+		next.Unlock()
+		for pb.Next() {
+			resp, err := srv.Client().PostForm(endpoint, form)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				b.Errorf("status %d", resp.StatusCode)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
 }

@@ -162,8 +162,7 @@ func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		close(s.closed)
 		s.updates.stopWebhook()
-		s.hs.CloseClientConnections()
-		s.hs.Close()
+		s.hs.Close() // waits for requests in flight; long polls end at once
 		s.bg.Wait()
 		if t, ok := s.client.Transport.(*http.Transport); ok {
 			t.CloseIdleConnections()
@@ -177,7 +176,6 @@ type request struct {
 	method string // canonical name
 	params map[string]string
 	files  map[string]*File
-	w      http.ResponseWriter
 }
 
 func (r *request) str(name string) string { return r.params[name] }
@@ -218,36 +216,35 @@ func errBadRequest(desc string) *apiError {
 }
 
 var (
-	errUnauthorized       = &apiError{code: 401, description: "Unauthorized"}
-	errNotFound           = &apiError{code: 404, description: "Not Found"}
-	errTooLarge           = &apiError{code: 413, description: "Request Entity Too Large"}
-	errChatNotFound       = errBadRequest("chat not found")
-	errChatIDEmpty        = errBadRequest("chat_id is empty")
-	errTextEmpty          = errBadRequest("message text is empty")
-	errTooLong            = errBadRequest("message is too long")
-	errCaptionTooLong     = errBadRequest("message caption is too long")
-	errButtonData         = errBadRequest("BUTTON_DATA_INVALID")
-	errNotModified        = errBadRequest("message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message")
-	errEditNotFound       = errBadRequest("message to edit not found")
-	errDeleteNotFound     = errBadRequest("message to delete not found")
-	errCantEdit           = errBadRequest("message can't be edited")
-	errNoTextToEdit       = errBadRequest("there is no text in the message to edit")
-	errQueryTooOld        = errBadRequest("query is too old and response timeout expired or query ID is invalid")
-	errBlocked            = &apiError{code: 403, description: "Forbidden: bot was blocked by the user"}
-	errDeactivated        = &apiError{code: 403, description: "Forbidden: user is deactivated"}
-	errNotStarted         = &apiError{code: 403, description: "Forbidden: bot can't initiate conversation with a user"}
-	errKickedSupergroup   = &apiError{code: 403, description: "Forbidden: bot was kicked from the supergroup chat"}
-	errNotMemberSupergrp  = &apiError{code: 403, description: "Forbidden: bot is not a member of the supergroup chat"}
-	errInternal           = &apiError{code: 500, description: "Internal Server Error"}
-	errBadGateway         = &apiError{code: 502, description: "Bad Gateway", html: true}
-	errWebhookActive      = &apiError{code: 409, description: "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"}
-	errTerminatedByOther  = &apiError{code: 409, description: "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"}
-	errHideRequesterMiss  = errBadRequest("HIDE_REQUESTER_MISSING")
-	errUserNotFound       = errBadRequest("user not found")
-	errMessageIDInvalid   = errBadRequest("MESSAGE_ID_INVALID")
-	errCantParseKeyboard  = errBadRequest("can't parse reply keyboard markup JSON object")
-	errTextButtonsInline  = errBadRequest("can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard")
-	errInviteLinkNotFound = errBadRequest("INVITE_HASH_EXPIRED")
+	errUnauthorized      = &apiError{code: 401, description: "Unauthorized"}
+	errNotFound          = &apiError{code: 404, description: "Not Found"}
+	errTooLarge          = &apiError{code: 413, description: "Request Entity Too Large"}
+	errChatNotFound      = errBadRequest("chat not found")
+	errChatIDEmpty       = errBadRequest("chat_id is empty")
+	errTextEmpty         = errBadRequest("message text is empty")
+	errTooLong           = errBadRequest("message is too long")
+	errCaptionTooLong    = errBadRequest("message caption is too long")
+	errButtonData        = errBadRequest("BUTTON_DATA_INVALID")
+	errNotModified       = errBadRequest("message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message")
+	errEditNotFound      = errBadRequest("message to edit not found")
+	errDeleteNotFound    = errBadRequest("message to delete not found")
+	errCantEdit          = errBadRequest("message can't be edited")
+	errNoTextToEdit      = errBadRequest("there is no text in the message to edit")
+	errQueryTooOld       = errBadRequest("query is too old and response timeout expired or query ID is invalid")
+	errBlocked           = &apiError{code: 403, description: "Forbidden: bot was blocked by the user"}
+	errDeactivated       = &apiError{code: 403, description: "Forbidden: user is deactivated"}
+	errNotStarted        = &apiError{code: 403, description: "Forbidden: bot can't initiate conversation with a user"}
+	errKickedSupergroup  = &apiError{code: 403, description: "Forbidden: bot was kicked from the supergroup chat"}
+	errNotMemberSupergrp = &apiError{code: 403, description: "Forbidden: bot is not a member of the supergroup chat"}
+	errInternal          = &apiError{code: 500, description: "Internal Server Error"}
+	errBadGateway        = &apiError{code: 502, description: "Bad Gateway", html: true}
+	errWebhookActive     = &apiError{code: 409, description: "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"}
+	errTerminatedByOther = &apiError{code: 409, description: "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"}
+	errHideRequesterMiss = errBadRequest("HIDE_REQUESTER_MISSING")
+	errUserNotFound      = errBadRequest("user not found")
+	errMessageIDInvalid  = errBadRequest("MESSAGE_ID_INVALID")
+	errCantParseKeyboard = errBadRequest("can't parse reply keyboard markup JSON object")
+	errTextButtonsInline = errBadRequest("can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard")
 )
 
 func tooManyRequests(retryAfter int) *apiError {
@@ -372,7 +369,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		writeError(w, errNotFound)
 		return
 	}
-	r := &request{ctx: hr.Context(), method: m.name, w: w}
+	r := &request{ctx: hr.Context(), method: m.name}
 	if aerr := s.parseParams(w, hr, r); aerr != nil {
 		s.finish(w, r, start, nil, aerr)
 		return

@@ -43,8 +43,6 @@ type webhook struct {
 
 // updateQueue holds the updates the bot has not confirmed yet.
 type updateQueue struct {
-	s *Server
-
 	mu          sync.Mutex
 	nextID      int
 	items       []*queuedUpdate

@@ -93,12 +93,13 @@ func TestWebhookOnlyLoopback(t *testing.T) {
 func TestTwoPollersConflict(t *testing.T) {
 	srv := newServer(t)
 	b, _ := newBot(t, srv, nil)
+	base := srv.Stats().Requests
 	first := make(chan error, 1)
 	go func() {
 		_, err := b.Raw("getUpdates", map[string]string{"timeout": "5"})
 		first <- err
 	}()
-	time.Sleep(50 * time.Millisecond)
+	waitFor(t, "the first getUpdates", func() bool { return srv.Stats().Requests > base })
 	second := make(chan error, 1)
 	go func() {
 		_, err := b.Raw("getUpdates", map[string]string{"timeout": "1"})
