@@ -28,9 +28,11 @@ type Citizen struct {
 
 // Interest is a project a citizen wants. Since is their place in the queue of
 // their community for that project: it is kept as long as the interest is.
+// Team is the team they are in for it, "" while they wait.
 type Interest struct {
 	Project string    `json:"project"`
 	Since   time.Time `json:"since"`
+	Team    string    `json:"team,omitempty"`
 }
 
 // Survey is where a citizen is in the survey.
@@ -92,21 +94,32 @@ func (c *Citizen) HasInterest(project string) bool {
 }
 
 // SetInterests replaces c's interests by projects, keeping the queue place
-// (Since) of every interest that stays and giving now to the new ones.
+// (Since) and the team of every interest that stays and giving now to the
+// new ones.
 func (c *Citizen) SetInterests(projects []string, now time.Time) {
-	old := make(map[string]time.Time, len(c.Interests))
+	old := make(map[string]Interest, len(c.Interests))
 	for _, in := range c.Interests {
-		old[in.Project] = in.Since
+		old[in.Project] = in
 	}
 	out := make([]Interest, 0, len(projects))
 	for _, p := range projects {
-		since, ok := old[p]
+		in, ok := old[p]
 		if !ok {
-			since = now
+			in = Interest{Project: p, Since: now}
 		}
-		out = append(out, Interest{Project: p, Since: since})
+		out = append(out, in)
 	}
 	c.Interests = out
+}
+
+// Interest returns c's interest in project, if they have one.
+func (c *Citizen) Interest(project string) (Interest, bool) {
+	for _, in := range c.Interests {
+		if in.Project == project {
+			return in, true
+		}
+	}
+	return Interest{}, false
 }
 
 // Validate checks what a stored citizen must hold.

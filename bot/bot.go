@@ -44,6 +44,25 @@ type Options struct {
 	Client *http.Client
 	// Now returns the current time; tests may pin it. Default time.Now.
 	Now func() time.Time
+
+	// PerChatInterval is the least time between two messages to one chat
+	// after a short burst (Telegram: about 1 s), for direct answers and the
+	// Sender alike; 0 turns per-chat pacing off.
+	PerChatInterval time.Duration
+	// PerChatBurst is how many messages one chat may get at once before
+	// PerChatInterval applies. Default 2: one less than the 3 Telegram
+	// tolerates, which leaves room for requests that reach it late.
+	PerChatBurst int
+	// PerGroupPerMinute is how many messages one group may get in any
+	// minute. Default 20, Telegram's limit.
+	PerGroupPerMinute int
+	// RetryAfterUnit is the length of the seconds Telegram counts
+	// retry_after in, and of a sixtieth of the minute of PerGroupPerMinute:
+	// time.Second (the default), except against a fake Telegram whose clock
+	// runs faster (telegramtest.Server.Second).
+	RetryAfterUnit time.Duration
+	// Metrics record what the bot does; nil records them nowhere.
+	Metrics *Metrics
 }
 
 // Bot is Multaque's Telegram bot.
@@ -60,6 +79,8 @@ type Bot struct {
 
 	pollTimeout time.Duration
 	dispatch    *dispatcher
+	pacer       *pacer // shared with the Sender
+	metrics     *Metrics
 }
 
 // DefaultAPIURL is Telegram's Bot API server.
@@ -81,10 +102,28 @@ func New(opts Options) (*Bot, error) {
 		opts.PollTimeout = 25 * time.Second
 	}
 	if opts.Client == nil {
-		opts.Client = &http.Client{Timeout: opts.PollTimeout + 15*time.Second}
+		// Go's default transport keeps 2 idle connections per host: under
+		// load every other request would dial anew. One Bot API host gets
+		// all our requests, so keep as many as the workers use.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConns = opts.Workers + 8
+		tr.MaxIdleConnsPerHost = opts.Workers + 8
+		opts.Client = &http.Client{Timeout: opts.PollTimeout + 15*time.Second, Transport: tr}
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.PerChatBurst <= 0 {
+		opts.PerChatBurst = 2
+	}
+	if opts.PerGroupPerMinute <= 0 {
+		opts.PerGroupPerMinute = 20
+	}
+	if opts.RetryAfterUnit <= 0 {
+		opts.RetryAfterUnit = time.Second
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = unregisteredMetrics()
 	}
 	tg, err := tele.NewBot(tele.Settings{
 		URL:         opts.APIURL,
@@ -110,6 +149,8 @@ func New(opts Options) (*Bot, error) {
 		now:         opts.Now,
 		client:      opts.Client,
 		pollTimeout: opts.PollTimeout,
+		metrics:     opts.Metrics,
+		pacer:       newPacer(opts.PerChatInterval, opts.PerChatBurst, opts.PerGroupPerMinute, opts.RetryAfterUnit, opts.Metrics),
 	}
 	b.dispatch = newDispatcher(opts.Workers, b.handle)
 	return b, nil
@@ -151,10 +192,12 @@ func (b *Bot) handle(ctx context.Context, u tele.Update) {
 		log.Debug().Msg("duplicate update skipped")
 		return
 	}
+	began := time.Now() // not b.now, which tests may pin
 	c := b.tg.NewContext(u)
 	if err := b.route(ctx, c); err != nil {
 		b.fail(ctx, c, err)
 	}
+	b.metrics.handled(time.Since(began))
 	log.Debug().Dur("took", b.now().Sub(start)).Msg("update handled")
 }
 
@@ -233,15 +276,17 @@ func (b *Bot) langOf(ctx context.Context, c tele.Context) multaque.Lang {
 	return MatchLanguage(s.LanguageCode)
 }
 
-// send posts a view to a chat. Direct answers go out at once; the outbox
-// handles everything else.
-func (b *Bot) send(_ context.Context, to tele.Recipient, v view) error {
+// send posts a view to a chat. Direct answers go out at once, within the
+// chat's pace and any 429 pause; the outbox handles everything else.
+func (b *Bot) send(ctx context.Context, to tele.Recipient, v view) error {
 	opts := &tele.SendOptions{ParseMode: tele.ModeHTML, DisableWebPagePreview: true}
 	if v.Markup != nil {
 		opts.ReplyMarkup = v.Markup
 	}
-	_, err := b.tg.Send(to, v.Text, opts)
-	return err
+	return b.direct(ctx, chatID(to), func() error {
+		_, err := b.tg.Send(to, v.Text, opts)
+		return err
+	})
 }
 
 // edit replaces the message whose button was pressed; if Telegram refuses
@@ -255,7 +300,14 @@ func (b *Bot) edit(ctx context.Context, c tele.Context, v view) error {
 	if v.Markup != nil {
 		opts.ReplyMarkup = v.Markup
 	}
-	_, err := b.tg.Edit(msg, v.Text, opts)
+	var chat int64
+	if msg.Chat != nil {
+		chat = msg.Chat.ID
+	}
+	err := b.direct(ctx, chat, func() error {
+		_, err := b.tg.Edit(msg, v.Text, opts)
+		return err
+	})
 	switch {
 	case err == nil, errors.Is(err, tele.ErrMessageNotModified):
 		return nil

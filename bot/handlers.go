@@ -364,14 +364,16 @@ func (b *Bot) onMyData(ctx context.Context, c tele.Context, cz *multaque.Citizen
 	if err != nil {
 		return err
 	}
-	doc := &tele.Document{
-		File:     tele.FromReader(bytes.NewReader(data)),
-		FileName: "multaque-my-data.json",
-		MIME:     "application/json",
-		Caption:  b.view.t(lang, "mydata_caption"),
-	}
-	_, err = b.tg.Send(c.Recipient(), doc, &tele.SendOptions{ParseMode: tele.ModeHTML})
-	return err
+	return b.direct(ctx, chatID(c.Recipient()), func() error {
+		doc := &tele.Document{ // made afresh for a second try: the reader is spent
+			File:     tele.FromReader(bytes.NewReader(data)),
+			FileName: "multaque-my-data.json",
+			MIME:     "application/json",
+			Caption:  b.view.t(lang, "mydata_caption"),
+		}
+		_, err := b.tg.Send(c.Recipient(), doc, &tele.SendOptions{ParseMode: tele.ModeHTML})
+		return err
+	})
 }
 
 // onMyChatMember notices a person blocking or unblocking the bot in their

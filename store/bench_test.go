@@ -3,7 +3,10 @@ package store_test
 import (
 	"flag"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -60,13 +63,12 @@ func BenchmarkRecordUpdateParallel(b *testing.B) {
 
 // BenchmarkUpdateParallel is what the bot does for each update of a person
 // who is taking the survey: RecordUpdate, then one UpdateCitizen, by 64
-// workers at once.
+// workers at once, with 100,000 citizens stored.
 func BenchmarkUpdateParallel(b *testing.B) {
-	db := openDB(b, benchOpts()...)
-	const people = 10_000
-	load(b, db, people, func(i int) *multaque.Citizen {
+	const people = 100_000
+	db := filledDB(b, "gracia", people, func(i int) *multaque.Citizen {
 		return newCitizen(int64(i+1), "Mercè", "gracia", "energy")
-	})
+	}, benchOpts()...)
 	var next atomic.Int64
 	b.SetParallelism(parallelism())
 	b.ResetTimer()
@@ -97,12 +99,8 @@ func BenchmarkCountWaiting(b *testing.B) {
 	projects := []string{"energy", "car-sharing", "consumer-group", "time-bank", "food-coop", "housing", "repair-cafe", "solar"}
 	for _, communities := range []int{50, 1} {
 		b.Run(fmt.Sprintf("communities=%d", communities), func(b *testing.B) {
-			db := openDB(b)
 			rng := rand.New(rand.NewPCG(1, 2))
-			var mu sync.Mutex
-			load(b, db, 100_000, func(i int) *multaque.Citizen {
-				mu.Lock()
-				defer mu.Unlock()
+			db := filledDB(b, fmt.Sprintf("communities-%d", communities), 100_000, func(i int) *multaque.Citizen {
 				c := newCitizen(int64(i+1), "Mercè", fmt.Sprintf("community-%d", rng.IntN(communities)))
 				perm := rng.Perm(len(projects))[:1+rng.IntN(3)]
 				for _, p := range perm {
@@ -119,23 +117,72 @@ func BenchmarkCountWaiting(b *testing.B) {
 	}
 }
 
-// load saves n citizens made by mk, many at a time so that they share
-// transactions.
-func load(b *testing.B, db *store.DB, n int, mk func(i int) *multaque.Citizen) {
+// filledDB opens a copy of a database holding n citizens made by mk. Each
+// kind (named by name) is built once per run: filling takes seconds, and
+// benchmark functions run several times.
+func filledDB(b *testing.B, name string, n int, mk func(i int) *multaque.Citizen, opts ...store.Option) *store.DB {
 	b.Helper()
-	const loaders = 1000
-	var wg sync.WaitGroup
-	for w := range loaders {
-		wg.Go(func() {
-			for i := w; i < n; i += loaders {
-				if err := db.SaveCitizen(ctx, mk(i)); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
+	templates.Lock()
+	defer templates.Unlock()
+	src := filepath.Join(templates.dir, name+".db")
+	if _, err := os.Stat(src); err != nil {
+		db, err := store.Open(src)
+		if err != nil {
+			b.Fatal(err)
+		}
+		cs := make([]*multaque.Citizen, n)
+		for i := range cs {
+			cs[i] = mk(i)
+		}
+		err = store.LoadCitizens(db, cs)
+		if cerr := db.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			os.Remove(src)
+			b.Fatalf("fill %s: %v", name, err)
+		}
 	}
-	wg.Wait()
+	dst := filepath.Join(b.TempDir(), "multaque.db")
+	if err := copyFile(dst, src); err != nil {
+		b.Fatal(err)
+	}
+	return openDBAt(b, dst, opts...)
+}
+
+// templates holds the databases filledDB copies from.
+var templates struct {
+	sync.Mutex
+	dir string
+}
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "multaque-store-bench")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	templates.dir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func copyFile(dst, src string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
 
 // To tune the batch delay on a given machine and disk:
@@ -148,9 +195,8 @@ func benchOpts() []store.Option { return []store.Option{store.BatchDelay(*batchD
 // BenchmarkForgetCitizen erases one citizen among 100,000: the waiting and
 // refcodes buckets are searched whole.
 func BenchmarkForgetCitizen(b *testing.B) {
-	db := openDB(b)
 	const people = 100_000
-	load(b, db, people, func(i int) *multaque.Citizen {
+	db := filledDB(b, "forget", people, func(i int) *multaque.Citizen {
 		return newCitizen(int64(i+1), "Mercè", fmt.Sprintf("community-%d", i%50), "energy", "time-bank")
 	})
 	id := int64(0)

@@ -137,6 +137,9 @@ func initSchema(tx *bolt.Tx) error {
 			return fmt.Errorf("create bucket %s: %w", name, err)
 		}
 	}
+	if err := initOutbox(tx); err != nil {
+		return err
+	}
 	meta := tx.Bucket(bucketMeta)
 	v := meta.Get(keySchema)
 	switch {

@@ -20,7 +20,13 @@ import (
 // bbolt's consistency check and closes it.
 func openDB(t testing.TB, opts ...store.Option) *store.DB {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "multaque.db"), opts...)
+	return openDBAt(t, filepath.Join(t.TempDir(), "multaque.db"), opts...)
+}
+
+// openDBAt is openDB for a given file.
+func openDBAt(t testing.TB, path string, opts ...store.Option) *store.DB {
+	t.Helper()
+	db, err := store.Open(path, opts...)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}

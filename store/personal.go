@@ -69,6 +69,13 @@ func (db *DB) ForgetCitizen(ctx context.Context, id int64) error {
 		if len(hs) == 0 {
 			return multaque.Errorf(multaque.ENOTFOUND, "citizen %d not found", id)
 		}
+		if c, err := getCitizen(tx, id); err != nil {
+			return err
+		} else if c != nil {
+			if err := forgetInTeams(tx, c, db.now()); err != nil {
+				return err
+			}
+		}
 		for _, h := range hs {
 			if err := tx.Bucket(h.bucket).Delete(h.key); err != nil {
 				return err

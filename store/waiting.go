@@ -52,6 +52,9 @@ func waitingKeys(c *multaque.Citizen) map[string]bool {
 	}
 	keys := make(map[string]bool, len(c.Interests))
 	for _, in := range c.Interests {
+		if in.Team != "" {
+			continue // in a team for it: no longer waiting
+		}
 		keys[waitingKey(c.Community, in.Project, in.Since, c.ID)] = true
 	}
 	return keys

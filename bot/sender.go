@@ -1,0 +1,526 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+	"golang.org/x/time/rate"
+	tele "gopkg.in/telebot.v3"
+
+	"github.com/multaque/multaque"
+)
+
+// OutboxStore is what the Sender needs of the database: the outbox queue
+// and the ways an item leaves it, each in one transaction with its effect.
+type OutboxStore interface {
+	Due(ctx context.Context, now time.Time, limit, perChat int, held func(id uint64) bool) ([]multaque.OutboxItem, error)
+	OutboxLen(ctx context.Context) (int, error)
+	Delivered(ctx context.Context, id uint64) error
+	Retry(ctx context.Context, id uint64, notBefore time.Time, errText string) error
+	Bury(ctx context.Context, id uint64, errText string) error
+	DropUnreachable(ctx context.Context, id uint64, person int64) error
+}
+
+// SenderOptions configure a Sender. Zero fields take the defaults named.
+type SenderOptions struct {
+	// Rate is the bulk rate: outbox messages per second over all chats.
+	// Default 25, which leaves Telegram's 30/s some room for direct answers.
+	Rate float64
+	// Workers is how many requests may be in flight at once; it must cover
+	// Rate × Telegram's round trip. Default 16.
+	Workers int
+	// Window is how many due items the Sender holds in memory to choose
+	// from; at most 4 of them are of one chat. Default 512.
+	Window int
+	// PollInterval is how often the outbox is read for items enqueued or
+	// come due since; Wake reads it at once. Default 1s.
+	PollInterval time.Duration
+	// MinBackoff and MaxBackoff bound the wait before an item that failed
+	// for a passing reason (5xx, timeout, network) goes again: MinBackoff
+	// doubled with every attempt, with jitter. Default 1s and 5m.
+	MinBackoff, MaxBackoff time.Duration
+	// MaxAttempts is how many passing failures an item survives before it
+	// is dead. Default 50 (hours of backoff).
+	MaxAttempts int
+	// SendTimeout bounds one request to Telegram, and so how long Run waits
+	// for the requests in flight when it stops. Default 15s.
+	SendTimeout time.Duration
+	// ChatGone is told when a group is deleted or the bot was removed from
+	// it, with the item that found out (its Owner says whose the chat was).
+	// It must be idempotent: it is told again for every item to that chat,
+	// and again if the process stops before the item is buried. If it fails
+	// the item is retried later, so that the news is not lost.
+	ChatGone func(ctx context.Context, item multaque.OutboxItem) error
+	// Logger gets the Sender's log lines; default the Bot's logger.
+	Logger *zerolog.Logger
+}
+
+// Sender drains the outbox: it sends the due items in priority and time
+// order at the bulk rate, keeps each chat's and each group's pace (with the
+// Bot's direct answers), pauses everything on 429, backs off per item on
+// passing failures, and settles every item in one transaction with its
+// effect (delivered, retried, dropped as unreachable, dead).
+//
+// Delivery is at least once: an item is sent twice only if the process
+// dies between Telegram's answer and the commit that records it.
+type Sender struct {
+	store   OutboxStore
+	tg      *tele.Bot
+	token   string
+	pacer   *pacer
+	metrics *Metrics
+	limiter *rate.Limiter
+	opts    SenderOptions
+	log     zerolog.Logger
+	wake    chan struct{}
+	freed   chan struct{}           // a request slot came free
+	waits   map[int64]time.Duration // pick's scratch space
+}
+
+// perChatDue is how many items of one chat the Sender holds at once.
+const perChatDue = 4
+
+// NewSender returns a Sender that sends the outbox of store as b, sharing
+// b's pacing so that the bot's direct answers and the outbox keep one pace
+// per chat and one pause.
+func (b *Bot) NewSender(store OutboxStore, opts SenderOptions) (*Sender, error) {
+	if opts.Rate <= 0 {
+		opts.Rate = 25
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = 16
+	}
+	if opts.Window <= 0 {
+		opts.Window = 512
+	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = time.Second
+	}
+	if opts.MinBackoff <= 0 {
+		opts.MinBackoff = time.Second
+	}
+	if opts.MaxBackoff < opts.MinBackoff {
+		opts.MaxBackoff = max(5*time.Minute, opts.MinBackoff)
+	}
+	if opts.MaxAttempts <= 0 {
+		opts.MaxAttempts = 50
+	}
+	if opts.SendTimeout <= 0 {
+		opts.SendTimeout = 15 * time.Second
+	}
+	log := b.log
+	if opts.Logger != nil {
+		log = *opts.Logger
+	}
+	// A bot of its own, for a client with a timeout meant for sending
+	// rather than for long polling. No parse mode by default: each item
+	// says its own.
+	transport := b.client.Transport
+	if transport == nil {
+		// http.DefaultTransport keeps 2 idle connections per host: the
+		// other workers would open a new TLS connection for every message.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = opts.Workers
+		transport = t
+	}
+	tg, err := tele.NewBot(tele.Settings{
+		URL:     b.apiURL,
+		Token:   b.token,
+		Client:  &http.Client{Transport: transport, Timeout: opts.SendTimeout},
+		Offline: true,
+		Poller:  &tele.LongPoller{},
+		OnError: func(error, tele.Context) {},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sender: %w", redact(err, b.token))
+	}
+	return &Sender{
+		store:   store,
+		tg:      tg,
+		token:   b.token,
+		pacer:   b.pacer,
+		metrics: b.metrics,
+		limiter: rate.NewLimiter(rate.Limit(opts.Rate), 1),
+		opts:    opts,
+		log:     log.With().Str("component", "sender").Logger(),
+		wake:    make(chan struct{}, 1),
+		freed:   make(chan struct{}, 1),
+		waits:   make(map[int64]time.Duration),
+	}, nil
+}
+
+// Wake makes a running Sender read the outbox now rather than at its next
+// poll, for a caller that just enqueued something urgent. It never blocks.
+func (s *Sender) Wake() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// held is an item the Sender holds in memory.
+type held struct {
+	item     multaque.OutboxItem
+	inFlight bool // sent or being sent, not settled yet
+}
+
+// sendResult is what a worker reports once it has settled an item.
+type sendResult struct {
+	id      uint64
+	chat    int64
+	requeue bool // not settled: the item stays in memory and goes again
+}
+
+// Run sends until ctx is done, then waits for the requests in flight and
+// records their outcome before it returns: an item is either settled or
+// still in the outbox for the next Run. It returns nil after a clean stop.
+//
+// One goroutine (this one) owns the items held in memory and decides what
+// goes next; each item goes on a goroutine of its own, which makes the
+// request, frees its request slot, settles the item in the store and
+// reports back. The chat stays busy until then, so that one chat's items
+// go one at a time and in order, and a read of the outbox never brings back
+// an item being settled.
+func (s *Sender) Run(ctx context.Context) error {
+	s.log.Info().Float64("rate", s.opts.Rate).Int("workers", s.opts.Workers).Msg("sender started")
+	results := make(chan sendResult, 64)
+	slots := make(chan struct{}, s.opts.Workers) // one per request in flight
+	mem := make(map[uint64]*held)
+	busy := make(map[int64]bool) // chats with an item not settled yet
+	unsettled := 0
+	var lastFill time.Time
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+
+	settle := func(r sendResult) {
+		unsettled--
+		delete(busy, r.chat)
+		if h := mem[r.id]; h != nil {
+			if r.requeue {
+				h.inFlight = false
+			} else {
+				delete(mem, r.id)
+			}
+		}
+	}
+	for ctx.Err() == nil {
+		now := time.Now()
+		if now.Sub(lastFill) >= s.opts.PollInterval ||
+			(len(mem)-unsettled < s.opts.Window/2 && now.Sub(lastFill) >= s.opts.PollInterval/20) {
+			s.fill(ctx, mem, now)
+			lastFill = now
+		}
+		next := lastFill.Add(s.opts.PollInterval).Sub(now)
+		var slotFree <-chan struct{}
+		if len(slots) < cap(slots) {
+			h, wait := s.pick(mem, busy, now)
+			if h != nil {
+				if ok, _ := s.pacer.take(h.item.Chat, now); ok {
+					if err := s.limiter.Wait(ctx); err != nil {
+						s.pacer.finish(h.item.Chat, false, time.Now())
+						break
+					}
+					slots <- struct{}{}
+					h.inFlight = true
+					busy[h.item.Chat] = true
+					unsettled++
+					go func(it multaque.OutboxItem) { results <- s.deliver(ctx, it, slots) }(h.item)
+					continue
+				}
+				wait = time.Millisecond // a direct answer took the chat's turn: look again
+			}
+			next = min(next, wait)
+		} else {
+			slotFree = s.freed
+		}
+		timer.Reset(max(next, 0))
+		select {
+		case r := <-results:
+			settle(r)
+		case <-slotFree:
+		case <-s.wake:
+			lastFill = time.Time{}
+		case <-timer.C:
+		case <-ctx.Done():
+		}
+		// Settle whatever else finished, so that the next pick sees it.
+		for drained := false; !drained; {
+			select {
+			case r := <-results:
+				settle(r)
+			default:
+				drained = true
+			}
+		}
+	}
+	for unsettled > 0 {
+		settle(<-results)
+	}
+	s.log.Info().Msg("sender stopped")
+	return nil
+}
+
+// fill adds to mem the due items it does not hold yet, up to the window,
+// and refreshes the queue length metric.
+func (s *Sender) fill(ctx context.Context, mem map[uint64]*held, now time.Time) {
+	if n, err := s.store.OutboxLen(ctx); err == nil {
+		s.metrics.queueLength.Set(float64(n))
+	}
+	if len(mem) >= s.opts.Window {
+		return
+	}
+	items, err := s.store.Due(ctx, now, s.opts.Window-len(mem), perChatDue, func(id uint64) bool { return mem[id] != nil })
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Error().Err(err).Msg("read the outbox")
+		}
+		return
+	}
+	for _, it := range items {
+		mem[it.ID] = &held{item: it}
+	}
+}
+
+// pick returns the item to send next: of those whose chat may get a message
+// now and has none in flight, the lowest priority, then the earliest, then
+// the lowest id. With none, it says how long until one might be ready.
+func (s *Sender) pick(mem map[uint64]*held, busy map[int64]bool, now time.Time) (*held, time.Duration) {
+	var best *held
+	wait := time.Duration(1<<63 - 1)
+	clear(s.waits)
+	for _, h := range mem {
+		it := &h.item
+		if h.inFlight || busy[it.Chat] {
+			continue
+		}
+		if best != nil && !before(it, &best.item) {
+			continue // cannot win; its wait is for a later look
+		}
+		w, ok := s.waits[it.Chat]
+		if !ok {
+			w = s.pacer.wait(it.Chat, now)
+			s.waits[it.Chat] = w
+		}
+		w = max(w, it.NotBefore.Sub(now))
+		if w > 0 {
+			wait = min(wait, w)
+			continue
+		}
+		best = h
+	}
+	return best, wait
+}
+
+// before reports whether a goes out before b.
+func before(a, b *multaque.OutboxItem) bool {
+	if a.Priority != b.Priority {
+		return a.Priority < b.Priority
+	}
+	if !a.NotBefore.Equal(b.NotBefore) {
+		return a.NotBefore.Before(b.NotBefore)
+	}
+	return a.ID < b.ID
+}
+
+// deliver sends one item, frees its request slot and settles the item in
+// the store. It runs on its own goroutine; the pacer's claim on the chat
+// was taken by Run.
+func (s *Sender) deliver(ctx context.Context, it multaque.OutboxItem, slots <-chan struct{}) sendResult {
+	res := sendResult{id: it.ID, chat: it.Chat}
+	release := func() {
+		<-slots
+		select {
+		case s.freed <- struct{}{}:
+		default:
+		}
+	}
+	// A 429 may have come while this item waited for its turn.
+	if err := s.pacer.waitPause(ctx); err != nil {
+		s.pacer.finish(it.Chat, false, time.Now())
+		release()
+		res.requeue = true
+		return res
+	}
+	err := s.send(it)
+	s.pacer.finish(it.Chat, err == nil, time.Now())
+	release()
+	err = redact(err, s.token)
+	log := s.log.With().Uint64("item", it.ID).Str("kind", it.Kind).Int64("chat", it.Chat).Logger()
+
+	// The outcome is recorded even when Run is stopping: the request went.
+	sctx := context.WithoutCancel(ctx)
+	var serr error
+	switch outcome, retryAfter := classify(err, it.Chat); outcome {
+	case outcomeDelivered:
+		s.metrics.sent.Inc()
+		serr = s.settleDelivered(sctx, it.ID)
+	case outcomeFlood:
+		s.metrics.failed.WithLabelValues(failFlood).Inc()
+		until := s.pacer.pause(retryAfter)
+		log.Warn().Int("retry_after", retryAfter).Time("until", until).Msg("429: all sending paused")
+		res.requeue = true
+	case outcomeTransient:
+		s.metrics.failed.WithLabelValues(failTransient).Inc()
+		serr = s.retry(sctx, it, err, log)
+	case outcomeUnreachable:
+		s.metrics.failed.WithLabelValues(failUnreachable).Inc()
+		log.Info().Err(err).Msg("person unreachable, item dropped")
+		serr = s.store.DropUnreachable(sctx, it.ID, it.Chat)
+	case outcomeChatGone:
+		s.metrics.failed.WithLabelValues(failChatGone).Inc()
+		log.Warn().Err(err).Str("owner", it.Owner).Msg("chat gone")
+		if s.opts.ChatGone != nil {
+			if gerr := s.opts.ChatGone(sctx, it); gerr != nil {
+				log.Error().Err(gerr).Msg("report a gone chat")
+				serr = s.retry(sctx, it, err, log)
+				break
+			}
+		}
+		serr = s.bury(sctx, it.ID, "chat gone: "+err.Error())
+	default:
+		s.metrics.failed.WithLabelValues(failPermanent).Inc()
+		log.Warn().Err(err).Msg("Telegram refused the item for good, moved to dead")
+		serr = s.bury(sctx, it.ID, err.Error())
+	}
+	if serr != nil {
+		// The item stays in the outbox as it was and goes again later.
+		log.Error().Err(serr).Msg("record the outcome of a send")
+	}
+	return res
+}
+
+// settleDelivered records a delivery, trying a few times: an item whose
+// delivery is not recorded is sent again.
+func (s *Sender) settleDelivered(ctx context.Context, id uint64) error {
+	var err error
+	for attempt := range 3 {
+		if err = s.store.Delivered(ctx, id); err == nil || multaque.ErrorCode(err) == multaque.EINVALID {
+			return err
+		}
+		time.Sleep(time.Duration(attempt+1) * 100 * time.Millisecond)
+	}
+	return err
+}
+
+// retry puts an item back for later with exponential backoff and jitter, or
+// buries it once it has failed MaxAttempts times.
+func (s *Sender) retry(ctx context.Context, it multaque.OutboxItem, cause error, log zerolog.Logger) error {
+	attempts := it.Attempts + 1
+	if attempts >= s.opts.MaxAttempts {
+		log.Warn().Err(cause).Int("attempts", attempts).Msg("giving up on the item")
+		return s.bury(ctx, it.ID, fmt.Sprintf("after %d attempts: %v", attempts, cause))
+	}
+	d := backoff(attempts, s.opts.MinBackoff, s.opts.MaxBackoff)
+	log.Debug().Err(cause).Int("attempts", attempts).Dur("backoff", d).Msg("send failed, will retry")
+	return s.store.Retry(ctx, it.ID, time.Now().Add(d), cause.Error())
+}
+
+func (s *Sender) bury(ctx context.Context, id uint64, errText string) error {
+	s.metrics.dead.Inc()
+	return s.store.Bury(ctx, id, errText)
+}
+
+// backoff is the wait after the attempts-th failure: lo doubled with every
+// failure up to hi, then spread over ±50% so that items that failed
+// together do not come back together.
+func backoff(attempts int, lo, hi time.Duration) time.Duration {
+	d := hi
+	if attempts-1 < 40 {
+		d = min(lo<<(attempts-1), hi)
+	}
+	return d/2 + rand.N(d+1)
+}
+
+// send makes the request for one item.
+func (s *Sender) send(it multaque.OutboxItem) error {
+	opts := &tele.SendOptions{ParseMode: tele.ParseMode(it.ParseMode), DisableWebPagePreview: true}
+	if len(it.Keyboard) > 0 {
+		rows := make([][]tele.InlineButton, len(it.Keyboard))
+		for i, row := range it.Keyboard {
+			for _, b := range row {
+				rows[i] = append(rows[i], tele.InlineButton{Text: b.Text, URL: b.URL, Data: b.Data})
+			}
+		}
+		opts.ReplyMarkup = &tele.ReplyMarkup{InlineKeyboard: rows}
+	}
+	to := tele.ChatID(it.Chat)
+	var err error
+	if d := it.Document; d != nil {
+		_, err = s.tg.Send(to, &tele.Document{
+			File:     tele.FromReader(bytes.NewReader(d.Data)),
+			FileName: d.Name,
+			MIME:     d.MIME,
+			Caption:  it.Text,
+		}, opts)
+	} else {
+		_, err = s.tg.Send(to, it.Text, opts)
+	}
+	return err
+}
+
+// outcome is what a send's answer means for its item.
+type outcome int
+
+const (
+	outcomeDelivered   outcome = iota
+	outcomeFlood               // 429: pause everything, send the item again after
+	outcomeTransient           // retry with backoff
+	outcomeUnreachable         // the person cannot be written to: drop, mark them
+	outcomeChatGone            // the group is gone or the bot is out of it
+	outcomePermanent           // Telegram will never take it: dead
+)
+
+// apiCode finds the HTTP-like code telebot puts at the end of the errors it
+// does not know: "telegram: Bad Request: ... (400)".
+var apiCode = regexp.MustCompile(`\((\d{3})\)$`)
+
+// classify decides what err, the answer to a message to chat, means.
+// Telebot turns the errors it knows into values and the others into text
+// ending in the code, so both are looked at; anything that is not an
+// answer from Telegram (a network error, a timeout, a 502 page that is not
+// JSON) is passing.
+func classify(err error, chat int64) (outcome, int) {
+	if err == nil {
+		return outcomeDelivered, 0
+	}
+	if n, ok := floodWait(err); ok {
+		return outcomeFlood, n
+	}
+	for _, gone := range []error{tele.ErrKickedFromGroup, tele.ErrKickedFromSuperGroup, tele.ErrKickedFromChannel, tele.ErrNotChannelMember} {
+		if errors.Is(err, gone) {
+			return outcomeChatGone, 0
+		}
+	}
+	if errors.As(err, &tele.GroupError{}) { // migrated to a supergroup: a new chat id
+		return outcomeChatGone, 0
+	}
+	code := 0
+	var te *tele.Error
+	if errors.As(err, &te) {
+		code = te.Code
+	} else if msg := err.Error(); strings.HasPrefix(msg, "telegram: ") {
+		if m := apiCode.FindStringSubmatch(msg); m != nil {
+			code, _ = strconv.Atoi(m[1])
+		}
+	}
+	switch {
+	case code == 403 || errors.Is(err, tele.ErrChatNotFound):
+		if isGroup(chat) {
+			return outcomeChatGone, 0
+		}
+		return outcomeUnreachable, 0
+	case code == 400:
+		return outcomePermanent, 0
+	default: // 0 (not an answer), 401, 404, 409, 5xx...
+		return outcomeTransient, 0
+	}
+}

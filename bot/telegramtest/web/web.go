@@ -1,0 +1,648 @@
+package web
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"mime"
+	"net/http"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	tele "gopkg.in/telebot.v3"
+
+	"github.com/multaque/multaque/bot/telegramtest"
+)
+
+//go:embed assets
+var assets embed.FS
+
+// Languages are the languages a new person may speak, as Telegram's
+// language_code.
+var Languages = []string{"ca", "es", "en"}
+
+// Action is something the page offers to do for a person besides chatting,
+// such as making them a coordinator or giving them a mentor invite. The
+// program that serves the page knows how; the page shows a button.
+type Action struct {
+	// ID names the action in the API: a-z, 0-9 and -.
+	ID string
+	// Label is the button's text.
+	Label string
+	// Do acts for the person and returns a sentence saying what it did.
+	Do func(ctx context.Context, u *telegramtest.User) (string, error)
+}
+
+// Option configures Handler.
+type Option func(*handler)
+
+// WithActions adds actions the page offers for each person.
+func WithActions(actions ...Action) Option {
+	return func(h *handler) { h.actions = append(h.actions, actions...) }
+}
+
+// OnNewPerson calls fn after the page creates a person, so that the caller
+// can remember them (the fake itself forgets everything when it stops).
+func OnNewPerson(fn func(u *telegramtest.User)) Option {
+	return func(h *handler) { h.onNew = fn }
+}
+
+// Limits of what the page accepts.
+const (
+	maxPeople   = 1000
+	maxNameLen  = 64   // characters
+	maxTextLen  = 4096 // characters, Telegram's limit for a message
+	maxBodySize = 64 << 10
+	maxShown    = 300 // newest messages of a chat sent to the page
+)
+
+// Handler serves the sandbox page for srv: a small Telegram-like client in
+// which a person can create simulated people and chat with the bot as any
+// of them. It serves the page at / (and its files under /assets/) and a JSON
+// API under /api/; the page polls /api/view for changes.
+//
+// The API trusts its caller completely, like the fake it drives: serve it
+// on a loopback address only. Requests that change something must be JSON
+// and, when the browser names an Origin, come from the page's own origin,
+// so that another web site cannot act in the sandbox through the browser.
+func Handler(srv *telegramtest.Server, opts ...Option) http.Handler {
+	h := &handler{srv: srv}
+	for _, o := range opts {
+		o(h)
+	}
+	static, err := fs.Sub(assets, "assets")
+	if err != nil {
+		panic(err) // the embedded directory is part of the binary
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy",
+			"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'")
+		http.ServeFileFS(w, r, static, "index.html")
+	})
+	mux.Handle("GET /assets/", http.StripPrefix("/assets/", http.FileServerFS(static)))
+	mux.HandleFunc("GET /api/view", h.view)
+	mux.HandleFunc("POST /api/people", h.createPerson)
+	mux.HandleFunc("POST /api/people/{person}/chats/{chat}/send", h.send)
+	mux.HandleFunc("POST /api/people/{person}/chats/{chat}/press", h.press)
+	mux.HandleFunc("GET /api/people/{person}/answers/{update}", h.answer)
+	mux.HandleFunc("POST /api/people/{person}/location", h.location)
+	mux.HandleFunc("POST /api/people/{person}/open", h.openLink)
+	mux.HandleFunc("POST /api/people/{person}/groups", h.createGroup)
+	mux.HandleFunc("POST /api/people/{person}/actions/{action}", h.act)
+	mux.HandleFunc("GET /api/files/{file}", h.file)
+	return guard(mux)
+}
+
+type handler struct {
+	srv     *telegramtest.Server
+	actions []Action
+	onNew   func(*telegramtest.User)
+
+	mu     sync.Mutex // serializes person creation; guards groups
+	groups int        // groups made from the page, for their default titles
+}
+
+// guard refuses cross-site requests that change something.
+func guard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			if o := r.Header.Get("Origin"); o != "" {
+				if u, err := url.Parse(o); err != nil || u.Host != r.Host {
+					fail(w, http.StatusForbidden, "cross-origin request refused")
+					return
+				}
+			}
+			if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+				fail(w, http.StatusUnsupportedMediaType, "send JSON")
+				return
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, maxBodySize)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func reply(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func fail(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
+}
+
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	if err := json.NewDecoder(r.Body).Decode(v); err != nil {
+		fail(w, http.StatusBadRequest, "bad JSON: "+err.Error())
+		return false
+	}
+	return true
+}
+
+// person finds the person named in the path.
+func (h *handler) person(w http.ResponseWriter, r *http.Request) (*telegramtest.User, bool) {
+	id, err := strconv.ParseInt(r.PathValue("person"), 10, 64)
+	if err == nil {
+		if u, ok := h.srv.User(id); ok {
+			return u, true
+		}
+	}
+	fail(w, http.StatusNotFound, "no such person")
+	return nil, false
+}
+
+// chatOf finds the chat named in the path among u's: their private chat
+// with the bot (by u's ID) or a group u is in. g is nil for the private chat.
+func (h *handler) chatOf(w http.ResponseWriter, r *http.Request, u *telegramtest.User) (g *telegramtest.Group, ok bool) {
+	id, err := strconv.ParseInt(r.PathValue("chat"), 10, 64)
+	switch {
+	case err != nil:
+	case id == u.ID:
+		return nil, true
+	default:
+		if g, found := h.srv.Group(id); found && g.IsMember(u.ID) {
+			return g, true
+		}
+	}
+	fail(w, http.StatusNotFound, "no such chat for this person")
+	return nil, false
+}
+
+type personJSON struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+	Lang string `json:"lang"`
+}
+
+func personOf(u *telegramtest.User) personJSON {
+	return personJSON{ID: u.ID, Name: u.FirstName, Lang: u.LanguageCode}
+}
+
+func (h *handler) createPerson(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Name string `json:"name"`
+		Lang string `json:"lang"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	name := strings.TrimSpace(in.Name)
+	switch {
+	case name == "":
+		fail(w, http.StatusBadRequest, "give the person a name")
+		return
+	case utf8.RuneCountInString(name) > maxNameLen || !utf8.ValidString(name) || strings.ContainsFunc(name, isControl):
+		fail(w, http.StatusBadRequest, fmt.Sprintf("a name is at most %d letters, without control characters", maxNameLen))
+		return
+	case !validLang(in.Lang):
+		fail(w, http.StatusBadRequest, "language must be one of "+strings.Join(Languages, ", "))
+		return
+	}
+	h.mu.Lock()
+	if len(h.srv.Users()) >= maxPeople {
+		h.mu.Unlock()
+		fail(w, http.StatusTooManyRequests, "that is enough people for a sandbox")
+		return
+	}
+	u := h.srv.NewUser(name, in.Lang)
+	h.mu.Unlock()
+	if h.onNew != nil {
+		h.onNew(u)
+	}
+	reply(w, personOf(u))
+}
+
+func validLang(l string) bool {
+	for _, x := range Languages {
+		if l == x {
+			return true
+		}
+	}
+	return false
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }
+
+// viewJSON is everything the page shows at once.
+type viewJSON struct {
+	Mark     string        `json:"mark"`
+	Bot      personJSON    `json:"bot"`
+	People   []personJSON  `json:"people"`
+	Actions  []actionJSON  `json:"actions"`
+	Chats    []chatJSON    `json:"chats"`
+	Chat     *chatJSON     `json:"chat,omitempty"`
+	Messages []messageJSON `json:"messages"`
+	Commands []commandJSON `json:"commands"`
+}
+
+type actionJSON struct {
+	ID    string `json:"id"`
+	Label string `json:"label"`
+}
+
+type commandJSON struct {
+	Command     string `json:"command"`
+	Description string `json:"description"`
+}
+
+type chatJSON struct {
+	ID          int64    `json:"id"`
+	Kind        string   `json:"kind"` // "private" or "group"
+	Title       string   `json:"title"`
+	Description string   `json:"description,omitempty"`
+	Members     []string `json:"members,omitempty"`
+	Preview     string   `json:"preview"`
+}
+
+type buttonJSON struct {
+	Text string `json:"text"`
+	Data string `json:"data,omitempty"`
+	URL  string `json:"url,omitempty"`
+}
+
+type fileJSON struct {
+	Name string `json:"name"`
+	MIME string `json:"mime"`
+	Size int    `json:"size"`
+	URL  string `json:"url"`
+}
+
+type messageJSON struct {
+	ID       int                    `json:"id"`
+	From     string                 `json:"from"` // "bot", "me" or "other"
+	FromName string                 `json:"from_name"`
+	HTML     string                 `json:"html,omitempty"`
+	Service  string                 `json:"service,omitempty"` // a sentence for a service message
+	Keyboard [][]buttonJSON         `json:"keyboard,omitempty"`
+	Reply    [][]string             `json:"reply_keyboard,omitempty"`
+	Document *fileJSON              `json:"document,omitempty"`
+	Photo    *fileJSON              `json:"photo,omitempty"`
+	Location *telegramtest.Location `json:"location,omitempty"`
+	Edited   bool                   `json:"edited,omitempty"`
+	Pinned   bool                   `json:"pinned,omitempty"`
+	Time     string                 `json:"time"`
+}
+
+// view answers GET /api/view?person=ID&chat=ID&mark=M: the people, the
+// person's chats and the open chat's messages, or 204 No Content when
+// nothing changed since the page got mark.
+func (h *handler) view(w http.ResponseWriter, r *http.Request) {
+	mark := strconv.FormatUint(h.srv.ChangeMark(), 16)
+	if r.URL.Query().Get("mark") == mark {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	bot := h.srv.BotUser()
+	v := viewJSON{Mark: mark, Bot: personJSON{ID: bot.ID, Name: bot.FirstName, Lang: bot.Username},
+		People: []personJSON{}, Actions: []actionJSON{}, Chats: []chatJSON{}, Messages: []messageJSON{}, Commands: []commandJSON{}}
+	for _, u := range h.srv.Users() {
+		v.People = append(v.People, personOf(u))
+	}
+	for _, a := range h.actions {
+		v.Actions = append(v.Actions, actionJSON{ID: a.ID, Label: a.Label})
+	}
+	id, _ := strconv.ParseInt(r.URL.Query().Get("person"), 10, 64)
+	u, ok := h.srv.User(id)
+	if !ok {
+		reply(w, v)
+		return
+	}
+	for _, c := range commandsFor(h.srv, u) {
+		v.Commands = append(v.Commands, commandJSON{Command: "/" + c.Text, Description: c.Description})
+	}
+	open, _ := strconv.ParseInt(r.URL.Query().Get("chat"), 10, 64)
+	private := chatJSON{ID: u.ID, Kind: "private", Title: bot.FirstName}
+	msgs, _ := h.srv.ChatLog(u.ID)
+	private.Preview = preview(msgs)
+	v.Chats = append(v.Chats, private)
+	if open == u.ID {
+		v.Chat = &v.Chats[0]
+		v.Messages = h.messages(u, msgs)
+	}
+	for _, g := range h.srv.GroupsOf(u.ID) {
+		msgs, _ := h.srv.ChatLog(g.ID)
+		c := chatJSON{ID: g.ID, Kind: "group", Title: g.Title(), Preview: preview(msgs)}
+		if g.ID == open {
+			c.Description = g.Description()
+			for _, m := range g.Members() {
+				if mu, ok := h.srv.User(m); ok {
+					c.Members = append(c.Members, mu.FirstName)
+				}
+			}
+			v.Messages = h.messages(u, msgs)
+		}
+		v.Chats = append(v.Chats, c)
+		if g.ID == open {
+			v.Chat = &v.Chats[len(v.Chats)-1]
+		}
+	}
+	reply(w, v)
+}
+
+func preview(msgs []telegramtest.RichMessage) string {
+	for i := len(msgs) - 1; i >= 0; i-- {
+		m := msgs[i]
+		switch {
+		case m.Service != "":
+			continue
+		case m.Text != "":
+			return firstLine(m.Text)
+		case m.Document != nil:
+			return "📄 " + m.Document.Name
+		case m.Photo != nil:
+			return "🖼 Photo"
+		case m.Location != nil:
+			return "📍 Location"
+		}
+	}
+	return ""
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if r := []rune(s); len(r) > 80 {
+		s = string(r[:80]) + "…"
+	}
+	return s
+}
+
+func (h *handler) messages(u *telegramtest.User, msgs []telegramtest.RichMessage) []messageJSON {
+	if len(msgs) > maxShown {
+		msgs = msgs[len(msgs)-maxShown:]
+	}
+	out := make([]messageJSON, 0, len(msgs))
+	for _, m := range msgs {
+		j := messageJSON{ID: m.ID, FromName: m.FromName, Edited: m.Edited, Pinned: m.Pinned, Time: m.Date.Format("15:04"), Reply: m.ReplyKeyboard}
+		switch {
+		case m.FromBot:
+			j.From = "bot"
+		case m.From == u.ID:
+			j.From = "me"
+		default:
+			j.From = "other"
+		}
+		if m.Service != "" {
+			j.Service = serviceText(m)
+			out = append(out, j)
+			continue
+		}
+		if m.Text != "" {
+			j.HTML = formatHTML(m.Text, m.Entities)
+		} else if m.Caption != "" {
+			j.HTML = formatHTML(m.Caption, m.Entities)
+		}
+		for _, row := range m.Keyboard {
+			var jr []buttonJSON
+			for _, b := range row {
+				jr = append(jr, buttonJSON(b))
+			}
+			j.Keyboard = append(j.Keyboard, jr)
+		}
+		if f := m.Document; f != nil {
+			j.Document = &fileJSON{Name: f.Name, MIME: f.MIME, Size: len(f.Data), URL: "/api/files/" + url.PathEscape(f.ID)}
+		}
+		if f := m.Photo; f != nil {
+			j.Photo = &fileJSON{Name: f.Name, MIME: f.MIME, Size: len(f.Data), URL: "/api/files/" + url.PathEscape(f.ID)}
+		}
+		j.Location = m.Location
+		out = append(out, j)
+	}
+	return out
+}
+
+func serviceText(m telegramtest.RichMessage) string {
+	switch m.Service {
+	case "new_chat_members":
+		if m.SubjectID == m.From || m.SubjectName == "" {
+			return m.SubjectName + " joined the group"
+		}
+		return m.FromName + " added " + m.SubjectName
+	case "left_chat_member":
+		if m.SubjectID == m.From {
+			return m.SubjectName + " left the group"
+		}
+		return m.FromName + " removed " + m.SubjectName
+	case "new_chat_title":
+		return m.FromName + " changed the group name to “" + m.Text + "”"
+	}
+	return m.Service
+}
+
+func (h *handler) send(w http.ResponseWriter, r *http.Request) {
+	u, ok := h.person(w, r)
+	if !ok {
+		return
+	}
+	g, ok := h.chatOf(w, r, u)
+	if !ok {
+		return
+	}
+	var in struct {
+		Text string `json:"text"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	text := strings.TrimSpace(in.Text)
+	if text == "" || utf8.RuneCountInString(text) > maxTextLen || !utf8.ValidString(text) {
+		fail(w, http.StatusBadRequest, fmt.Sprintf("a message has 1 to %d characters", maxTextLen))
+		return
+	}
+	var update int
+	if g == nil {
+		update = u.Send(text)
+	} else {
+		update = u.SendToGroup(g, text)
+	}
+	reply(w, map[string]int{"update": update})
+}
+
+func (h *handler) press(w http.ResponseWriter, r *http.Request) {
+	u, ok := h.person(w, r)
+	if !ok {
+		return
+	}
+	g, ok := h.chatOf(w, r, u)
+	if !ok {
+		return
+	}
+	var in struct {
+		Message int    `json:"message"`
+		Data    string `json:"data"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	if in.Data == "" || len(in.Data) > 64 {
+		fail(w, http.StatusBadRequest, "a button's data has 1 to 64 bytes")
+		return
+	}
+	var update int
+	if g == nil {
+		update = u.PressData(in.Message, in.Data)
+	} else {
+		var err error
+		if update, err = u.PressInGroup(g, in.Message, in.Data); err != nil {
+			fail(w, http.StatusNotFound, "not in that group")
+			return
+		}
+	}
+	reply(w, map[string]int{"update": update})
+}
+
+// answer answers GET /api/people/{person}/answers/{update}: what the bot
+// answered to a button press (a toast or an alert), 204 while it has not.
+func (h *handler) answer(w http.ResponseWriter, r *http.Request) {
+	u, ok := h.person(w, r)
+	if !ok {
+		return
+	}
+	id, err := strconv.Atoi(r.PathValue("update"))
+	if err != nil {
+		fail(w, http.StatusBadRequest, "bad update id")
+		return
+	}
+	a, ok := u.AnswerFor(id)
+	if !ok {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	reply(w, map[string]any{"text": a.Text, "alert": a.ShowAlert, "url": a.URL})
+}
+
+func (h *handler) location(w http.ResponseWriter, r *http.Request) {
+	u, ok := h.person(w, r)
+	if !ok {
+		return
+	}
+	var in struct {
+		Lat *float64 `json:"lat"`
+		Lon *float64 `json:"lon"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	if in.Lat == nil || in.Lon == nil || *in.Lat < -90 || *in.Lat > 90 || *in.Lon < -180 || *in.Lon > 180 {
+		fail(w, http.StatusBadRequest, "latitude must be in [-90, 90] and longitude in [-180, 180]")
+		return
+	}
+	reply(w, map[string]int{"update": u.ShareLocation(*in.Lat, *in.Lon)})
+}
+
+func (h *handler) openLink(w http.ResponseWriter, r *http.Request) {
+	u, ok := h.person(w, r)
+	if !ok {
+		return
+	}
+	var in struct {
+		URL string `json:"url"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	res, err := h.open(u, in.URL)
+	if err != nil {
+		fail(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	reply(w, res)
+}
+
+func (h *handler) createGroup(w http.ResponseWriter, r *http.Request) {
+	u, ok := h.person(w, r)
+	if !ok {
+		return
+	}
+	var in struct {
+		Title string `json:"title"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	title := strings.TrimSpace(in.Title)
+	if utf8.RuneCountInString(title) > 128 || strings.ContainsFunc(title, isControl) {
+		fail(w, http.StatusBadRequest, "a group title has at most 128 characters")
+		return
+	}
+	g := h.newGroup(u, title, telegramtest.BotAdminRights)
+	reply(w, opened{Kind: "group", Chat: g.ID, Note: "New group " + g.Title() + " with the bot as administrator."})
+}
+
+func (h *handler) act(w http.ResponseWriter, r *http.Request) {
+	u, ok := h.person(w, r)
+	if !ok {
+		return
+	}
+	for _, a := range h.actions {
+		if a.ID != r.PathValue("action") {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
+		defer cancel()
+		note, err := a.Do(ctx, u)
+		if err != nil {
+			fail(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+		reply(w, map[string]string{"note": note})
+		return
+	}
+	fail(w, http.StatusNotFound, "no such action")
+}
+
+// file serves a document or photo the bot sent. Anything but an image is
+// sent as a download, never shown inline, so that a file cannot run script
+// in the page's origin.
+func (h *handler) file(w http.ResponseWriter, r *http.Request) {
+	f, ok := h.srv.File(r.PathValue("file"))
+	if !ok {
+		fail(w, http.StatusNotFound, "no such file")
+		return
+	}
+	ct := f.MIME
+	inline := strings.HasPrefix(ct, "image/") && ct != "image/svg+xml" && r.URL.Query().Get("download") == ""
+	if !inline {
+		ct = "application/octet-stream"
+		if f.MIME != "" {
+			ct = f.MIME
+		}
+		name := path.Base(f.Name)
+		if name == "." || name == "/" {
+			name = "file"
+		}
+		w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	w.Header().Set("Content-Length", strconv.Itoa(len(f.Data)))
+	_, _ = w.Write(f.Data)
+}
+
+// commandsFor returns the command menu Telegram would show u in their chat
+// with the bot: the most specific scope and language the bot set.
+func commandsFor(srv *telegramtest.Server, u *telegramtest.User) []tele.Command {
+	chat := tele.CommandScope{Type: tele.CommandScopeChat, ChatID: u.ID}
+	private := tele.CommandScope{Type: tele.CommandScopeAllPrivateChats}
+	def := tele.CommandScope{Type: tele.CommandScopeDefault}
+	for _, scope := range []tele.CommandScope{chat, private, def} {
+		for _, lang := range []string{u.LanguageCode, ""} {
+			if cmds := srv.CommandsFor(scope, lang); len(cmds) > 0 {
+				return cmds
+			}
+		}
+	}
+	return nil
+}
