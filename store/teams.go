@@ -20,10 +20,12 @@ import (
 // which takes that interest out of the waiting index: forming a team and
 // taking its members out of the queues is one transaction.
 
-// Items builds the outbox items that go with a change to a team, from the
-// team as it will be stored (with its id). It runs inside the transaction
-// and must do nothing else.
-type Items func(t *multaque.Team) []multaque.OutboxItem
+// The items argument of the functions that change a team builds the outbox
+// items that go with the change, from the team as it will be stored (with
+// its id). It runs inside the transaction and must do nothing else; nil
+// enqueues nothing. (It is a plain func type so that the packages that call
+// these functions can declare them in their interfaces without importing
+// store.)
 
 // Team returns the team with that id, or an ENOTFOUND error.
 func (db *DB) Team(ctx context.Context, id string) (*multaque.Team, error) {
@@ -103,7 +105,7 @@ func (db *DB) ForEachWaiting(ctx context.Context, fn func(community, project str
 // changed their mind, were erased, or are in a team for it already) is left
 // out; if fewer than two remain, nothing is stored and an ECONFLICT error is
 // returned, so running the matcher twice never forms a team twice.
-func (db *DB) FormTeam(ctx context.Context, t multaque.Team, now time.Time, items Items) (*multaque.Team, error) {
+func (db *DB) FormTeam(ctx context.Context, t multaque.Team, now time.Time, items func(t *multaque.Team) []multaque.OutboxItem) (*multaque.Team, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -145,7 +147,7 @@ func (db *DB) FormTeam(ctx context.Context, t multaque.Team, now time.Time, item
 // JoinTeam adds citizens who wait for the team's project to the team, taking
 // them out of the queue, and enqueues items(team), in one transaction. Those
 // who no longer wait are left out; if none is left, ECONFLICT.
-func (db *DB) JoinTeam(ctx context.Context, id string, citizens []int64, now time.Time, items Items) (*multaque.Team, error) {
+func (db *DB) JoinTeam(ctx context.Context, id string, citizens []int64, now time.Time, items func(t *multaque.Team) []multaque.OutboxItem) (*multaque.Team, error) {
 	return db.UpdateTeam(ctx, id, now, func(tx *bolt.Tx, t *multaque.Team) error {
 		if t.Status == multaque.TeamClosed {
 			return multaque.Errorf(multaque.ECONFLICT, "team %s is closed", t.ID)
@@ -174,7 +176,7 @@ func (db *DB) JoinTeam(ctx context.Context, id string, citizens []int64, now tim
 // LeaveTeam takes citizen out of the team and puts them back in the queue for
 // its project, at the end (a new place), and enqueues items(team). It returns
 // ENOTFOUND if they are not a member.
-func (db *DB) LeaveTeam(ctx context.Context, id string, citizen int64, now time.Time, items Items) (*multaque.Team, error) {
+func (db *DB) LeaveTeam(ctx context.Context, id string, citizen int64, now time.Time, items func(t *multaque.Team) []multaque.OutboxItem) (*multaque.Team, error) {
 	return db.UpdateTeam(ctx, id, now, func(tx *bolt.Tx, t *multaque.Team) error {
 		i := slices.IndexFunc(t.Members, func(m multaque.TeamMember) bool { return m.Citizen == citizen })
 		if i < 0 {
@@ -200,7 +202,7 @@ func (db *DB) LeaveTeam(ctx context.Context, id string, citizen int64, now time.
 // outbox items(team), in one write transaction; fn may also change other
 // records through tx. The index of teams by chat follows the team's Chat.
 // ENOTFOUND if there is no such team; fn's error aborts everything.
-func (db *DB) UpdateTeam(ctx context.Context, id string, now time.Time, fn func(tx *bolt.Tx, t *multaque.Team) error, items Items) (*multaque.Team, error) {
+func (db *DB) UpdateTeam(ctx context.Context, id string, now time.Time, fn func(tx *bolt.Tx, t *multaque.Team) error, items func(t *multaque.Team) []multaque.OutboxItem) (*multaque.Team, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -227,6 +229,24 @@ func (db *DB) UpdateTeam(ctx context.Context, id string, now time.Time, fn func(
 	return out, nil
 }
 
+// AssignMentor makes mentor the mentor of the team, which must have none and
+// not be closed (else ECONFLICT), and enqueues items(team), in one
+// transaction.
+func (db *DB) AssignMentor(ctx context.Context, id string, mentor int64, now time.Time, items func(t *multaque.Team) []multaque.OutboxItem) (*multaque.Team, error) {
+	return db.UpdateTeam(ctx, id, now, func(_ *bolt.Tx, t *multaque.Team) error {
+		switch {
+		case t.Status == multaque.TeamClosed:
+			return multaque.Errorf(multaque.ECONFLICT, "team %s is closed", t.ID)
+		case t.Mentor != 0:
+			return multaque.Errorf(multaque.ECONFLICT, "team %s has a mentor", t.ID)
+		case t.HasMember(mentor):
+			return multaque.Errorf(multaque.ECONFLICT, "team %s: the mentor is a member", t.ID)
+		}
+		t.Mentor = mentor
+		return nil
+	}, items)
+}
+
 // takeFromQueue marks citizen's interest in project as served by team,
 // which takes it out of the waiting index. It reports false when they do
 // not wait for it.
@@ -250,7 +270,7 @@ func takeFromQueue(tx *bolt.Tx, citizen int64, project, team string) (bool, erro
 
 // putTeam stores next in place of old (nil for a new team), keeps the chat
 // index in step and enqueues items(next).
-func putTeam(tx *bolt.Tx, old, next *multaque.Team, items Items, now time.Time) error {
+func putTeam(tx *bolt.Tx, old, next *multaque.Team, items func(t *multaque.Team) []multaque.OutboxItem, now time.Time) error {
 	if err := next.Validate(); err != nil {
 		return err
 	}

@@ -1,0 +1,285 @@
+package matching
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"github.com/rs/zerolog"
+
+	"github.com/multaque/multaque"
+)
+
+// Store is what the Runner needs of the database. Each change is one write
+// transaction that checks the decision still holds (the members still
+// wait, the team is still open, the mentor still missing) and refuses it
+// with an ECONFLICT error otherwise.
+type Store interface {
+	ForEachWaiting(ctx context.Context, fn func(community, project string, since time.Time, citizen int64) error) error
+	Teams(ctx context.Context) ([]*multaque.Team, error)
+	Team(ctx context.Context, id string) (*multaque.Team, error)
+	Mentors(ctx context.Context) ([]multaque.Mentor, error)
+	FormTeam(ctx context.Context, t multaque.Team, now time.Time, items func(t *multaque.Team) []multaque.OutboxItem) (*multaque.Team, error)
+	JoinTeam(ctx context.Context, id string, citizens []int64, now time.Time, items func(t *multaque.Team) []multaque.OutboxItem) (*multaque.Team, error)
+	AssignMentor(ctx context.Context, id string, mentor int64, now time.Time, items func(t *multaque.Team) []multaque.OutboxItem) (*multaque.Team, error)
+	// Languages gives the language of each of ids that is a citizen or a
+	// mentor; the notifier writes to each person in theirs.
+	Languages(ctx context.Context, ids []int64) (map[int64]multaque.Lang, error)
+}
+
+// Catalog is what the Runner needs of the catalogue.
+type Catalog interface {
+	Projects() []multaque.Project
+	Communities() []multaque.Community
+}
+
+// Notifier builds the messages that go with each change, enqueued in the
+// same transaction as the change. Its methods run inside that transaction:
+// they only build items, in each person's language as langs gives it (a
+// person missing there gets the default language).
+type Notifier interface {
+	// TeamFormed is told of a new team (still forming: its group comes
+	// later), with no mentor when none was free.
+	TeamFormed(t *multaque.Team, langs map[int64]multaque.Lang) []multaque.OutboxItem
+	// TeamJoined is told of late joiners added to a team.
+	TeamJoined(t *multaque.Team, joined []int64, langs map[int64]multaque.Lang) []multaque.OutboxItem
+	// MentorAssigned is told when a team that had no mentor gets one.
+	MentorAssigned(t *multaque.Team, langs map[int64]multaque.Lang) []multaque.OutboxItem
+}
+
+// Runner runs matching passes: it takes a snapshot in one read
+// transaction, plans, and applies each decision in its own write
+// transaction. Passes never overlap, whether started by cron or by a
+// coordinator.
+type Runner struct {
+	Store    Store
+	Catalog  Catalog
+	Notifier Notifier
+	// Rules overrides the catalogue's team sizes per project (coordinators'
+	// thresholds); nil uses the catalogue's.
+	Rules func() map[string]Rules
+	// PoolAfter: see Snapshot.PoolAfter.
+	PoolAfter time.Duration
+	// Formed, if set, is called after a pass that changed teams, to wake
+	// whoever provisions them.
+	Formed func()
+	Logger zerolog.Logger
+	Now    func() time.Time
+
+	mu sync.Mutex
+}
+
+// Report says what a pass did.
+type Report struct {
+	Formed   []string // ids of the new teams
+	Joined   int      // people added to open teams
+	Assigned int      // mentors given to teams that had none
+	// Skipped counts decisions that no longer held when applied; a later
+	// pass plans again from what is then true.
+	Skipped int
+	// NoMentor counts new teams that formed without a mentor.
+	NoMentor int
+	Took     time.Duration
+}
+
+// Run makes one pass.
+func (r *Runner) Run(ctx context.Context) (Report, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.now()
+	start := time.Now()
+	snap, err := r.snapshot(ctx, now)
+	if err != nil {
+		return Report{}, fmt.Errorf("matching snapshot: %w", err)
+	}
+	var rep Report
+	for _, d := range Plan(snap) {
+		if err := r.apply(ctx, d, now, &rep); err != nil {
+			if multaque.ErrorCode(err) == multaque.ECONFLICT || multaque.ErrorCode(err) == multaque.ENOTFOUND {
+				rep.Skipped++
+				continue
+			}
+			return rep, fmt.Errorf("apply %s: %w", d.Kind, err)
+		}
+	}
+	rep.Took = time.Since(start)
+	r.Logger.Info().Int("formed", len(rep.Formed)).Int("joined", rep.Joined).Int("assigned", rep.Assigned).
+		Int("skipped", rep.Skipped).Int("no_mentor", rep.NoMentor).Dur("took", rep.Took).Msg("matching pass")
+	if r.Formed != nil && (len(rep.Formed) > 0 || rep.Joined > 0 || rep.Assigned > 0) {
+		r.Formed()
+	}
+	return rep, nil
+}
+
+func (r *Runner) apply(ctx context.Context, d Decision, now time.Time, rep *Report) error {
+	people := append([]int64{d.Mentor}, d.Members...)
+	if d.Team != "" {
+		// A team's existing members and mentor may be written to as well.
+		if t, err := r.teamPeople(ctx, d.Team); err == nil {
+			people = append(people, t...)
+		}
+	}
+	langs, err := r.Store.Languages(ctx, people)
+	if err != nil {
+		return err
+	}
+	switch d.Kind {
+	case FormTeam:
+		t := multaque.Team{Community: d.Community, Project: d.Project, Mentor: d.Mentor}
+		for _, m := range d.Members {
+			t.Members = append(t.Members, multaque.TeamMember{Citizen: m})
+		}
+		formed, err := r.Store.FormTeam(ctx, t, now, func(t *multaque.Team) []multaque.OutboxItem {
+			return r.Notifier.TeamFormed(t, langs)
+		})
+		if err != nil {
+			return err
+		}
+		rep.Formed = append(rep.Formed, formed.ID)
+		if formed.Mentor == 0 {
+			rep.NoMentor++
+		}
+	case JoinTeam:
+		var joined []int64
+		_, err := r.Store.JoinTeam(ctx, d.Team, d.Members, now, func(t *multaque.Team) []multaque.OutboxItem {
+			joined = joined[:0]
+			for _, m := range d.Members {
+				if t.HasMember(m) {
+					joined = append(joined, m)
+				}
+			}
+			return r.Notifier.TeamJoined(t, joined, langs)
+		})
+		if err != nil {
+			return err
+		}
+		rep.Joined += len(joined)
+	case AssignMentor:
+		if _, err := r.Store.AssignMentor(ctx, d.Team, d.Mentor, now, func(t *multaque.Team) []multaque.OutboxItem {
+			return r.Notifier.MentorAssigned(t, langs)
+		}); err != nil {
+			return err
+		}
+		rep.Assigned++
+	default:
+		return errors.New("unknown decision")
+	}
+	return nil
+}
+
+// teamPeople lists a team's members and mentor.
+func (r *Runner) teamPeople(ctx context.Context, id string) ([]int64, error) {
+	t, err := r.Store.Team(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := []int64{t.Mentor}
+	for _, m := range t.Members {
+		out = append(out, m.Citizen)
+	}
+	return out, nil
+}
+
+// snapshot reads what a pass needs.
+func (r *Runner) snapshot(ctx context.Context, now time.Time) (Snapshot, error) {
+	s := Snapshot{Now: now, PoolAfter: r.PoolAfter, Projects: map[string]Rules{}, Parents: map[string]string{}}
+	for _, p := range r.Catalog.Projects() {
+		s.Projects[p.ID] = Rules{MinTeam: p.MinTeam, MaxTeam: p.MaxTeam}
+	}
+	if r.Rules != nil {
+		for id, rules := range r.Rules() {
+			s.Projects[id] = rules
+		}
+	}
+	for _, c := range r.Catalog.Communities() {
+		if c.Parent != "" {
+			s.Parents[c.ID] = c.Parent
+		}
+	}
+	// The waiting index holds few distinct communities and projects:
+	// interning them keeps one string of each instead of one per person.
+	intern := map[string]string{}
+	in := func(s string) string {
+		if v, ok := intern[s]; ok {
+			return v
+		}
+		intern[s] = s
+		return s
+	}
+	err := r.Store.ForEachWaiting(ctx, func(community, project string, since time.Time, citizen int64) error {
+		s.Waiting = append(s.Waiting, Waiter{Citizen: citizen, Community: in(community), Project: in(project), Since: since})
+		return nil
+	})
+	if err != nil {
+		return s, err
+	}
+	teams, err := r.Store.Teams(ctx)
+	if err != nil {
+		return s, err
+	}
+	load := map[int64]int{}
+	for _, t := range teams {
+		if t.Status == multaque.TeamClosed {
+			continue
+		}
+		if t.Mentor != 0 {
+			load[t.Mentor]++
+		} else {
+			mt := MentorlessTeam{ID: t.ID, Community: t.Community, Project: t.Project, CreatedAt: t.CreatedAt}
+			for _, m := range t.Members {
+				mt.Members = append(mt.Members, m.Citizen)
+			}
+			s.TeamsWithoutMentor = append(s.TeamsWithoutMentor, mt)
+		}
+		if rules, ok := s.Projects[t.Project]; ok && t.Open(rules.MaxTeam) {
+			s.OpenTeams = append(s.OpenTeams, OpenTeam{ID: t.ID, Community: t.Community, Project: t.Project, Size: len(t.Members), Mentor: t.Mentor, CreatedAt: t.CreatedAt})
+		}
+	}
+	mentors, err := r.Store.Mentors(ctx)
+	if err != nil {
+		return s, err
+	}
+	for _, m := range mentors {
+		s.Mentors = append(s.Mentors, MentorLoad{ID: m.ID, Projects: m.Projects, Communities: m.Communities, Capacity: m.Capacity, Load: load[m.ID], Paused: m.Paused})
+	}
+	return s, nil
+}
+
+func (r *Runner) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// Schedule starts running passes on a standard cron spec ("*/5 * * * *").
+// A pass still running when the next is due makes that one skip; a panic in
+// a pass is logged and recovered. Stop the returned cron to end it.
+func (r *Runner) Schedule(ctx context.Context, spec string) (*cron.Cron, error) {
+	logger := cronLogger{r.Logger}
+	c := cron.New(cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)), cron.WithLogger(logger))
+	_, err := c.AddFunc(spec, func() {
+		if _, err := r.Run(ctx); err != nil && ctx.Err() == nil {
+			r.Logger.Error().Err(err).Msg("matching pass failed")
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("matching.schedule %q: %w", spec, err)
+	}
+	c.Start()
+	return c, nil
+}
+
+// cronLogger gives cron's log lines to zerolog.
+type cronLogger struct{ log zerolog.Logger }
+
+func (l cronLogger) Info(msg string, kv ...any) {
+	l.log.Debug().Fields(kv).Msg("cron: " + msg)
+}
+
+func (l cronLogger) Error(err error, msg string, kv ...any) {
+	l.log.Error().Err(err).Fields(kv).Msg("cron: " + msg)
+}
