@@ -24,6 +24,7 @@ type Store interface {
 	CountWaiting(ctx context.Context, community string, projects []string) (map[string]int, error)
 	RecordUpdate(ctx context.Context, updateID int) (fresh bool, err error)
 	PersonalData(ctx context.Context, id int64) ([]byte, error)
+	Team(ctx context.Context, id string) (*multaque.Team, error)
 }
 
 // Options configure a Bot.

@@ -219,17 +219,43 @@ func (b *Bot) stale(ctx context.Context, c tele.Context, lang multaque.Lang) err
 // reply renders r for cz and shows it, editing the pressed message when r
 // says so. The summary fetches the waiting counts it shows.
 func (b *Bot) reply(ctx context.Context, c tele.Context, cz *multaque.Citizen, r Reply, counts progress) error {
+	var teams map[string]*multaque.Team
 	if r.Screen == ScreenSummary && cz != nil && counts == nil {
 		var err error
 		if counts, err = b.store.CountWaiting(ctx, cz.Community, projectIDs(cz)); err != nil {
 			return err
 		}
+		if teams, err = b.teamsOf(ctx, cz); err != nil {
+			return err
+		}
 	}
-	v := b.view.render(cz, r, counts)
+	v := b.view.render(cz, r, counts, teams)
 	if r.Edit && c.Callback() != nil {
 		return b.edit(ctx, c, v)
 	}
 	return b.send(ctx, c.Recipient(), v)
+}
+
+// teamsOf loads the teams a citizen is in.
+func (b *Bot) teamsOf(ctx context.Context, cz *multaque.Citizen) (map[string]*multaque.Team, error) {
+	var teams map[string]*multaque.Team
+	for _, in := range cz.Interests {
+		if in.Team == "" {
+			continue
+		}
+		t, err := b.store.Team(ctx, in.Team)
+		if multaque.ErrorCode(err) == multaque.ENOTFOUND {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if teams == nil {
+			teams = map[string]*multaque.Team{}
+		}
+		teams[t.ID] = t
+	}
+	return teams, nil
 }
 
 // onButton handles a press on an inline button.

@@ -57,7 +57,7 @@ func keyboard(rows ...[]tele.InlineButton) *tele.ReplyMarkup {
 type progress map[string]int
 
 // render draws r for citizen c (nil before consent).
-func (rd *renderer) render(c *multaque.Citizen, r Reply, counts progress) view {
+func (rd *renderer) render(c *multaque.Citizen, r Reply, counts progress, teams map[string]*multaque.Team) view {
 	lang := r.Lang
 	var v view
 	switch r.Screen {
@@ -78,7 +78,7 @@ func (rd *renderer) render(c *multaque.Citizen, r Reply, counts progress) view {
 	case ScreenProject:
 		v = rd.project(c, lang, r.Project, false)
 	case ScreenSummary:
-		v = rd.summary(c, counts)
+		v = rd.summary(c, counts, teams)
 	case ScreenSettings:
 		v = rd.settings(c)
 	case ScreenHelp:
@@ -254,7 +254,7 @@ func (rd *renderer) projectList(lang multaque.Lang) view {
 // summary shows a citizen's answers and, for each interest, how many
 // people of their community wait for it against its critical mass, with a
 // link to invite neighbours.
-func (rd *renderer) summary(c *multaque.Citizen, counts progress) view {
+func (rd *renderer) summary(c *multaque.Citizen, counts progress, teams map[string]*multaque.Team) view {
 	lang := c.Lang
 	com, _ := rd.cat.Community(c.Community)
 	comName := esc(com.Name.In(lang))
@@ -266,6 +266,10 @@ func (rd *renderer) summary(c *multaque.Citizen, counts progress) view {
 		if !ok {
 			continue
 		}
+		if in.Team != "" {
+			fmt.Fprintf(&b, "\n• <b>%s</b>: %s", esc(p.Name.In(lang)), rd.teamStatus(lang, teams[in.Team]))
+			continue
+		}
 		n := counts[p.ID]
 		fmt.Fprintf(&b, "\n• <b>%s</b>: %s\n   %s", esc(p.Name.In(lang)),
 			rd.t(lang, "progress", "Count", n, "Need", p.MinTeam, "Community", comName),
@@ -275,6 +279,19 @@ func (rd *renderer) summary(c *multaque.Citizen, counts progress) view {
 	return view{Text: b.String(), Markup: keyboard(
 		[]tele.InlineButton{cb(rd.t(lang, "btn_settings"), button{Action: actSettings, Version: c.Survey.Version, Arg: "menu"})},
 	)}
+}
+
+// teamStatus says where a citizen's team is: forming (its group is being
+// prepared) or active, with the link to its group.
+func (rd *renderer) teamStatus(lang multaque.Lang, t *multaque.Team) string {
+	switch {
+	case t == nil:
+		return rd.t(lang, "summary_team_forming", "Count", 0)
+	case t.Status == multaque.TeamActive && t.InviteLink != "":
+		return rd.t(lang, "summary_team_active", "Count", len(t.Members), "Link", esc(t.InviteLink))
+	default:
+		return rd.t(lang, "summary_team_forming", "Count", len(t.Members))
+	}
 }
 
 func (rd *renderer) settings(c *multaque.Citizen) view {

@@ -8,6 +8,16 @@ import (
 	"github.com/multaque/multaque/catalog"
 )
 
+// sampleData fills the values messages use; a message using a value not
+// listed here fails the test with "<no value>": add it.
+var sampleData = map[string]any{
+	"Count": 2, "Need": 8, "Community": "Gràcia", "Name": "Anna", "Link": "https://t.me/+abc",
+	"Project": "Grup de consum", "Team": "t1", "Mentor": "Marta", "Members": 8, "Free": 1,
+	"Missing": "pin_messages", "Code": "abc123", "Days": 7, "Capacity": 3, "Load": 1,
+	"Projects": "Grup de consum", "Communities": "Gràcia", "Title": "Grup de consum · Gràcia",
+	"Steps": "1. …", "Bot": "multaque_bot", "Group": "Pool 1", "When": "2026-11-29",
+}
+
 func TestMessagesEveryLanguage(t *testing.T) {
 	m, err := catalog.LoadMessages()
 	if err != nil {
@@ -18,7 +28,7 @@ func TestMessagesEveryLanguage(t *testing.T) {
 	}
 	for _, id := range m.IDs() {
 		for _, lang := range multaque.Languages {
-			s := m.Text(lang, id, map[string]any{"Count": 2, "Need": 8, "Community": "Gràcia", "Name": "Anna"})
+			s := m.Text(lang, id, sampleData)
 			if s == "" || strings.HasPrefix(s, "[") {
 				t.Errorf("Text(%s, %s)=%q, want a text", lang, id, s)
 			}
