@@ -83,7 +83,7 @@ type planner struct {
 	open    []OpenTeam // usable open teams by queue, oldest first
 
 	scanned []*bucket            // queues the scan kept, in index order
-	created map[queueKey]*bucket // queues that only pooling brought in
+	targets map[queueKey]*bucket // queues pooled into so far: parents are few
 	levels  []level              // queues to handle, by depth of their community
 	anc     map[string][]string
 	placed  []map[int64]struct{} // by project number: who has a team for it
@@ -105,7 +105,7 @@ type planner struct {
 // bucket is one queue that Plan handles: people of one community waiting
 // for one project, and those pooled into it from the communities below.
 // People are indexes in planner.waiting: pooling moves 4 bytes, not a
-// Waiter.
+// Waiter (a snapshot of 2³¹ waiters would take 128 GiB, so int32 is enough).
 type bucket struct {
 	community, project string
 	projectNo          int32
@@ -187,7 +187,7 @@ func newPlanner(s *Snapshot) *planner {
 // reset forgets the queues found by a scan.
 func (p *planner) reset() {
 	p.scanned = nil
-	p.created = make(map[queueKey]*bucket)
+	p.targets = make(map[queueKey]*bucket)
 	p.levels = nil
 }
 
@@ -293,7 +293,6 @@ func (p *planner) addBucket(community, project string, r Rules, lo, hi int, crea
 	}
 	l := &p.levels[b.depth]
 	if created {
-		p.created[queueKey{community, project}] = b
 		l.created = append(l.created, b)
 	} else {
 		p.scanned = append(p.scanned, b)
@@ -305,15 +304,20 @@ func (p *planner) addBucket(community, project string, r Rules, lo, hi int, crea
 // bucketFor returns the queue of community for project, registering it
 // with its own people if neither the scan nor pooling did yet.
 func (p *planner) bucketFor(community, project string, r Rules) *bucket {
-	byKey := func(b *bucket) (string, string) { return b.community, b.project }
-	if run := findRun(p.scanned, community, project, byKey); len(run) > 0 {
-		return run[0]
-	}
-	if b, ok := p.created[queueKey{community, project}]; ok {
+	k := queueKey{community, project}
+	if b, ok := p.targets[k]; ok {
 		return b
 	}
-	lo, hi := runBounds(p.waiting, community, project, func(w Waiter) (string, string) { return w.Community, w.Project })
-	return p.addBucket(community, project, r, lo, hi, true)
+	var b *bucket
+	byKey := func(b *bucket) (string, string) { return b.community, b.project }
+	if run := findRun(p.scanned, community, project, byKey); len(run) > 0 {
+		b = run[0]
+	} else {
+		lo, hi := runBounds(p.waiting, community, project, func(w Waiter) (string, string) { return w.Community, w.Project })
+		b = p.addBucket(community, project, r, lo, hi, true)
+	}
+	p.targets[k] = b
+	return b
 }
 
 // findRun returns the run of xs, grouped by queue in index order, that

@@ -1,9 +1,12 @@
 package matching
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,7 +21,11 @@ import (
 // wait, the team is still open, the mentor still missing) and refuses it
 // with an ECONFLICT error otherwise.
 type Store interface {
-	ForEachWaiting(ctx context.Context, fn func(community, project string, since time.Time, citizen int64) error) error
+	// ForEachQueue gives every queue ("community/project") with people
+	// waiting: how many, and since when the oldest waits.
+	ForEachQueue(ctx context.Context, fn func(queue []byte, waiting int, oldest time.Time) error) error
+	// ForEachWaitingIn gives the people waiting in the queues named.
+	ForEachWaitingIn(ctx context.Context, queues []string, fn func(community, project string, since time.Time, citizen int64) error) error
 	Teams(ctx context.Context) ([]*multaque.Team, error)
 	Team(ctx context.Context, id string) (*multaque.Team, error)
 	Mentors(ctx context.Context) ([]multaque.Mentor, error)
@@ -170,6 +177,50 @@ func (r *Runner) apply(ctx context.Context, d Decision, now time.Time, rep *Repo
 	return nil
 }
 
+// queuesToRead picks the queues a pass must read in full: those at critical
+// mass, those with an open team to fill, and those old enough to be pooled
+// at their parent, with every queue above them for the same project. Plan
+// would leave every other queue as it is, so reading only a few small
+// summaries of those keeps a pass fast however many people wait.
+func (r *Runner) queuesToRead(ctx context.Context, s *Snapshot, open map[string]bool) ([]string, error) {
+	selected := map[string]bool{}
+	poolCut := s.Now.Add(-s.PoolAfter)
+	err := r.Store.ForEachQueue(ctx, func(q []byte, n int, oldest time.Time) error {
+		i := bytes.IndexByte(q, '/')
+		if i < 0 {
+			return nil
+		}
+		rules, ok := s.Projects[string(q[i+1:])]
+		if !ok {
+			return nil
+		}
+		pool := s.PoolAfter > 0 && !oldest.After(poolCut)
+		if n < rules.MinTeam && !open[string(q)] && !pool {
+			return nil
+		}
+		selected[string(q)] = true
+		if pool {
+			project := string(q[i+1:])
+			for c, hops := string(q[:i]), 0; hops < 64; hops++ {
+				parent, ok := s.Parents[c]
+				if !ok {
+					break
+				}
+				selected[parent+"/"+project] = true
+				c = parent
+			}
+		}
+		return nil
+	})
+	out := make([]string, 0, len(selected))
+	for q := range selected {
+		out = append(out, q)
+	}
+	// The order of the waiting index, whose keys go on with a '/'.
+	slices.SortFunc(out, func(a, b string) int { return strings.Compare(a+"/", b+"/") })
+	return out, err
+}
+
 // teamPeople lists a team's members and mentor.
 func (r *Runner) teamPeople(ctx context.Context, id string) ([]int64, error) {
 	t, err := r.Store.Team(ctx, id)
@@ -199,28 +250,12 @@ func (r *Runner) snapshot(ctx context.Context, now time.Time) (Snapshot, error) 
 			s.Parents[c.ID] = c.Parent
 		}
 	}
-	// The waiting index holds few distinct communities and projects:
-	// interning them keeps one string of each instead of one per person.
-	intern := map[string]string{}
-	in := func(s string) string {
-		if v, ok := intern[s]; ok {
-			return v
-		}
-		intern[s] = s
-		return s
-	}
-	err := r.Store.ForEachWaiting(ctx, func(community, project string, since time.Time, citizen int64) error {
-		s.Waiting = append(s.Waiting, Waiter{Citizen: citizen, Community: in(community), Project: in(project), Since: since})
-		return nil
-	})
-	if err != nil {
-		return s, err
-	}
 	teams, err := r.Store.Teams(ctx)
 	if err != nil {
 		return s, err
 	}
 	load := map[int64]int{}
+	open := map[string]bool{}
 	for _, t := range teams {
 		if t.Status == multaque.TeamClosed {
 			continue
@@ -236,7 +271,19 @@ func (r *Runner) snapshot(ctx context.Context, now time.Time) (Snapshot, error) 
 		}
 		if rules, ok := s.Projects[t.Project]; ok && t.Open(rules.MaxTeam) {
 			s.OpenTeams = append(s.OpenTeams, OpenTeam{ID: t.ID, Community: t.Community, Project: t.Project, Size: len(t.Members), Mentor: t.Mentor, CreatedAt: t.CreatedAt})
+			open[t.Community+"/"+t.Project] = true
 		}
+	}
+	queues, err := r.queuesToRead(ctx, &s, open)
+	if err != nil {
+		return s, err
+	}
+	err = r.Store.ForEachWaitingIn(ctx, queues, func(community, project string, since time.Time, citizen int64) error {
+		s.Waiting = append(s.Waiting, Waiter{Citizen: citizen, Community: community, Project: project, Since: since})
+		return nil
+	})
+	if err != nil {
+		return s, err
 	}
 	mentors, err := r.Store.Mentors(ctx)
 	if err != nil {

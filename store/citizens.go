@@ -176,7 +176,7 @@ func putCitizen(tx *bolt.Tx, old, next *multaque.Citizen) error {
 	if err := tx.Bucket(bucketCitizens).Put(key, data); err != nil {
 		return err
 	}
-	if err := updateWaiting(tx.Bucket(bucketWaiting), old, next); err != nil {
+	if err := updateWaiting(tx, old, next); err != nil {
 		return err
 	}
 	if old != nil && old.RefCode != next.RefCode {

@@ -22,6 +22,7 @@ const SchemaVersion = 1
 var (
 	bucketCitizens     = []byte("citizens")
 	bucketWaiting      = []byte("waiting")
+	bucketQueues       = []byte("queues")
 	bucketRefCodes     = []byte("refcodes")
 	bucketUpdates      = []byte("updates")
 	bucketMeta         = []byte("meta")
@@ -37,7 +38,7 @@ var (
 	bucketAudit        = []byte("audit")
 
 	allBuckets = [][]byte{
-		bucketCitizens, bucketWaiting, bucketRefCodes, bucketUpdates, bucketMeta,
+		bucketCitizens, bucketWaiting, bucketQueues, bucketRefCodes, bucketUpdates, bucketMeta,
 		bucketOutbox, bucketDead, bucketTeams, bucketTeamsByChat, bucketMentors,
 		bucketCoordinators, bucketPool, bucketCodes, bucketProposals, bucketAudit,
 	}
@@ -46,7 +47,10 @@ var (
 )
 
 // DefaultKeepUpdates is how many recent update ids RecordUpdate remembers.
-const DefaultKeepUpdates = 10_000
+// Webhook retries and redeliveries after a restart can come minutes later:
+// at 2,000 updates/s, 100,000 ids are nearly a minute of history, and cost
+// about 2 MB.
+const DefaultKeepUpdates = 100_000
 
 // DefaultBatchDelay is how long a write waits for others to share its
 // transaction and its fsync (bbolt's MaxBatchDelay). bbolt's own default,
@@ -132,6 +136,12 @@ func Open(path string, opts ...Option) (*DB, error) {
 // initSchema creates every bucket and records the schema version of a new
 // file, all in one transaction so that a file is either new or complete.
 func initSchema(tx *bolt.Tx) error {
+	if _, err := tx.CreateBucketIfNotExists(bucketWaiting); err != nil {
+		return err
+	}
+	if err := initQueues(tx); err != nil { // before the loop creates it empty
+		return err
+	}
 	for _, name := range allBuckets {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)

@@ -100,7 +100,7 @@ func TestOpenCreatesBucketsAndSchema(t *testing.T) {
 		t.Errorf("Path()=%q, want %q", got, path)
 	}
 	want := []string{"audit", "citizens", "codes", "coordinators", "dead", "mentors", "meta",
-		"outbox", "pool", "proposals", "refcodes", "teams", "teams_by_chat", "updates", "waiting"}
+		"outbox", "pool", "proposals", "queues", "refcodes", "teams", "teams_by_chat", "updates", "waiting"}
 	if got := db.Buckets(); !slices.Equal(got, want) {
 		t.Errorf("Buckets()=%q, want %q", got, want)
 	}

@@ -50,7 +50,7 @@ func held(tx *bolt.Tx, id int64) ([]holding, error) {
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return heldAsMentor(tx, id, out)
 }
 
 // ForgetCitizen erases everything held about the citizen with that id, in
@@ -76,9 +76,17 @@ func (db *DB) ForgetCitizen(ctx context.Context, id int64) error {
 				return err
 			}
 		}
+		if err := forgetMentorInTeams(tx, id, db.now()); err != nil {
+			return err
+		}
 		for _, h := range hs {
 			if err := tx.Bucket(h.bucket).Delete(h.key); err != nil {
 				return err
+			}
+			if bytes.Equal(h.bucket, bucketWaiting) {
+				if err := leaveQueue(tx, h.key); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -94,6 +102,10 @@ type personalData struct {
 	Citizen  *multaque.Citizen `json:"citizen,omitempty"`
 	Waiting  []queuePlace      `json:"waiting"`
 	RefCodes []string          `json:"ref_codes"`
+	// Mentor is their mentor record or draft; InviteCodes are the mentor
+	// invites they created as a coordinator.
+	Mentor      *mentorRecord `json:"mentor,omitempty"`
+	InviteCodes []string      `json:"invite_codes,omitempty"`
 }
 
 // queuePlace is a citizen's place in one queue of the waiting index.
@@ -133,6 +145,12 @@ func (db *DB) PersonalData(ctx context.Context, id int64) ([]byte, error) {
 				pd.Waiting = append(pd.Waiting, place(tx.Bucket(bucketWaiting), h.key))
 			case string(bucketRefCodes):
 				pd.RefCodes = append(pd.RefCodes, string(h.key))
+			case string(bucketMentors):
+				if pd.Mentor, err = getMentorRecord(tx, id); err != nil {
+					return err
+				}
+			case string(bucketCodes):
+				pd.InviteCodes = append(pd.InviteCodes, string(h.key))
 			}
 		}
 		return nil

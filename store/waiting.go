@@ -61,12 +61,17 @@ func waitingKeys(c *multaque.Citizen) map[string]bool {
 }
 
 // updateWaiting changes the index from old's keys to next's, touching only
-// the difference, so that an interest that stays keeps its key.
-func updateWaiting(b *bolt.Bucket, old, next *multaque.Citizen) error {
+// the difference, so that an interest that stays keeps its key. The queue
+// summaries follow.
+func updateWaiting(tx *bolt.Tx, old, next *multaque.Citizen) error {
+	b := tx.Bucket(bucketWaiting)
 	before, after := waitingKeys(old), waitingKeys(next)
 	for k := range before {
 		if !after[k] {
 			if err := b.Delete([]byte(k)); err != nil {
+				return err
+			}
+			if err := leaveQueue(tx, []byte(k)); err != nil {
 				return err
 			}
 		}
@@ -74,6 +79,9 @@ func updateWaiting(b *bolt.Bucket, old, next *multaque.Citizen) error {
 	for k := range after {
 		if !before[k] {
 			if err := b.Put([]byte(k), nil); err != nil {
+				return err
+			}
+			if err := joinQueue(tx, []byte(k)); err != nil {
 				return err
 			}
 		}
