@@ -22,9 +22,20 @@ type Team struct {
 	Chat int64 `json:"chat,omitempty"`
 	// InviteLink is the group's join-request link; only members, the mentor
 	// and coordinators are approved through it.
-	InviteLink string    `json:"invite_link,omitempty"`
-	CreatedAt  time.Time `json:"created_at"`
-	UpdatedAt  time.Time `json:"updated_at"`
+	InviteLink string `json:"invite_link,omitempty"`
+	// Setup is the last provisioning step done on Chat, "" before the
+	// first. Each step is recorded once Telegram has taken it, so that a
+	// provisioning interrupted by a crash resumes after the last step done
+	// instead of starting over; it is reset with Chat when the group breaks.
+	Setup SetupStep `json:"setup,omitempty"`
+	// Welcome is the id of the welcome message posted (and pinned) in
+	// Chat, 0 until it is posted.
+	Welcome int `json:"welcome,omitempty"`
+	// ActiveSince is when the team's group was ready and its people were
+	// invited to it; reminders count from then. Zero unless active.
+	ActiveSince time.Time `json:"active_since,omitzero"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
 }
 
 // TeamMember is a citizen in a team.
@@ -35,6 +46,44 @@ type TeamMember struct {
 	JoinedAt time.Time `json:"joined_at"`
 	// InChat is set once they have joined the team's Telegram group.
 	InChat bool `json:"in_chat,omitempty"`
+	// RemindedAt is when they were reminded to join the group, zero if
+	// they were not: a member is reminded once per group.
+	RemindedAt time.Time `json:"reminded_at,omitzero"`
+}
+
+// SetupStep is a step of provisioning a team's group, in the order they
+// are done: rename the group, describe it, create its join-request invite
+// link, post the welcome, pin it. The team becomes active after the last.
+type SetupStep string
+
+// The provisioning steps, in order; SetupNone is before the first.
+const (
+	SetupNone        SetupStep = ""
+	SetupTitle       SetupStep = "title"
+	SetupDescription SetupStep = "description"
+	SetupLink        SetupStep = "link"
+	SetupWelcome     SetupStep = "welcome"
+	SetupPinned      SetupStep = "pinned"
+)
+
+// setupOrder lists the steps in the order they are done.
+var setupOrder = []SetupStep{SetupNone, SetupTitle, SetupDescription, SetupLink, SetupWelcome, SetupPinned}
+
+// Valid reports whether s is one of the steps above.
+func (s SetupStep) Valid() bool { return s.index() >= 0 }
+
+// Done reports whether step is done once s is: s is step or comes after it.
+func (s SetupStep) Done(step SetupStep) bool {
+	return s.index() >= step.index() && step.index() >= 0
+}
+
+func (s SetupStep) index() int {
+	for i, x := range setupOrder {
+		if x == s {
+			return i
+		}
+	}
+	return -1
 }
 
 // TeamStatus is where a team is in its life.
@@ -116,6 +165,17 @@ func (t *Team) Validate() error {
 		return Errorf(EINVALID, "team %s: active without a group", t.ID)
 	case t.InviteLink != "" && t.Chat == 0:
 		return Errorf(EINVALID, "team %s: invite link without a group", t.ID)
+	case !t.Setup.Valid():
+		return Errorf(EINVALID, "team %s: unknown setup step %q", t.ID, t.Setup)
+	case t.Setup != SetupNone && t.Chat == 0:
+		return Errorf(EINVALID, "team %s: setup step %s without a group", t.ID, t.Setup)
+	case t.Setup.Done(SetupLink) && t.InviteLink == "":
+		return Errorf(EINVALID, "team %s: setup past the invite link without one", t.ID)
+	case t.Welcome < 0 || t.Setup.Done(SetupWelcome) && t.Welcome == 0:
+		return Errorf(EINVALID, "team %s: setup past the welcome without its message", t.ID)
+	case t.Status == TeamActive && (t.Setup != SetupPinned || t.ActiveSince.IsZero()):
+		// Active means provisioned: its people have their invitations.
+		return Errorf(EINVALID, "team %s: active before its group is set up", t.ID)
 	}
 	seen := make(map[int64]bool, len(t.Members))
 	for _, m := range t.Members {

@@ -20,12 +20,15 @@ func validTeam(edit func(*multaque.Team)) *multaque.Team {
 			{Citizen: 1, JoinedAt: created},
 			{Citizen: 2, JoinedAt: created, InChat: true},
 		},
-		Mentor:     9,
-		Status:     multaque.TeamActive,
-		Chat:       -1001234567890,
-		InviteLink: "https://t.me/+abc",
-		CreatedAt:  created,
-		UpdatedAt:  created,
+		Mentor:      9,
+		Status:      multaque.TeamActive,
+		Chat:        -1001234567890,
+		InviteLink:  "https://t.me/+abc",
+		Setup:       multaque.SetupPinned,
+		Welcome:     7,
+		ActiveSince: created,
+		CreatedAt:   created,
+		UpdatedAt:   created,
 	}
 	if edit != nil {
 		edit(t)
@@ -42,8 +45,15 @@ func TestTeamValidate(t *testing.T) {
 		{"valid", nil, ""},
 		{"forming without group or mentor", func(t *multaque.Team) {
 			t.Status, t.Chat, t.InviteLink, t.Mentor = multaque.TeamForming, 0, "", 0
+			t.Setup, t.Welcome, t.ActiveSince = multaque.SetupNone, 0, time.Time{}
 		}, ""},
-		{"forming with its group being set up", func(t *multaque.Team) { t.Status, t.InviteLink = multaque.TeamForming, "" }, ""},
+		{"forming with its group being set up", func(t *multaque.Team) {
+			t.Status, t.InviteLink, t.Setup, t.Welcome = multaque.TeamForming, "", multaque.SetupDescription, 0
+		}, ""},
+		{"forming with its welcome posted, not pinned", func(t *multaque.Team) {
+			t.Status, t.Setup = multaque.TeamForming, multaque.SetupWelcome
+		}, ""},
+		{"member reminded", func(t *multaque.Team) { t.Members[0].RemindedAt = created.Add(time.Hour) }, ""},
 		{"closed", func(t *multaque.Team) { t.Status = multaque.TeamClosed }, ""},
 		{"closed with nobody left", func(t *multaque.Team) { t.Status, t.Members = multaque.TeamClosed, nil }, ""},
 		{"id with underscore and capitals", func(t *multaque.Team) { t.ID = "Team_7-b" }, ""},
@@ -61,6 +71,19 @@ func TestTeamValidate(t *testing.T) {
 		{"invite link without group", func(t *multaque.Team) {
 			t.Status, t.Chat = multaque.TeamForming, 0
 		}, "invite link without a group"},
+		{"unknown setup step", func(t *multaque.Team) { t.Setup = "painted" }, "unknown setup step"},
+		{"setup step without group", func(t *multaque.Team) {
+			t.Status, t.Chat, t.InviteLink, t.Setup, t.Welcome = multaque.TeamForming, 0, "", multaque.SetupTitle, 0
+		}, "without a group"},
+		{"setup past the link without one", func(t *multaque.Team) {
+			t.Status, t.InviteLink, t.Setup = multaque.TeamForming, "", multaque.SetupLink
+		}, "without one"},
+		{"setup past the welcome without it", func(t *multaque.Team) { t.Welcome = 0 }, "without its message"},
+		{"negative welcome", func(t *multaque.Team) {
+			t.Status, t.Setup, t.Welcome = multaque.TeamForming, multaque.SetupLink, -1
+		}, "without its message"},
+		{"active before pinned", func(t *multaque.Team) { t.Setup = multaque.SetupWelcome }, "active before its group is set up"},
+		{"active without a time", func(t *multaque.Team) { t.ActiveSince = time.Time{} }, "active before its group is set up"},
 		{"member id zero", func(t *multaque.Team) { t.Members[0].Citizen = 0 }, "member id"},
 		{"member twice", func(t *multaque.Team) { t.Members[1].Citizen = 1 }, "member 1 twice"},
 		{"member without joining time", func(t *multaque.Team) { t.Members[1].JoinedAt = time.Time{} }, "no joining time"},
@@ -141,5 +164,26 @@ func TestTeamNeedsMentor(t *testing.T) {
 		if got := team.NeedsMentor(); got != tt.want {
 			t.Errorf("%s team with mentor %d: NeedsMentor()=%v, want %v", tt.status, tt.mentor, got, tt.want)
 		}
+	}
+}
+
+func TestSetupStepOrder(t *testing.T) {
+	steps := []multaque.SetupStep{multaque.SetupNone, multaque.SetupTitle, multaque.SetupDescription,
+		multaque.SetupLink, multaque.SetupWelcome, multaque.SetupPinned}
+	for i, s := range steps {
+		if !s.Valid() {
+			t.Errorf("%q.Valid()=false, want true", s)
+		}
+		for j, step := range steps {
+			if got, want := s.Done(step), j <= i; got != want {
+				t.Errorf("%q.Done(%q)=%v, want %v", s, step, got, want)
+			}
+		}
+	}
+	if multaque.SetupStep("Title").Valid() {
+		t.Errorf(`"Title".Valid()=true, want false`)
+	}
+	if multaque.SetupPinned.Done("bogus") {
+		t.Errorf(`SetupPinned.Done("bogus")=true, want false`)
 	}
 }

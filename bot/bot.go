@@ -24,6 +24,7 @@ type Store interface {
 	CountWaiting(ctx context.Context, community string, projects []string) (map[string]int, error)
 	RecordUpdate(ctx context.Context, updateID int) (fresh bool, err error)
 	PersonalData(ctx context.Context, id int64) ([]byte, error)
+	MentorStore
 	Team(ctx context.Context, id string) (*multaque.Team, error)
 }
 
@@ -64,6 +65,19 @@ type Options struct {
 	RetryAfterUnit time.Duration
 	// Metrics record what the bot does; nil records them nowhere.
 	Metrics *Metrics
+	// Coordinators are the Telegram user ids allowed to run the admin
+	// commands (see roles.go).
+	Coordinators []int64
+	// Teams is the store of teams and of the group pool, for team groups
+	// and their provisioning (groups.go, provision.go). Default: Store, if
+	// it is one.
+	Teams TeamStore
+	// PoolLowWater: coordinators are alerted when fewer groups than this
+	// are left free in the pool. Default 2.
+	PoolLowWater int
+	// ReminderAfter is how long after their invitation a team member who
+	// has not joined the group gets their one reminder. Default 24h.
+	ReminderAfter time.Duration
 }
 
 // Bot is Multaque's Telegram bot.
@@ -82,6 +96,13 @@ type Bot struct {
 	dispatch    *dispatcher
 	pacer       *pacer // shared with the Sender
 	metrics     *Metrics
+
+	coordinators map[int64]bool
+
+	teams         TeamStore // nil: team groups are not handled
+	poolLowWater  int
+	reminderAfter time.Duration
+	provisionWake chan struct{} // wakes the Provisioner
 }
 
 // DefaultAPIURL is Telegram's Bot API server.
@@ -153,6 +174,8 @@ func New(opts Options) (*Bot, error) {
 		metrics:     opts.Metrics,
 		pacer:       newPacer(opts.PerChatInterval, opts.PerChatBurst, opts.PerGroupPerMinute, opts.RetryAfterUnit, opts.Metrics),
 	}
+	b.coordinators = coordinatorSet(opts.Coordinators)
+	b.setTeamOptions(opts)
 	b.dispatch = newDispatcher(opts.Workers, b.handle)
 	return b, nil
 }

@@ -53,6 +53,8 @@ type harness struct {
 	bot   *bot.Bot
 	logs  *syncBuffer
 	stop  func()
+	// coordinators are passed to bot.Options by start.
+	coordinators []int64
 }
 
 func newHarness(t testing.TB) *harness {
@@ -82,6 +84,7 @@ func (h *harness) start() {
 	b, err := bot.New(bot.Options{
 		Token: h.srv.Token(), APIURL: h.srv.URL(), Store: db, Catalog: h.cat, Texts: h.texts,
 		Logger: zerolog.New(h.logs).Level(zerolog.DebugLevel), PollTimeout: time.Second,
+		Coordinators: h.coordinators,
 	})
 	if err != nil {
 		h.t.Fatalf("bot.New: %v", err)

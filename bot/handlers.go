@@ -21,10 +21,18 @@ const maxTextLen = 4096
 func (b *Bot) route(ctx context.Context, c tele.Context) error {
 	u := c.Update()
 	switch {
+	case u.Callback != nil && isLeaveButton(u.Callback.Data):
+		return b.onLeaveButton(ctx, c)
 	case u.Callback != nil:
 		return b.onButton(ctx, c)
+	case u.MyChatMember != nil && u.MyChatMember.Chat != nil && u.MyChatMember.Chat.Type != tele.ChatPrivate:
+		return b.onGroupMembership(ctx, c) // groups.go
 	case u.MyChatMember != nil:
 		return b.onMyChatMember(ctx, c)
+	case u.ChatJoinRequest != nil:
+		return b.onJoinRequest(ctx, c)
+	case u.ChatMember != nil:
+		return b.onChatMember(ctx, c)
 	case u.Message == nil || u.Message.Chat == nil || u.Message.Chat.Type != tele.ChatPrivate || u.Message.Sender == nil:
 		return nil
 	}
@@ -84,10 +92,14 @@ func (b *Bot) onCommand(ctx context.Context, c tele.Context, cmd, args string) e
 			return b.reply(ctx, c, nil, b.survey.Start(lang, startPayload{}), nil)
 		}
 		return b.reply(ctx, c, cz, b.survey.OpenSettings(cz), nil)
+	case "mentorinvite":
+		return b.onMentorInvite(ctx, c, lang)
+	case "mentor":
+		return b.onMentorCommand(ctx, c, lang)
 	case "mydata":
 		return b.onMyData(ctx, c, cz, lang)
 	case "forget":
-		if cz == nil {
+		if cz == nil && !b.isMentor(ctx, id) {
 			return b.send(ctx, c.Recipient(), view{Text: b.view.t(lang, "nothing_held")})
 		}
 		return b.send(ctx, c.Recipient(), view{
@@ -97,6 +109,8 @@ func (b *Bot) onCommand(ctx context.Context, c tele.Context, cmd, args string) e
 				cb(b.view.t(lang, "btn_keep"), button{Action: actKeep, Version: noVersion}),
 			}),
 		})
+	case "leave":
+		return b.onLeave(ctx, c, cz, lang)
 	case "cancel":
 		if cz == nil {
 			return b.reply(ctx, c, nil, Reply{Screen: ScreenHelp, Lang: lang, Problem: "nothing_to_cancel"}, nil)
@@ -133,6 +147,9 @@ func (b *Bot) citizen(ctx context.Context, id int64) (*multaque.Citizen, error) 
 // onStart begins the survey, or takes a known citizen back to where they
 // were, applying what a deep link pre-fills.
 func (b *Bot) onStart(ctx context.Context, c tele.Context, cz *multaque.Citizen, p startPayload) error {
+	if p.Mentor != "" {
+		return b.onMentorLink(ctx, c, cz, p.Mentor)
+	}
 	if cz == nil {
 		return b.reply(ctx, c, nil, b.survey.Start(MatchLanguage(c.Sender().LanguageCode), p), nil)
 	}
@@ -276,6 +293,9 @@ func (b *Bot) onButton(ctx context.Context, c tele.Context) error {
 	if !ok {
 		return b.stale(ctx, c, lang)
 	}
+	if isMentorAction(bt.Action) {
+		return b.onMentorButton(ctx, c, lang, bt)
+	}
 	switch bt.Action {
 	case actLang, actConsent, actDecline:
 		if bt.Version == noVersion {
@@ -369,11 +389,11 @@ func (b *Bot) onWant(ctx context.Context, c tele.Context, cz *multaque.Citizen, 
 
 // onForget erases the person from every bucket, after they confirmed.
 func (b *Bot) onForget(ctx context.Context, c tele.Context, cz *multaque.Citizen, lang multaque.Lang) error {
-	if cz == nil {
+	if cz == nil && !b.isMentor(ctx, c.Sender().ID) {
 		_ = c.Respond()
 		return b.edit(ctx, c, view{Text: b.view.t(lang, "nothing_held")})
 	}
-	if err := b.store.ForgetCitizen(ctx, cz.ID); err != nil && multaque.ErrorCode(err) != multaque.ENOTFOUND {
+	if err := b.store.ForgetCitizen(ctx, c.Sender().ID); err != nil && multaque.ErrorCode(err) != multaque.ENOTFOUND {
 		return err
 	}
 	zerolog.Ctx(ctx).Info().Msg("citizen erased")
@@ -383,10 +403,10 @@ func (b *Bot) onForget(ctx context.Context, c tele.Context, cz *multaque.Citizen
 
 // onMyData sends everything held about the person as a JSON document.
 func (b *Bot) onMyData(ctx context.Context, c tele.Context, cz *multaque.Citizen, lang multaque.Lang) error {
-	if cz == nil {
+	if cz == nil && !b.isMentor(ctx, c.Sender().ID) {
 		return b.send(ctx, c.Recipient(), view{Text: b.view.t(lang, "nothing_held")})
 	}
-	data, err := b.store.PersonalData(ctx, cz.ID)
+	data, err := b.store.PersonalData(ctx, c.Sender().ID)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ type startPayload struct {
 	Community string
 	Project   string
 	Referrer  string
+	Mentor    string // a mentor invite code (mentors.go)
 }
 
 const maxPayload = 64 // characters, Telegram's limit for start parameters
@@ -35,6 +36,8 @@ func parsePayload(s string) startPayload {
 			p.Project = v
 		case k == "r" && validRefCode(v):
 			p.Referrer = v
+		case k == "m" && validMentorCode(v):
+			p.Mentor = v
 		}
 	}
 	return p

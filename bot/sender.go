@@ -35,8 +35,10 @@ type SenderOptions struct {
 	// Rate is the bulk rate: outbox messages per second over all chats.
 	// Default 25, which leaves Telegram's 30/s some room for direct answers.
 	Rate float64
-	// Workers is how many requests may be in flight at once; it must cover
-	// Rate × Telegram's round trip. Default 16.
+	// Workers is how many items may be in flight at once, from the request
+	// to the commit that records its answer; it must cover Rate × (round
+	// trip + commit). It also bounds the messages a crash can send twice.
+	// Default 16.
 	Workers int
 	// Window is how many due items the Sender holds in memory to choose
 	// from; at most 4 of them are of one chat. Default 512.
@@ -82,7 +84,6 @@ type Sender struct {
 	opts    SenderOptions
 	log     zerolog.Logger
 	wake    chan struct{}
-	freed   chan struct{}           // a request slot came free
 	waits   map[int64]time.Duration // pick's scratch space
 }
 
@@ -135,7 +136,7 @@ func (b *Bot) NewSender(store OutboxStore, opts SenderOptions) (*Sender, error) 
 	tg, err := tele.NewBot(tele.Settings{
 		URL:     b.apiURL,
 		Token:   b.token,
-		Client:  &http.Client{Transport: transport, Timeout: opts.SendTimeout},
+		Client:  &http.Client{Transport: &pausingTransport{base: transport, pacer: b.pacer}, Timeout: opts.SendTimeout},
 		Offline: true,
 		Poller:  &tele.LongPoller{},
 		OnError: func(error, tele.Context) {},
@@ -149,13 +150,35 @@ func (b *Bot) NewSender(store OutboxStore, opts SenderOptions) (*Sender, error) 
 		token:   b.token,
 		pacer:   b.pacer,
 		metrics: b.metrics,
-		limiter: rate.NewLimiter(rate.Limit(opts.Rate), 1),
+		// A tenth of a (Telegram) second's worth of burst makes up for a
+		// scheduler that wakes late, yet keeps any second under Rate × 1.1.
+		limiter: rate.NewLimiter(rate.Limit(opts.Rate), max(1, int(opts.Rate*b.pacer.unit.Seconds()/10))),
 		opts:    opts,
 		log:     log.With().Str("component", "sender").Logger(),
 		wake:    make(chan struct{}, 1),
-		freed:   make(chan struct{}, 1),
 		waits:   make(map[int64]time.Duration),
 	}, nil
+}
+
+// pausingTransport holds every request of the Sender while a 429 pause
+// runs, as late as can be: a worker that passed its check just before the
+// 429 came in (or waited for the bulk rate meanwhile) waits too. A pause
+// longer than SendTimeout makes the request time out unsent, and the item
+// is retried.
+type pausingTransport struct {
+	base  http.RoundTripper
+	pacer *pacer
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *pausingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if err := t.pacer.waitPause(req.Context()); err != nil {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, err
+	}
+	return t.base.RoundTrip(req)
 }
 
 // Wake makes a running Sender read the outbox now rather than at its next
@@ -186,14 +209,14 @@ type sendResult struct {
 //
 // One goroutine (this one) owns the items held in memory and decides what
 // goes next; each item goes on a goroutine of its own, which makes the
-// request, frees its request slot, settles the item in the store and
-// reports back. The chat stays busy until then, so that one chat's items
-// go one at a time and in order, and a read of the outbox never brings back
-// an item being settled.
+// request, settles the item in the store and reports back. Until then the
+// item counts against Workers and its chat is busy, so that one chat's
+// items go one at a time and in order, a read of the outbox never brings
+// back an item being settled, and a crash can send again at most Workers
+// messages that were sent but not recorded.
 func (s *Sender) Run(ctx context.Context) error {
 	s.log.Info().Float64("rate", s.opts.Rate).Int("workers", s.opts.Workers).Msg("sender started")
-	results := make(chan sendResult, 64)
-	slots := make(chan struct{}, s.opts.Workers) // one per request in flight
+	results := make(chan sendResult, s.opts.Workers)
 	mem := make(map[uint64]*held)
 	busy := make(map[int64]bool) // chats with an item not settled yet
 	unsettled := 0
@@ -220,8 +243,7 @@ func (s *Sender) Run(ctx context.Context) error {
 			lastFill = now
 		}
 		next := lastFill.Add(s.opts.PollInterval).Sub(now)
-		var slotFree <-chan struct{}
-		if len(slots) < cap(slots) {
+		if unsettled < s.opts.Workers {
 			h, wait := s.pick(mem, busy, now)
 			if h != nil {
 				if ok, _ := s.pacer.take(h.item.Chat, now); ok {
@@ -229,24 +251,20 @@ func (s *Sender) Run(ctx context.Context) error {
 						s.pacer.finish(h.item.Chat, false, time.Now())
 						break
 					}
-					slots <- struct{}{}
 					h.inFlight = true
 					busy[h.item.Chat] = true
 					unsettled++
-					go func(it multaque.OutboxItem) { results <- s.deliver(ctx, it, slots) }(h.item)
+					go func(it multaque.OutboxItem) { results <- s.deliver(ctx, it) }(h.item)
 					continue
 				}
 				wait = time.Millisecond // a direct answer took the chat's turn: look again
 			}
 			next = min(next, wait)
-		} else {
-			slotFree = s.freed
 		}
 		timer.Reset(max(next, 0))
 		select {
 		case r := <-results:
 			settle(r)
-		case <-slotFree:
 		case <-s.wake:
 			lastFill = time.Time{}
 		case <-timer.C:
@@ -331,28 +349,18 @@ func before(a, b *multaque.OutboxItem) bool {
 	return a.ID < b.ID
 }
 
-// deliver sends one item, frees its request slot and settles the item in
-// the store. It runs on its own goroutine; the pacer's claim on the chat
-// was taken by Run.
-func (s *Sender) deliver(ctx context.Context, it multaque.OutboxItem, slots <-chan struct{}) sendResult {
+// deliver sends one item and settles it in the store. It runs on its own
+// goroutine; the pacer's claim on the chat was taken by Run.
+func (s *Sender) deliver(ctx context.Context, it multaque.OutboxItem) sendResult {
 	res := sendResult{id: it.ID, chat: it.Chat}
-	release := func() {
-		<-slots
-		select {
-		case s.freed <- struct{}{}:
-		default:
-		}
-	}
 	// A 429 may have come while this item waited for its turn.
 	if err := s.pacer.waitPause(ctx); err != nil {
 		s.pacer.finish(it.Chat, false, time.Now())
-		release()
 		res.requeue = true
 		return res
 	}
 	err := s.send(it)
 	s.pacer.finish(it.Chat, err == nil, time.Now())
-	release()
 	err = redact(err, s.token)
 	log := s.log.With().Uint64("item", it.ID).Str("kind", it.Kind).Int64("chat", it.Chat).Logger()
 

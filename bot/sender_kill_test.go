@@ -155,9 +155,9 @@ func TestSenderSurvivesSIGKILL(t *testing.T) {
 			duplicates += n - 1
 		}
 	}
-	workers := 16 // the Sender's default: at most that many requests in flight
-	t.Logf("killed after %d of %d messages; %d duplicates (at most %d requests were in flight)", atKill, len(items), duplicates, workers)
+	workers := senderOptions(senderScale).Workers // items in flight at most
+	t.Logf("killed after %d of %d messages; %d duplicates (at most %d items were in flight)", atKill, len(items), duplicates, workers)
 	if duplicates > workers {
-		t.Errorf("%d duplicates, more than the %d requests that can be in flight", duplicates, workers)
+		t.Errorf("%d duplicates, more than the %d items that can be in flight", duplicates, workers)
 	}
 }

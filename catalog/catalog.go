@@ -17,10 +17,10 @@ import (
 	"github.com/multaque/multaque/configs"
 )
 
-// MaxFileSize is the largest catalogue Parse reads, in bytes: some forty
-// times the real one. It only stops a wrong file from being read into memory
-// whole.
-const MaxFileSize = 4 << 20
+// MaxFileSize is the largest catalogue Parse reads, in bytes: room for the
+// communities of a whole country (100,000 neighbourhoods take about 6 MB)
+// while a file that is not a catalogue is refused before it fills memory.
+const MaxFileSize = 16 << 20
 
 // Catalog is a validated set of projects and communities. It is immutable and
 // safe for concurrent use.

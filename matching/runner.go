@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -77,6 +78,25 @@ type Runner struct {
 	Now    func() time.Time
 
 	mu sync.Mutex
+	// parentsOf caches the catalogue's tree: a catalogue never changes, and
+	// one of 100,000 communities takes longer to index than a pass.
+	parentsOf   Catalog
+	parentCache map[string]string
+}
+
+// parents returns the parent of every community that has one.
+func (r *Runner) parents() map[string]string {
+	if r.parentCache != nil && r.parentsOf == r.Catalog {
+		return r.parentCache
+	}
+	m := map[string]string{}
+	for _, c := range r.Catalog.Communities() {
+		if c.Parent != "" {
+			m[c.ID] = c.Parent
+		}
+	}
+	r.parentsOf, r.parentCache = r.Catalog, m
+	return m
 }
 
 // Report says what a pass did.
@@ -185,7 +205,14 @@ func (r *Runner) apply(ctx context.Context, d Decision, now time.Time, rep *Repo
 func (r *Runner) queuesToRead(ctx context.Context, s *Snapshot, open map[string]bool) ([]string, error) {
 	selected := map[string]bool{}
 	poolCut := s.Now.Add(-s.PoolAfter)
+	least := math.MaxInt // the smallest critical mass: below it, only open teams and pooling matter
+	for _, rules := range s.Projects {
+		least = min(least, rules.MinTeam)
+	}
 	err := r.Store.ForEachQueue(ctx, func(q []byte, n int, oldest time.Time) error {
+		if n < least && len(open) == 0 && (s.PoolAfter == 0 || oldest.After(poolCut)) {
+			return nil // most queues, read and left at once
+		}
 		i := bytes.IndexByte(q, '/')
 		if i < 0 {
 			return nil
@@ -236,7 +263,7 @@ func (r *Runner) teamPeople(ctx context.Context, id string) ([]int64, error) {
 
 // snapshot reads what a pass needs.
 func (r *Runner) snapshot(ctx context.Context, now time.Time) (Snapshot, error) {
-	s := Snapshot{Now: now, PoolAfter: r.PoolAfter, Projects: map[string]Rules{}, Parents: map[string]string{}}
+	s := Snapshot{Now: now, PoolAfter: r.PoolAfter, Projects: map[string]Rules{}}
 	for _, p := range r.Catalog.Projects() {
 		s.Projects[p.ID] = Rules{MinTeam: p.MinTeam, MaxTeam: p.MaxTeam}
 	}
@@ -245,11 +272,7 @@ func (r *Runner) snapshot(ctx context.Context, now time.Time) (Snapshot, error) 
 			s.Projects[id] = rules
 		}
 	}
-	for _, c := range r.Catalog.Communities() {
-		if c.Parent != "" {
-			s.Parents[c.ID] = c.Parent
-		}
-	}
+	s.Parents = r.parents()
 	teams, err := r.Store.Teams(ctx)
 	if err != nil {
 		return s, err

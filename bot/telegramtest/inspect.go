@@ -281,3 +281,15 @@ func waitErr(ctx context.Context) error {
 }
 
 var errServerClosed = errors.New("server closed")
+
+// WithFirstUpdateID makes update ids start at id instead of 1. Telegram's
+// update ids keep growing while a bot lives, and a bot remembers the recent
+// ones to skip redeliveries; a fake that starts again against the same bot
+// database (the sandbox) must not hand out ids that bot has seen.
+func WithFirstUpdateID(id int) Option {
+	return func(s *Server) {
+		if id > 0 {
+			s.updates.nextID = id - 1
+		}
+	}
+}

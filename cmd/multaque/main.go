@@ -2,6 +2,7 @@
 // shared interest into working cooperatives.
 //
 //	multaque serve [--config FILE]   the bot against Telegram
+//	multaque sandbox [--addr ADDR]   the bot against a fake Telegram, played in a browser
 //
 // Configuration comes from the YAML file and MULTAQUE_* environment
 // variables; see configs/config.yaml.
@@ -21,6 +22,8 @@ import (
 	"time"
 
 	"github.com/mattn/go-isatty"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/rs/zerolog"
 
 	"github.com/multaque/multaque/bot"
@@ -30,9 +33,11 @@ import (
 
 // The concrete types that fill the interfaces the packages declare.
 var (
-	_ bot.Store   = (*store.DB)(nil)
-	_ bot.Catalog = (*catalog.Catalog)(nil)
-	_ bot.Texts   = (*catalog.Messages)(nil)
+	_ bot.Store       = (*store.DB)(nil)
+	_ bot.OutboxStore = (*store.DB)(nil)
+	_ bot.TeamStore   = (*store.DB)(nil)
+	_ bot.Catalog     = (*catalog.Catalog)(nil)
+	_ bot.Texts       = (*catalog.Messages)(nil)
 )
 
 func main() {
@@ -48,6 +53,9 @@ const usage = `Multaque turns neighbours' shared interest into working cooperati
 
 Usage:
   multaque serve [--config FILE]   run the bot against Telegram (MULTAQUE_TELEGRAM_TOKEN)
+  multaque sandbox [--addr ADDR] [--data FILE] [--demo] [--config FILE]
+                                   try it with no Telegram account: the bot against an
+                                   in-process fake Telegram, played from a web page
 
 Configuration: configs/config.yaml, overridden by MULTAQUE_* environment variables.
 `
@@ -65,6 +73,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 		return m.Run(ctx)
+	case "sandbox":
+		return runSandbox(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -106,13 +116,22 @@ func (m *Main) ParseFlags(args []string) error {
 	return nil
 }
 
-// Run serves the bot until ctx is done: it stops taking updates, finishes
-// those in flight and closes the store before returning.
-func (m *Main) Run(ctx context.Context) (err error) {
-	cfg := m.Config
-	if err := cfg.Validate(); err != nil {
+// Run serves the bot until ctx is done, with the Sender draining the outbox
+// and, if http.addr is set, /healthz and /metrics. On the way out it stops
+// taking updates and finishes those in flight, then stops the Sender (a
+// message in flight is settled or stays queued), then the HTTP endpoints,
+// and closes the store last.
+func (m *Main) Run(ctx context.Context) error {
+	if err := m.Config.Validate(); err != nil {
 		return err
 	}
+	return m.run(ctx)
+}
+
+// run is Run after validation; the sandbox shares it, with the fake
+// Telegram's URL and token in the configuration.
+func (m *Main) run(ctx context.Context) (err error) {
+	cfg := m.Config
 	m.log, err = NewLogger(m.stderr, cfg.Log, isTerminal(m.stderr), cfg.Secrets()...)
 	if err != nil {
 		return err
@@ -138,26 +157,74 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		m.log.Info().Msg("store closed")
 	}()
 
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics, err := bot.NewMetrics(reg)
+	if err != nil {
+		return err
+	}
 	b, err := bot.New(bot.Options{
-		Token:       cfg.Telegram.Token,
-		APIURL:      cfg.Telegram.APIURL,
-		Store:       db,
-		Catalog:     cat,
-		Texts:       texts,
-		Logger:      m.log,
-		Workers:     cfg.Telegram.Workers,
-		PollTimeout: time.Duration(cfg.Telegram.PollTimeout),
+		Token:             cfg.Telegram.Token,
+		APIURL:            cfg.Telegram.APIURL,
+		Store:             db,
+		Catalog:           cat,
+		Texts:             texts,
+		Logger:            m.log,
+		Workers:           cfg.Telegram.Workers,
+		PollTimeout:       time.Duration(cfg.Telegram.PollTimeout),
+		PerChatInterval:   time.Duration(cfg.Sender.PerChatInterval),
+		PerGroupPerMinute: cfg.Sender.PerGroupPerMinute,
+		Metrics:           metrics,
+		Coordinators:      cfg.Coordinators,
 	})
 	if err != nil {
 		return err
 	}
+	sender, err := b.NewSender(db, bot.SenderOptions{Rate: cfg.Sender.Rate, ChatGone: b.ChatGone})
+	if err != nil {
+		return err
+	}
+	// The Provisioner sets up the groups of the teams the matcher forms.
+	provisioner, err := b.NewProvisioner(bot.ProvisionerOptions{Sender: sender})
+	if err != nil {
+		return err
+	}
+	if cfg.HTTP.Addr != "" {
+		ops, err := startOperatorServer(cfg.HTTP.Addr, operatorHandler(db, reg), m.log)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			if serr := ops.shutdown(shutdown); serr != nil && err == nil {
+				err = serr
+			}
+		}()
+	}
 	if err := b.PublishCommands(); err != nil {
 		m.log.Warn().Err(err).Msg("publish commands")
 	}
+
+	// The Sender outlives ctx until the updates in flight are handled.
+	senderCtx, stopSender := context.WithCancel(context.WithoutCancel(ctx))
+	senderDone := make(chan error, 1)
+	go func() { senderDone <- sender.Run(senderCtx) }()
+	provisionerDone := make(chan error, 1)
+	go func() { provisionerDone <- provisioner.Run(senderCtx) }()
 	if cfg.Telegram.Mode == "webhook" {
-		return m.serveWebhook(ctx, b)
+		err = m.serveWebhook(ctx, b)
+	} else {
+		err = b.Run(ctx)
 	}
-	return b.Run(ctx)
+	stopSender()
+	if serr := <-senderDone; serr != nil && err == nil {
+		err = serr
+	}
+	if perr := <-provisionerDone; perr != nil && err == nil {
+		err = perr
+	}
+	return err
 }
 
 func loadCatalog(path string) (*catalog.Catalog, error) {

@@ -239,13 +239,19 @@ func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 
 // viewJSON is everything the page shows at once.
 type viewJSON struct {
 	Mark     string        `json:"mark"`
-	Bot      personJSON    `json:"bot"`
+	Bot      botJSON       `json:"bot"`
 	People   []personJSON  `json:"people"`
 	Actions  []actionJSON  `json:"actions"`
 	Chats    []chatJSON    `json:"chats"`
 	Chat     *chatJSON     `json:"chat,omitempty"`
 	Messages []messageJSON `json:"messages"`
 	Commands []commandJSON `json:"commands"`
+}
+
+type botJSON struct {
+	ID       int64  `json:"id"`
+	Name     string `json:"name"`
+	Username string `json:"username"`
 }
 
 type actionJSON struct {
@@ -306,7 +312,7 @@ func (h *handler) view(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	bot := h.srv.BotUser()
-	v := viewJSON{Mark: mark, Bot: personJSON{ID: bot.ID, Name: bot.FirstName, Lang: bot.Username},
+	v := viewJSON{Mark: mark, Bot: botJSON{ID: bot.ID, Name: bot.FirstName, Username: bot.Username},
 		People: []personJSON{}, Actions: []actionJSON{}, Chats: []chatJSON{}, Messages: []messageJSON{}, Commands: []commandJSON{}}
 	for _, u := range h.srv.Users() {
 		v.People = append(v.People, personOf(u))

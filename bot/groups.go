@@ -1,0 +1,342 @@
+package bot
+
+import (
+	"context"
+	"strings"
+
+	"github.com/rs/zerolog"
+	tele "gopkg.in/telebot.v3"
+
+	"github.com/multaque/multaque"
+)
+
+// This file handles what happens in groups: the bot added to a group (the
+// pool), removed or demoted; people asking to join a team's group, joining
+// and leaving it; and /leave, by which a member leaves their team from the
+// private chat.
+
+// inGroup reports whether a member status counts as being in the group.
+func inGroup(m *tele.ChatMember) bool {
+	if m == nil {
+		return false
+	}
+	switch m.Role {
+	case tele.Creator, tele.Administrator, tele.Member:
+		return true
+	case tele.Restricted:
+		return m.Member
+	}
+	return false
+}
+
+// missingRights lists the pool rights (poolRights) that the bot, as m, does
+// not have.
+func missingRights(m *tele.ChatMember) []string {
+	if m.Role == tele.Creator {
+		return nil
+	}
+	admin := m.Role == tele.Administrator
+	has := []bool{admin && m.CanInviteUsers, admin && m.CanRestrictMembers, admin && m.CanPinMessages, admin && m.CanChangeInfo}
+	var out []string
+	for i, ok := range has {
+		if !ok {
+			out = append(out, poolRights[i])
+		}
+	}
+	return out
+}
+
+// onGroupMembership handles a change of the bot's own membership in a
+// group (my_chat_member):
+//   - added or promoted by a coordinator with every right the pool needs:
+//     the group joins the pool, and the coordinator is told how many are
+//     free;
+//   - a coordinator left it without some of them: they are told which,
+//     and the group is not (or no longer) in the pool;
+//   - anyone else added or changed it: the bot leaves, and nothing is
+//     stored (a group of the pool that still has its rights stays);
+//   - removed: the group leaves the pool and its team gets another.
+func (b *Bot) onGroupMembership(ctx context.Context, c tele.Context) error {
+	u := c.Update().MyChatMember
+	if b.teams == nil || u.Chat == nil || u.NewChatMember == nil {
+		return nil
+	}
+	chat, log := u.Chat.ID, zerolog.Ctx(ctx)
+	if u.Chat.Type == tele.ChatChannel || u.Chat.Type == tele.ChatChannelPrivate {
+		return nil // teams meet in groups; a channel is no use to them
+	}
+	if !inGroup(u.NewChatMember) {
+		log.Info().Str("status", string(u.NewChatMember.Role)).Msg("bot out of a group")
+		return b.breakGroup(ctx, chat, "gone: the bot was removed")
+	}
+	var by int64
+	if u.Sender != nil {
+		by = u.Sender.ID
+	}
+	missing := missingRights(u.NewChatMember)
+	if !b.isCoordinator(by) {
+		if len(missing) == 0 && b.inPool(ctx, chat) {
+			return nil
+		}
+		log.Info().Msg("added to a group by someone who is not a coordinator: leaving")
+		if err := b.breakGroup(ctx, chat, "rights: changed by someone who is not a coordinator"); err != nil {
+			return err
+		}
+		if u.OldChatMember == nil || !inGroup(u.OldChatMember) {
+			b.tell(ctx, 0, chat, b.view.t(b.langOf(ctx, c), "pool_only_coordinators"))
+		}
+		return b.groupCall(ctx, func() error { return b.tg.Leave(tele.ChatID(chat)) })
+	}
+	lang := b.langOf(ctx, c)
+	if len(missing) > 0 {
+		log.Info().Strs("missing", missing).Msg("pool group without the rights it needs")
+		if err := b.breakGroup(ctx, chat, "rights: missing "+strings.Join(missing, ", ")); err != nil {
+			return err
+		}
+		var s strings.Builder
+		s.WriteString(b.view.t(lang, "pool_missing_rights"))
+		for _, r := range missing {
+			s.WriteString("\n• " + b.view.t(lang, "pool_right_"+r))
+		}
+		s.WriteString("\n\n" + b.view.t(lang, "pool_missing_rights_how"))
+		b.tell(ctx, by, chat, s.String())
+		return nil
+	}
+	g, err := b.teams.AddPoolGroup(ctx, multaque.PoolGroup{Chat: chat, Title: clipRunes(u.Chat.Title, 128), AddedBy: by}, b.now())
+	if err != nil {
+		return err
+	}
+	counts, err := b.teams.PoolCounts(ctx)
+	if err != nil {
+		return err
+	}
+	log.Info().Str("status", string(g.Status)).Int("free", counts[multaque.PoolFree]).Msg("group in the pool")
+	b.tell(ctx, by, chat, b.view.t(lang, "pool_accepted", "Count", counts[multaque.PoolFree]))
+	b.wakeProvisioner() // a team may be waiting for a group
+	return nil
+}
+
+// inPool reports whether chat is a group of the pool that is not broken.
+func (b *Bot) inPool(ctx context.Context, chat int64) bool {
+	groups, err := b.teams.PoolGroups(ctx)
+	if err != nil {
+		return false
+	}
+	for _, g := range groups {
+		if g.Chat == chat {
+			return g.Status != multaque.PoolBroken
+		}
+	}
+	return false
+}
+
+// tell writes text to person in private or, if the bot cannot (they never
+// started it), in group: what a coordinator must know about a group they
+// added the bot to. Failures are only logged: the change is stored.
+func (b *Bot) tell(ctx context.Context, person, group int64, text string) {
+	if person > 0 {
+		err := b.send(ctx, tele.ChatID(person), view{Text: text})
+		if err == nil {
+			return
+		}
+		zerolog.Ctx(ctx).Debug().Err(redact(err, b.token)).Msg("cannot write to the coordinator, writing in the group")
+	}
+	if err := b.send(ctx, tele.ChatID(group), view{Text: text}); err != nil {
+		zerolog.Ctx(ctx).Info().Err(redact(err, b.token)).Msg("cannot write in the group")
+	}
+}
+
+// onJoinRequest answers a request to join a group: the members of the
+// team whose group it is, its mentor and coordinators are let in; anyone
+// else is declined (and told so, in their language, if they are a
+// citizen).
+func (b *Bot) onJoinRequest(ctx context.Context, c tele.Context) error {
+	req := c.Update().ChatJoinRequest
+	if b.teams == nil || req.Chat == nil || req.Sender == nil {
+		return nil
+	}
+	who, chat, log := req.Sender.ID, tele.ChatID(req.Chat.ID), zerolog.Ctx(ctx)
+	t, err := b.teams.TeamByChat(ctx, req.Chat.ID)
+	if err != nil && multaque.ErrorCode(err) != multaque.ENOTFOUND {
+		return err
+	}
+	allowed := b.isCoordinator(who) ||
+		t != nil && t.Status != multaque.TeamClosed && (t.HasMember(who) || who == t.Mentor)
+	if allowed {
+		err := b.groupCall(ctx, func() error { return b.tg.ApproveJoinRequest(chat, req.Sender) })
+		if err != nil && !requestSettled(err) {
+			return err
+		}
+		log.Info().Msg("join request approved")
+		return nil
+	}
+	err = b.groupCall(ctx, func() error { return b.tg.DeclineJoinRequest(chat, req.Sender) })
+	if err != nil && !requestSettled(err) {
+		return err
+	}
+	log.Info().Msg("join request from outside the team declined")
+	cz, err := b.citizen(ctx, who)
+	if err != nil || cz == nil {
+		return err
+	}
+	to := req.UserChatID
+	if to == 0 {
+		to = who
+	}
+	if err := b.send(ctx, tele.ChatID(to), view{Text: b.view.t(cz.Lang, "team_declined")}); err != nil {
+		log.Debug().Err(redact(err, b.token)).Msg("tell the declined applicant")
+	}
+	return nil
+}
+
+// requestSettled reports whether err says the join request was dealt with
+// already (a duplicate update, another administrator) or the person is in.
+func requestSettled(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "USER_ALREADY_PARTICIPANT") || strings.Contains(s, "HIDE_REQUESTER_MISSING")
+}
+
+// onChatMember follows the members of a team in its group: one who joins
+// is marked in the group (no reminder for them); one who leaves it leaves
+// the team and waits again for the project, and is told so.
+func (b *Bot) onChatMember(ctx context.Context, c tele.Context) error {
+	u := c.Update().ChatMember
+	if b.teams == nil || u.Chat == nil || u.NewChatMember == nil || u.NewChatMember.User == nil {
+		return nil
+	}
+	person, chat := u.NewChatMember.User.ID, u.Chat.ID
+	was, is := inGroup(u.OldChatMember), inGroup(u.NewChatMember)
+	if was == is {
+		return nil
+	}
+	t, err := b.teams.TeamByChat(ctx, chat)
+	if multaque.ErrorCode(err) == multaque.ENOTFOUND {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !t.HasMember(person) {
+		return nil
+	}
+	if is {
+		_, err := b.teams.UpdateTeamGroup(ctx, t.ID, chat, b.now(), func(t *multaque.Team) error {
+			for i := range t.Members {
+				if t.Members[i].Citizen == person {
+					t.Members[i].InChat = true
+				}
+			}
+			return nil
+		}, nil)
+		if multaque.ErrorCode(err) == multaque.ECONFLICT {
+			return nil
+		}
+		if err == nil {
+			zerolog.Ctx(ctx).Info().Str("team", t.ID).Msg("member joined the team's group")
+		}
+		return err
+	}
+	lang := multaque.DefaultLang
+	if cz, err := b.citizen(ctx, person); err != nil {
+		return err
+	} else if cz != nil {
+		lang = cz.Lang
+	}
+	_, err = b.teams.LeaveTeam(ctx, t.ID, person, b.now(), func(t *multaque.Team) []multaque.OutboxItem {
+		return []multaque.OutboxItem{b.leftItem(t, person, lang, "team_left")}
+	})
+	switch multaque.ErrorCode(err) {
+	case "":
+		zerolog.Ctx(ctx).Info().Str("team", t.ID).Msg("member left the group: waiting again")
+		return nil
+	case multaque.ENOTFOUND: // left the team already (/leave)
+		return nil
+	}
+	return err
+}
+
+// leftItem tells person, in lang, that they left team t and wait again for
+// its project.
+func (b *Bot) leftItem(t *multaque.Team, person int64, lang multaque.Lang, msg string) multaque.OutboxItem {
+	c, _ := b.view.cat.Community(t.Community)
+	return multaque.OutboxItem{
+		Kind: "left", Chat: person, Priority: multaque.PriorityNormal, Owner: "team/" + t.ID,
+		Text:      b.teamHeader(t, lang) + "\n\n" + b.view.t(lang, msg, "Community", esc(c.Name.In(lang))),
+		ParseMode: tele.ModeHTML,
+	}
+}
+
+// actLeaveTeam is the button of /leave: arg = team id.
+const actLeaveTeam = "tleave"
+
+// onLeave is /leave: the teams the person is in, a button each.
+func (b *Bot) onLeave(ctx context.Context, c tele.Context, cz *multaque.Citizen, lang multaque.Lang) error {
+	var rows [][]tele.InlineButton
+	if cz != nil && b.teams != nil {
+		for _, in := range cz.Interests {
+			if in.Team == "" {
+				continue
+			}
+			t, err := b.teams.Team(ctx, in.Team)
+			if multaque.ErrorCode(err) == multaque.ENOTFOUND {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			p, _ := b.view.cat.Project(t.Project)
+			com, _ := b.view.cat.Community(t.Community)
+			rows = append(rows, []tele.InlineButton{cb(p.Name.In(lang)+" · "+com.Name.In(lang), button{Action: actLeaveTeam, Version: noVersion, Arg: t.ID})})
+		}
+	}
+	if len(rows) == 0 {
+		return b.send(ctx, c.Recipient(), view{Text: b.view.t(lang, "leave_none")})
+	}
+	return b.send(ctx, c.Recipient(), view{Text: b.view.t(lang, "leave_choose"), Markup: keyboard(rows...)})
+}
+
+// isLeaveButton reports whether callback data is a /leave button.
+func isLeaveButton(data string) bool {
+	bt, ok := decodeButton(data)
+	return ok && bt.Action == actLeaveTeam
+}
+
+// onLeaveButton takes the person out of the team they chose: they wait
+// again for its project, and are removed from its group (banned and at
+// once unbanned, so that the group matches the team and they can come
+// back later through a new team).
+func (b *Bot) onLeaveButton(ctx context.Context, c tele.Context) error {
+	cq := c.Callback()
+	bt, _ := decodeButton(cq.Data)
+	cz, err := b.citizen(ctx, cq.Sender.ID)
+	if err != nil {
+		return err
+	}
+	lang := MatchLanguage(cq.Sender.LanguageCode)
+	if cz != nil {
+		lang = cz.Lang
+	}
+	if cz == nil || b.teams == nil {
+		return b.stale(ctx, c, lang)
+	}
+	t, err := b.teams.LeaveTeam(ctx, bt.Arg, cz.ID, b.now(), nil)
+	if code := multaque.ErrorCode(err); code == multaque.ENOTFOUND {
+		return b.stale(ctx, c, lang)
+	} else if err != nil {
+		return err
+	}
+	zerolog.Ctx(ctx).Info().Str("team", t.ID).Msg("member left the team: waiting again")
+	_ = c.Respond()
+	if t.Chat != 0 {
+		group, user := &tele.Chat{ID: t.Chat}, &tele.User{ID: cz.ID}
+		err := b.groupCall(ctx, func() error { return b.tg.Ban(group, &tele.ChatMember{User: user}) })
+		if err == nil {
+			err = b.groupCall(ctx, func() error { return b.tg.Unban(group, user, true) })
+		}
+		if err != nil {
+			zerolog.Ctx(ctx).Warn().Err(redact(err, b.token)).Str("team", t.ID).Msg("remove a former member from the group")
+		}
+	}
+	item := b.leftItem(t, cz.ID, lang, "leave_done")
+	return b.edit(ctx, c, view{Text: item.Text})
+}

@@ -1,0 +1,585 @@
+package bot
+
+// Mentors: the invite a coordinator creates (/mentorinvite), the onboarding
+// a person walks from its link (start=m_<code>), and /mentor, where a
+// mentor sees and changes what they take on.
+//
+// Nothing is stored about a person before they agree to the notice: its
+// button carries the invite code. From then on their choices are kept as a
+// draft in the store, so that a restart loses nothing, and the code is used
+// up only when they finish.
+//
+// Mentors have no version number to put in buttons, so their buttons carry
+// in its place a fingerprint of the record they were drawn for (see
+// mentorVersion): a press whose fingerprint is not that of the record as
+// stored now is stale, and changes nothing.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+	tele "gopkg.in/telebot.v3"
+
+	"github.com/multaque/multaque"
+)
+
+// MentorStore is what the mentor handlers need of the database.
+type MentorStore interface {
+	CreateMentorCode(ctx context.Context, by int64, expires time.Time) (string, error)
+	CheckMentorCode(ctx context.Context, code string, now time.Time) error
+	SaveMentorDraft(ctx context.Context, code string, m multaque.Mentor, now time.Time) error
+	MentorDraft(ctx context.Context, id int64) (*multaque.Mentor, string, error)
+	UpdateMentorDraft(ctx context.Context, id int64, fn func(m *multaque.Mentor) error) (*multaque.Mentor, error)
+	RedeemMentorCode(ctx context.Context, code string, m multaque.Mentor, now time.Time) error
+	Mentor(ctx context.Context, id int64) (*multaque.Mentor, error)
+	UpdateMentor(ctx context.Context, id int64, fn func(m *multaque.Mentor) error) (*multaque.Mentor, error)
+	MentorLoads(ctx context.Context) (map[int64]int, error)
+}
+
+// Callback actions of the mentor screens. All but the notice's carry the
+// fingerprint of the mentor record as their version.
+const (
+	actMentorAgree       = "mok"  // agree to the notice: version 0, arg = invite code
+	actMentorDecline     = "mno"  // decline the notice: version 0
+	actMentorProject     = "mtp"  // toggle a project: arg = project id
+	actMentorProjects    = "mpd"  // projects chosen
+	actMentorBrowse      = "mcn"  // show the children of a community: arg = id ("" = roots)
+	actMentorCommunity   = "mct"  // toggle a community: arg = community id
+	actMentorEverywhere  = "mce"  // cover every community
+	actMentorCommunities = "mcd"  // communities chosen
+	actMentorCapacity    = "mcap" // teams at once: arg = one of mentorCapacities
+	actMentorEdit        = "med"  // from /mentor, change: arg = projects|communities|capacity
+	actMentorPause       = "mpz"  // arg = "1" to pause, "0" to resume
+	actMentorShow        = "msh"  // back to /mentor
+)
+
+// isMentorAction reports whether a callback action is one of the above.
+func isMentorAction(action string) bool {
+	switch action {
+	case actMentorAgree, actMentorDecline, actMentorProject, actMentorProjects,
+		actMentorBrowse, actMentorCommunity, actMentorEverywhere, actMentorCommunities,
+		actMentorCapacity, actMentorEdit, actMentorPause, actMentorShow:
+		return true
+	}
+	return false
+}
+
+// mentorCapacities are the capacities offered as buttons.
+var mentorCapacities = []int{1, 2, 3, 5, 8}
+
+// mentorInviteDays is how long a mentor invite stays valid.
+const mentorInviteDays = 7
+
+// Message ids of the mentor screens that other code refers to.
+const (
+	msgMentorCodeUsed    = "mentor_code_used"
+	msgMentorCodeExpired = "mentor_code_expired"
+	msgMentorAlready     = "mentor_already"
+)
+
+// validMentorCode reports whether s can be a mentor invite code: 10-32
+// characters of a-z and 0-9 (the store makes them of a-z and 2-7).
+func validMentorCode(s string) bool {
+	if len(s) < 10 || len(s) > 32 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// mentorVersion fingerprints m as stored (a draft or a mentor) for the
+// buttons drawn for it. It is never noVersion, which the notice's buttons
+// carry. Equal fingerprints mean equal choices, so a button drawn for the
+// same state as now does what it says.
+func mentorVersion(m *multaque.Mentor, draft bool) int {
+	h := fnv.New32a()
+	fmt.Fprintf(h, "%t|%d|%q|%q|%q|%d|%t|%s|%d", draft, m.ID, m.Name, m.Projects, m.Communities,
+		m.Capacity, m.Paused, m.Lang, m.JoinedAt.UnixNano())
+	if v := int(h.Sum32()); v != noVersion {
+		return v
+	}
+	return noVersion + 1
+}
+
+// mentorCodeProblem maps the store's answer about an invite code to the
+// message that explains it, if it is one of those.
+func mentorCodeProblem(err error) (string, bool) {
+	switch {
+	case multaque.ErrorCode(err) == multaque.ENOTFOUND:
+		return msgMentorCodeUsed, true
+	case multaque.ErrorCode(err) == multaque.EINVALID && multaque.ErrorMessage(err) == "expired":
+		return msgMentorCodeExpired, true
+	case multaque.ErrorCode(err) == multaque.ECONFLICT:
+		return msgMentorAlready, true
+	}
+	return "", false
+}
+
+// mentorOf loads the person's mentor record, or their draft and the code it
+// is for; m is nil if they have neither.
+func (b *Bot) mentorOf(ctx context.Context, id int64) (m *multaque.Mentor, code string, err error) {
+	m, err = b.store.Mentor(ctx, id)
+	if multaque.ErrorCode(err) != multaque.ENOTFOUND {
+		return m, "", err
+	}
+	m, code, err = b.store.MentorDraft(ctx, id)
+	if multaque.ErrorCode(err) == multaque.ENOTFOUND {
+		return nil, "", nil
+	}
+	return m, code, err
+}
+
+// isMentor reports whether the person has a mentor record or draft: what
+// /forget and /mydata look at besides a citizen record.
+func (b *Bot) isMentor(ctx context.Context, id int64) bool {
+	m, _, err := b.mentorOf(ctx, id)
+	return err == nil && m != nil
+}
+
+// onMentorInvite is /mentorinvite: a coordinator gets a one-time link that
+// makes whoever opens it a mentor; anyone else one neutral sentence.
+func (b *Bot) onMentorInvite(ctx context.Context, c tele.Context, lang multaque.Lang) error {
+	id := c.Sender().ID
+	if !b.isCoordinator(id) {
+		return b.send(ctx, c.Recipient(), view{Text: b.view.t(lang, "mentor_not_available")})
+	}
+	code, err := b.store.CreateMentorCode(ctx, id, b.now().AddDate(0, 0, mentorInviteDays))
+	if err != nil {
+		return err
+	}
+	zerolog.Ctx(ctx).Info().Msg("mentor invite created")
+	link := "https://t.me/" + b.Username() + "?start=m_" + code
+	return b.send(ctx, c.Recipient(), view{Text: b.view.t(lang, "mentor_invite_link", "Link", esc(link), "Days", mentorInviteDays)})
+}
+
+// onMentorCommand is /mentor: a mentor's settings, the onboarding where a
+// person left it, or how to become one.
+func (b *Bot) onMentorCommand(ctx context.Context, c tele.Context, lang multaque.Lang) error {
+	m, code, err := b.mentorOf(ctx, c.Sender().ID)
+	switch {
+	case err != nil:
+		return err
+	case m == nil:
+		return b.send(ctx, c.Recipient(), view{Text: b.view.t(lang, "mentor_not_mentor")})
+	case code != "":
+		return b.send(ctx, c.Recipient(), b.view.mentorProjects(m, true, ""))
+	}
+	v, err := b.mentorSummary(ctx, m, "")
+	if err != nil {
+		return err
+	}
+	return b.send(ctx, c.Recipient(), v)
+}
+
+// onMentorLink is /start m_<code>: the notice, once the code is known to
+// be live; the onboarding where they left it if they opened it before.
+func (b *Bot) onMentorLink(ctx context.Context, c tele.Context, cz *multaque.Citizen, code string) error {
+	lang := MatchLanguage(c.Sender().LanguageCode)
+	if cz != nil {
+		lang = cz.Lang
+	}
+	m, draft, err := b.mentorOf(ctx, c.Sender().ID)
+	if err != nil {
+		return err
+	}
+	switch {
+	case m != nil && draft == "":
+		return b.send(ctx, c.Recipient(), view{Text: b.view.t(m.Lang, msgMentorAlready)})
+	case m != nil && draft == code:
+		return b.send(ctx, c.Recipient(), b.view.mentorProjects(m, true, ""))
+	}
+	if err := b.store.CheckMentorCode(ctx, code, b.now()); err != nil {
+		if msg, ok := mentorCodeProblem(err); ok {
+			return b.send(ctx, c.Recipient(), view{Text: b.view.t(lang, msg)})
+		}
+		return err
+	}
+	return b.send(ctx, c.Recipient(), b.view.mentorNotice(lang, senderName(c.Sender()), code))
+}
+
+// senderName is the person's name as Telegram gives it, cleaned; "" if it
+// cannot be stored.
+func senderName(u *tele.User) string {
+	name, err := multaque.CleanName(u.FirstName + " " + u.LastName)
+	if err != nil {
+		return ""
+	}
+	return name
+}
+
+// onMentorButton handles the buttons of the mentor screens. lang is the
+// language to answer in when the person is not a mentor (yet).
+func (b *Bot) onMentorButton(ctx context.Context, c tele.Context, lang multaque.Lang, bt button) error {
+	id := c.Sender().ID
+	m, code, err := b.mentorOf(ctx, id)
+	if err != nil {
+		return err
+	}
+	if m != nil {
+		lang = m.Lang
+	}
+	switch bt.Action {
+	case actMentorAgree:
+		return b.onMentorAgree(ctx, c, lang, m, code, bt)
+	case actMentorDecline:
+		if bt.Version != noVersion {
+			return b.stale(ctx, c, lang)
+		}
+		_ = c.Respond()
+		return b.edit(ctx, c, view{Text: b.view.t(lang, "mentor_declined")})
+	}
+	draft := code != ""
+	if m == nil || bt.Version != mentorVersion(m, draft) {
+		return b.stale(ctx, c, lang)
+	}
+
+	// Buttons that only show another screen.
+	var v view
+	switch {
+	case bt.Action == actMentorBrowse:
+		if _, ok := b.view.cat.Community(bt.Arg); bt.Arg != "" && !ok {
+			return b.stale(ctx, c, lang)
+		}
+		v = b.view.mentorCommunities(m, draft, bt.Arg, "")
+	case bt.Action == actMentorProjects:
+		switch {
+		case len(m.Projects) == 0:
+			v = b.view.mentorProjects(m, draft, "mentor_problem_no_project")
+		case draft:
+			v = b.view.mentorCommunities(m, draft, "", "")
+		}
+	case bt.Action == actMentorCommunities:
+		switch {
+		case len(m.Communities) == 0:
+			v = b.view.mentorCommunities(m, draft, "", "mentor_problem_no_community")
+		case draft:
+			v = b.view.mentorCapacity(m, draft)
+		}
+	case bt.Action == actMentorEdit && !draft:
+		switch bt.Arg {
+		case "projects":
+			v = b.view.mentorProjects(m, draft, "")
+		case "communities":
+			v = b.view.mentorCommunities(m, draft, "", "")
+		case "capacity":
+			v = b.view.mentorCapacity(m, draft)
+		default:
+			return b.stale(ctx, c, lang)
+		}
+	case bt.Action == actMentorShow && !draft:
+	default:
+		return b.onMentorChange(ctx, c, m, code, bt)
+	}
+	if v.Text == "" { // a mentor done with a setting: back to /mentor
+		if v, err = b.mentorSummary(ctx, m, ""); err != nil {
+			return err
+		}
+	}
+	_ = c.Respond()
+	return b.edit(ctx, c, v)
+}
+
+// onMentorAgree stores the draft of a person who agreed to the notice.
+func (b *Bot) onMentorAgree(ctx context.Context, c tele.Context, lang multaque.Lang, m *multaque.Mentor, draft string, bt button) error {
+	if bt.Version != noVersion || !validMentorCode(bt.Arg) {
+		return b.stale(ctx, c, lang)
+	}
+	switch {
+	case m != nil && draft == "":
+		_ = c.Respond()
+		return b.edit(ctx, c, view{Text: b.view.t(lang, msgMentorAlready)})
+	case m != nil && draft == bt.Arg: // agreed before: carry on
+		_ = c.Respond()
+		return b.edit(ctx, c, b.view.mentorProjects(m, true, ""))
+	}
+	now := b.now()
+	n := multaque.Mentor{ID: c.Sender().ID, Name: senderName(c.Sender()), Lang: lang, JoinedAt: now}
+	err := b.store.SaveMentorDraft(ctx, bt.Arg, n, now)
+	if msg, ok := mentorCodeProblem(err); ok {
+		_ = c.Respond()
+		return b.edit(ctx, c, view{Text: b.view.t(lang, msg)})
+	}
+	if err != nil {
+		return err
+	}
+	saved, _, err := b.store.MentorDraft(ctx, n.ID)
+	if err != nil {
+		return err
+	}
+	zerolog.Ctx(ctx).Info().Msg("mentor invite accepted")
+	_ = c.Respond()
+	return b.edit(ctx, c, b.view.mentorProjects(saved, true, ""))
+}
+
+// onMentorChange handles the buttons that change the record: it checks
+// the fingerprint again inside the store's transaction, commits, then
+// shows what follows.
+func (b *Bot) onMentorChange(ctx context.Context, c tele.Context, m *multaque.Mentor, code string, bt button) error {
+	draft, lang := code != "", m.Lang
+	var change func(m *multaque.Mentor)
+	switch bt.Action {
+	case actMentorProject:
+		if _, ok := b.view.cat.Project(bt.Arg); !ok {
+			return b.stale(ctx, c, lang)
+		}
+		change = func(m *multaque.Mentor) { m.Projects = toggle(slices.Clone(m.Projects), bt.Arg) }
+	case actMentorCommunity:
+		if _, ok := b.view.cat.Community(bt.Arg); !ok {
+			return b.stale(ctx, c, lang)
+		}
+		change = func(m *multaque.Mentor) { m.Communities = toggle(slices.Clone(m.Communities), bt.Arg) }
+	case actMentorEverywhere:
+		change = func(m *multaque.Mentor) { m.Communities = nil }
+	case actMentorCapacity:
+		n, err := strconv.Atoi(bt.Arg)
+		if err != nil || !slices.Contains(mentorCapacities, n) {
+			return b.stale(ctx, c, lang)
+		}
+		if draft {
+			return b.onMentorFinish(ctx, c, m, code, n)
+		}
+		change = func(m *multaque.Mentor) { m.Capacity = n }
+	case actMentorPause:
+		if draft || bt.Arg != "0" && bt.Arg != "1" {
+			return b.stale(ctx, c, lang)
+		}
+		change = func(m *multaque.Mentor) { m.Paused = bt.Arg == "1" }
+	default:
+		return b.stale(ctx, c, lang)
+	}
+	checked := func(cur *multaque.Mentor) error {
+		if mentorVersion(cur, draft) != bt.Version {
+			return ErrStale
+		}
+		change(cur)
+		return nil
+	}
+	var saved *multaque.Mentor
+	var err error
+	if draft {
+		saved, err = b.store.UpdateMentorDraft(ctx, m.ID, checked)
+	} else {
+		saved, err = b.store.UpdateMentor(ctx, m.ID, checked)
+	}
+	if errors.Is(err, ErrStale) || multaque.ErrorCode(err) == multaque.ENOTFOUND {
+		return b.stale(ctx, c, lang)
+	}
+	if err != nil {
+		return err
+	}
+	var v view
+	switch {
+	case bt.Action == actMentorProject:
+		v = b.view.mentorProjects(saved, draft, "")
+	case bt.Action == actMentorCommunity:
+		com, _ := b.view.cat.Community(bt.Arg)
+		v = b.view.mentorCommunities(saved, draft, com.Parent, "")
+	case bt.Action == actMentorEverywhere && draft:
+		v = b.view.mentorCapacity(saved, draft)
+	default:
+		if v, err = b.mentorSummary(ctx, saved, ""); err != nil {
+			return err
+		}
+	}
+	_ = c.Respond()
+	return b.edit(ctx, c, v)
+}
+
+// onMentorFinish makes the person a mentor with their draft and the
+// capacity they chose: the invite code is used up now.
+func (b *Bot) onMentorFinish(ctx context.Context, c tele.Context, m *multaque.Mentor, code string, capacity int) error {
+	n := *m
+	n.Capacity = capacity
+	err := b.store.RedeemMentorCode(ctx, code, n, b.now())
+	if msg, ok := mentorCodeProblem(err); ok {
+		_ = c.Respond()
+		return b.edit(ctx, c, view{Text: b.view.t(m.Lang, msg)})
+	}
+	if err != nil {
+		return err
+	}
+	zerolog.Ctx(ctx).Info().Msg("mentor joined")
+	saved, err := b.store.Mentor(ctx, m.ID)
+	if err != nil {
+		return err
+	}
+	v, err := b.mentorSummary(ctx, saved, "mentor_welcome")
+	if err != nil {
+		return err
+	}
+	_ = c.Respond()
+	return b.edit(ctx, c, v)
+}
+
+// mentorSummary draws /mentor for m with their current load, headed by
+// the message head if it is not "".
+func (b *Bot) mentorSummary(ctx context.Context, m *multaque.Mentor, head string) (view, error) {
+	loads, err := b.store.MentorLoads(ctx)
+	if err != nil {
+		return view{}, err
+	}
+	return b.view.mentorSummary(m, loads[m.ID], head), nil
+}
+
+// mentorNotice tells a person opening a mentor invite what becoming a
+// mentor shows of them, before anything is stored.
+func (rd *renderer) mentorNotice(lang multaque.Lang, name, code string) view {
+	if name == "" {
+		name = "—"
+	}
+	return view{
+		Text: rd.t(lang, "mentor_notice", "Name", esc(name)),
+		Markup: keyboard(
+			[]tele.InlineButton{cb(rd.t(lang, "mentor_btn_agree"), button{Action: actMentorAgree, Version: noVersion, Arg: code})},
+			[]tele.InlineButton{cb(rd.t(lang, "mentor_btn_decline"), button{Action: actMentorDecline, Version: noVersion})},
+		),
+	}
+}
+
+// mentorProjects draws the projects m mentors as toggle buttons.
+func (rd *renderer) mentorProjects(m *multaque.Mentor, draft bool, problem string) view {
+	lang, ver := m.Lang, mentorVersion(m, draft)
+	var rows [][]tele.InlineButton
+	for _, p := range rd.cat.Projects() {
+		mark := "▫️ "
+		if slices.Contains(m.Projects, p.ID) {
+			mark = "✅ "
+		}
+		rows = append(rows, []tele.InlineButton{cb(mark+p.Name.In(lang), button{Action: actMentorProject, Version: ver, Arg: p.ID})})
+	}
+	rows = append(rows, []tele.InlineButton{cb(rd.t(lang, "btn_done"), button{Action: actMentorProjects, Version: ver})})
+	return rd.withProblem(lang, problem, view{
+		Text:   rd.t(lang, "mentor_ask_projects", "Count", len(m.Projects)),
+		Markup: keyboard(rows...),
+	})
+}
+
+// mentorCommunities draws the communities under at, each a toggle, those
+// with communities inside them with a button that opens them, and the
+// communities chosen so far.
+func (rd *renderer) mentorCommunities(m *multaque.Mentor, draft bool, at, problem string) view {
+	lang, ver := m.Lang, mentorVersion(m, draft)
+	kids := rd.cat.Children(at)
+	if at == "" && len(kids) == 1 { // a single root: open it
+		at, kids = kids[0].ID, rd.cat.Children(kids[0].ID)
+	}
+	var rows [][]tele.InlineButton
+	for _, k := range kids {
+		mark := "▫️ "
+		if slices.Contains(m.Communities, k.ID) {
+			mark = "✅ "
+		}
+		row := []tele.InlineButton{cb(mark+k.Name.In(lang), button{Action: actMentorCommunity, Version: ver, Arg: k.ID})}
+		if len(rd.cat.Children(k.ID)) > 0 {
+			row = append(row, cb(k.Name.In(lang)+" ›", button{Action: actMentorBrowse, Version: ver, Arg: k.ID}))
+		}
+		rows = append(rows, row)
+	}
+	var b strings.Builder
+	b.WriteString(rd.t(lang, "mentor_ask_communities"))
+	if p, ok := rd.cat.Community(at); ok {
+		if p.Parent != "" {
+			rows = append(rows, []tele.InlineButton{cb("‹ "+rd.t(lang, "btn_back"), button{Action: actMentorBrowse, Version: ver, Arg: p.Parent})})
+		}
+		b.WriteString("\n\n" + rd.t(lang, "browsing", "Community", esc(p.Name.In(lang))))
+	}
+	if len(m.Communities) == 0 {
+		b.WriteString("\n" + rd.t(lang, "mentor_none_chosen"))
+	} else {
+		b.WriteString("\n" + rd.t(lang, "mentor_chosen", "Communities", rd.communityNames(lang, m.Communities)))
+	}
+	rows = append(rows, []tele.InlineButton{
+		cb(rd.t(lang, "mentor_btn_everywhere"), button{Action: actMentorEverywhere, Version: ver}),
+		cb(rd.t(lang, "btn_done"), button{Action: actMentorCommunities, Version: ver}),
+	})
+	return rd.withProblem(lang, problem, view{Text: b.String(), Markup: keyboard(rows...)})
+}
+
+// mentorCapacity asks how many teams m takes at once; a mentor sees their
+// current choice marked and a way back.
+func (rd *renderer) mentorCapacity(m *multaque.Mentor, draft bool) view {
+	lang, ver := m.Lang, mentorVersion(m, draft)
+	var row []tele.InlineButton
+	for _, n := range mentorCapacities {
+		label := strconv.Itoa(n)
+		if !draft && n == m.Capacity {
+			label = "✓ " + label
+		}
+		row = append(row, cb(label, button{Action: actMentorCapacity, Version: ver, Arg: strconv.Itoa(n)}))
+	}
+	rows := [][]tele.InlineButton{row}
+	if !draft {
+		rows = append(rows, []tele.InlineButton{cb("‹ "+rd.t(lang, "btn_back"), button{Action: actMentorShow, Version: ver})})
+	}
+	return view{Text: rd.t(lang, "mentor_ask_capacity"), Markup: keyboard(rows...)}
+}
+
+// mentorSummary is /mentor: what m mentors, where, how many teams at once
+// and now, whether paused, with buttons to change each.
+func (rd *renderer) mentorSummary(m *multaque.Mentor, load int, head string) view {
+	lang, ver := m.Lang, mentorVersion(m, false)
+	projects := make([]string, 0, len(m.Projects))
+	for _, id := range m.Projects {
+		if p, ok := rd.cat.Project(id); ok {
+			projects = append(projects, esc(p.Name.In(lang)))
+		}
+	}
+	communities := rd.t(lang, "mentor_everywhere")
+	if len(m.Communities) > 0 {
+		communities = rd.communityNames(lang, m.Communities)
+	}
+	name := m.Name
+	if name == "" {
+		name = "—"
+	}
+	var b strings.Builder
+	if head != "" {
+		b.WriteString(rd.t(lang, head) + "\n\n")
+	}
+	b.WriteString(rd.t(lang, "mentor_summary", "Name", esc(name), "Projects", strings.Join(projects, ", "),
+		"Communities", communities, "Capacity", m.Capacity, "Load", load))
+	status, pause := "mentor_status_active", button{Action: actMentorPause, Version: ver, Arg: "1"}
+	label := "mentor_btn_pause"
+	if m.Paused {
+		status, pause.Arg, label = "mentor_status_paused", "0", "mentor_btn_resume"
+	}
+	b.WriteString("\n" + rd.t(lang, status))
+	edit := func(label, what string) tele.InlineButton {
+		return cb(rd.t(lang, label), button{Action: actMentorEdit, Version: ver, Arg: what})
+	}
+	return view{Text: b.String(), Markup: keyboard(
+		[]tele.InlineButton{edit("mentor_btn_projects", "projects"), edit("mentor_btn_communities", "communities")},
+		[]tele.InlineButton{edit("mentor_btn_capacity", "capacity"), cb(rd.t(lang, label), pause)},
+	)}
+}
+
+// communityNames lists communities by name, escaped for HTML.
+func (rd *renderer) communityNames(lang multaque.Lang, ids []string) string {
+	names := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if c, ok := rd.cat.Community(id); ok {
+			names = append(names, esc(c.Name.In(lang)))
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+// withProblem puts a problem with the last input above v, as render does
+// for the survey.
+func (rd *renderer) withProblem(lang multaque.Lang, problem string, v view) view {
+	if problem != "" {
+		v.Text = "⚠️ " + rd.t(lang, problem) + "\n\n" + v.Text
+	}
+	return v
+}

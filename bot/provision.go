@@ -1,0 +1,714 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/rs/zerolog"
+	tele "gopkg.in/telebot.v3"
+
+	"github.com/multaque/multaque"
+)
+
+// TeamStore is what team groups and their provisioning need of the
+// database. Every change to a team goes with the outbox items it causes,
+// in one transaction.
+type TeamStore interface {
+	Team(ctx context.Context, id string) (*multaque.Team, error)
+	Teams(ctx context.Context) ([]*multaque.Team, error)
+	TeamByChat(ctx context.Context, chat int64) (*multaque.Team, error)
+	LeaveTeam(ctx context.Context, id string, citizen int64, now time.Time, items func(t *multaque.Team) []multaque.OutboxItem) (*multaque.Team, error)
+	UpdateTeamGroup(ctx context.Context, id string, chat int64, now time.Time, fn func(t *multaque.Team) error, items func(t *multaque.Team) []multaque.OutboxItem) (*multaque.Team, error)
+	AddPoolGroup(ctx context.Context, g multaque.PoolGroup, now time.Time) (*multaque.PoolGroup, error)
+	PoolGroups(ctx context.Context) ([]multaque.PoolGroup, error)
+	PoolCounts(ctx context.Context) (map[multaque.PoolStatus]int, error)
+	ClaimPoolGroup(ctx context.Context, id string, now time.Time, items func(t *multaque.Team, free int) []multaque.OutboxItem) (*multaque.Team, error)
+	BreakPoolGroup(ctx context.Context, chat int64, reason string, now time.Time, items func(t *multaque.Team) []multaque.OutboxItem) (*multaque.Team, error)
+	Languages(ctx context.Context, ids []int64) (map[int64]multaque.Lang, error)
+	Mentor(ctx context.Context, id int64) (*multaque.Mentor, error)
+	Enqueue(ctx context.Context, items ...multaque.OutboxItem) ([]uint64, error)
+}
+
+// Defaults of the team options.
+const (
+	DefaultPoolLowWater  = 2
+	DefaultReminderAfter = 24 * time.Hour
+)
+
+// setTeamOptions applies the options of team groups, with their defaults.
+func (b *Bot) setTeamOptions(opts Options) {
+	b.teams = opts.Teams
+	if b.teams == nil {
+		b.teams, _ = opts.Store.(TeamStore)
+	}
+	b.poolLowWater = opts.PoolLowWater
+	if b.poolLowWater <= 0 {
+		b.poolLowWater = DefaultPoolLowWater
+	}
+	b.reminderAfter = opts.ReminderAfter
+	if b.reminderAfter <= 0 {
+		b.reminderAfter = DefaultReminderAfter
+	}
+	b.provisionWake = make(chan struct{}, 1)
+}
+
+// ProvisionerOptions configure a Provisioner. Zero fields take the defaults
+// named.
+type ProvisionerOptions struct {
+	// Interval is how often the teams are looked at when nothing wakes the
+	// Provisioner. Default 2s.
+	Interval time.Duration
+	// CheckGroupsEvery is how often an active team's group is looked up
+	// (getChat): Telegram tells a bot nothing when a group it is in is
+	// deleted, so this is how a team finds out that it needs another.
+	// Default 1h.
+	CheckGroupsEvery time.Duration
+	// Sender, if set, is woken after invitations and reminders are queued.
+	Sender *Sender
+}
+
+// Provisioner gives each team the matcher formed a group from the pool and
+// sets it up, one recorded step at a time: claim a free group, set its
+// title and description, create its join-request invite link, post and pin
+// the welcome with the project's kickoff plan; then, in one transaction,
+// the team becomes active and each member and the mentor get an invitation
+// through the outbox. A step is recorded on the team (Team.Setup) once
+// Telegram took it, so after a crash provisioning resumes where it was. A
+// step done at Telegram whose record was lost is done again: renaming and
+// describing are recognised as done ("not modified"), a second invite link
+// is harmless, and only the welcome could then be posted twice.
+//
+// It also reminds, once, the members who have not joined their group
+// ReminderAfter after their invitation, and notices groups that were
+// deleted. A group found gone or unusable leaves the pool and its team is
+// provisioned again on another group.
+type Provisioner struct {
+	b     *Bot
+	store TeamStore
+	opts  ProvisionerOptions
+	log   zerolog.Logger
+
+	checked map[string]time.Time // when each active team's group was looked up; Run's own
+}
+
+// NewProvisioner returns the Provisioner of b's teams. It needs a TeamStore
+// (Options.Teams).
+func (b *Bot) NewProvisioner(opts ProvisionerOptions) (*Provisioner, error) {
+	if b.teams == nil {
+		return nil, multaque.Errorf(multaque.EINVALID, "provisioner: the bot has no team store")
+	}
+	if opts.Interval <= 0 {
+		opts.Interval = 2 * time.Second
+	}
+	if opts.CheckGroupsEvery <= 0 {
+		opts.CheckGroupsEvery = time.Hour
+	}
+	return &Provisioner{
+		b: b, store: b.teams, opts: opts,
+		log:     b.log.With().Str("component", "provisioner").Logger(),
+		checked: make(map[string]time.Time),
+	}, nil
+}
+
+// Wake makes a running Provisioner look at the teams now, for the matcher
+// after it formed teams. It never blocks.
+func (p *Provisioner) Wake() { p.b.wakeProvisioner() }
+
+// wakeProvisioner wakes the Provisioner, if one runs.
+func (b *Bot) wakeProvisioner() {
+	select {
+	case b.provisionWake <- struct{}{}:
+	default:
+	}
+}
+
+// Run provisions, reminds and checks until ctx is done, then returns nil.
+// A step in progress when ctx ends is abandoned before it is recorded, and
+// done again (idempotently) by the next Run.
+func (p *Provisioner) Run(ctx context.Context) error {
+	p.log.Info().Dur("interval", p.opts.Interval).Msg("provisioner started")
+	t := time.NewTicker(p.opts.Interval)
+	defer t.Stop()
+	for {
+		p.Pass(ctx)
+		select {
+		case <-ctx.Done():
+			p.log.Info().Msg("provisioner stopped")
+			return nil
+		case <-t.C:
+		case <-p.b.provisionWake:
+		}
+	}
+}
+
+// Pass looks at every team once: it provisions those forming, reminds
+// those who have not joined, and checks the groups whose turn it is.
+// Failures are logged and retried at the next pass.
+func (p *Provisioner) Pass(ctx context.Context) {
+	teams, err := p.store.Teams(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			p.log.Error().Err(err).Msg("read the teams")
+		}
+		return
+	}
+	queued := false
+	for _, t := range teams {
+		if ctx.Err() != nil {
+			return
+		}
+		log := p.log.With().Str("team", t.ID).Logger()
+		var err error
+		var sent bool
+		switch t.Status {
+		case multaque.TeamForming:
+			sent, err = p.provision(ctx, t)
+		case multaque.TeamActive:
+			if sent, err = p.remind(ctx, t); err == nil {
+				err = p.check(ctx, t)
+			}
+		}
+		queued = queued || sent
+		if err != nil && ctx.Err() == nil {
+			if multaque.ErrorCode(err) == multaque.ECONFLICT {
+				log.Debug().Err(err).Msg("team changed meanwhile, next pass")
+			} else {
+				log.Warn().Err(redact(err, p.b.token)).Msg("provisioning failed, next pass retries")
+			}
+		}
+	}
+	if queued && p.opts.Sender != nil {
+		p.opts.Sender.Wake()
+	}
+}
+
+// teamInfo is what provisioning a team reads before writing to Telegram.
+type teamInfo struct {
+	project   multaque.Project
+	community multaque.Community
+	lang      multaque.Lang           // the group's
+	langs     map[int64]multaque.Lang // of each member and the mentor
+	asked     map[int64]bool          // the people langs was read for
+	mentor    string                  // the mentor's name, "" if none or unknown
+}
+
+// info reads the project, community, languages and mentor of t.
+func (p *Provisioner) info(ctx context.Context, t *multaque.Team) (*teamInfo, error) {
+	in := &teamInfo{asked: map[int64]bool{}}
+	var ok bool
+	if in.project, ok = p.b.view.cat.Project(t.Project); !ok {
+		return nil, multaque.Errorf(multaque.EINTERNAL, "team %s: project %q is not in the catalogue", t.ID, t.Project)
+	}
+	in.community, _ = p.b.view.cat.Community(t.Community)
+	ids := teamPeople(t)
+	for _, id := range ids {
+		in.asked[id] = true
+	}
+	var err error
+	if in.langs, err = p.store.Languages(ctx, ids); err != nil {
+		return nil, err
+	}
+	in.lang = groupLang(t, in.langs)
+	if t.Mentor != 0 {
+		m, err := p.store.Mentor(ctx, t.Mentor)
+		switch {
+		case err == nil:
+			in.mentor = m.Name
+		case multaque.ErrorCode(err) != multaque.ENOTFOUND:
+			return nil, err
+		}
+	}
+	return in, nil
+}
+
+// teamPeople lists t's members and its mentor, if any.
+func teamPeople(t *multaque.Team) []int64 {
+	ids := make([]int64, 0, len(t.Members)+1)
+	for _, m := range t.Members {
+		ids = append(ids, m.Citizen)
+	}
+	if t.Mentor != 0 {
+		ids = append(ids, t.Mentor)
+	}
+	return ids
+}
+
+// groupLang is the language of a team's group: the one most of its members
+// speak, ties going to the first in multaque.Languages (Catalan).
+func groupLang(t *multaque.Team, langs map[int64]multaque.Lang) multaque.Lang {
+	n := map[multaque.Lang]int{}
+	for _, m := range t.Members {
+		if l, ok := langs[m.Citizen]; ok {
+			n[l]++
+		}
+	}
+	best := multaque.DefaultLang
+	for _, l := range multaque.Languages {
+		if n[l] > n[best] {
+			best = l
+		}
+	}
+	return best
+}
+
+// provision takes a forming team as far as it goes now. It reports whether
+// it queued messages.
+func (p *Provisioner) provision(ctx context.Context, t *multaque.Team) (bool, error) {
+	if t.Chat == 0 {
+		claimed, err := p.claim(ctx, t)
+		if err != nil || claimed.Chat == 0 {
+			return err == nil, err
+		}
+		t = claimed
+		p.log.Info().Str("team", t.ID).Int64("group", t.Chat).Msg("pool group claimed")
+	}
+	in, err := p.info(ctx, t)
+	if err != nil {
+		return false, err
+	}
+	for t.Status == multaque.TeamForming {
+		next, err := p.step(ctx, t, in)
+		if err != nil {
+			if reason, gone := groupUnusable(err); gone {
+				p.log.Warn().Str("team", t.ID).Int64("group", t.Chat).Str("reason", reason).Msg("group unusable, the team gets another")
+				if err := p.b.breakGroup(ctx, t.Chat, reason); err != nil {
+					return false, err
+				}
+				p.b.wakeProvisioner()
+				return false, nil
+			}
+			return false, err
+		}
+		t = next
+	}
+	p.log.Info().Str("team", t.ID).Int64("group", t.Chat).Msg("team active, invitations queued")
+	return true, nil
+}
+
+// claim gives t a group of the pool. With none free it alerts the
+// coordinators (once a day) and returns t as it is; after a claim that
+// leaves fewer than PoolLowWater free, the alert goes with the claim.
+func (p *Provisioner) claim(ctx context.Context, t *multaque.Team) (*multaque.Team, error) {
+	coordLangs, err := p.store.Languages(ctx, p.b.coordinatorIDs())
+	if err != nil {
+		return nil, err
+	}
+	now := p.b.now()
+	claimed, err := p.store.ClaimPoolGroup(ctx, t.ID, now, func(_ *multaque.Team, free int) []multaque.OutboxItem {
+		if free >= p.b.poolLowWater {
+			return nil
+		}
+		return p.b.poolAlerts("low", free, coordLangs, now)
+	})
+	if err != nil || claimed.Chat != 0 {
+		return claimed, err
+	}
+	p.log.Warn().Str("team", t.ID).Msg("no free group in the pool")
+	if _, err := p.store.Enqueue(ctx, p.b.poolAlerts("empty", 0, coordLangs, now)...); err != nil {
+		return nil, err
+	}
+	return claimed, nil
+}
+
+// poolAlerts are the messages telling each coordinator that the pool is
+// low ("low", with free groups left) or empty ("empty"), with the link that
+// adds the bot to a new group. They are keyed by the day, so a
+// coordinator gets each at most once a day.
+func (b *Bot) poolAlerts(what string, free int, langs map[int64]multaque.Lang, now time.Time) []multaque.OutboxItem {
+	var out []multaque.OutboxItem
+	day := now.UTC().Format(time.DateOnly)
+	for _, id := range b.coordinatorIDs() {
+		lang := langOr(langs, id)
+		text := b.view.t(lang, "pool_"+what, "Count", free, "Need", b.poolLowWater)
+		out = append(out, multaque.OutboxItem{
+			Kind: "alert", Chat: id, Priority: multaque.PriorityUrgent, Owner: "pool",
+			DedupKey: "pool/" + what + "/" + day + "/" + strconv.FormatInt(id, 10),
+			Text:     text + "\n\n" + esc(b.startGroupLink()), ParseMode: tele.ModeHTML,
+			Keyboard: [][]multaque.OutboxButton{{{Text: b.view.t(lang, "pool_btn_add"), URL: b.startGroupLink()}}},
+		})
+	}
+	return out
+}
+
+func langOr(langs map[int64]multaque.Lang, id int64) multaque.Lang {
+	if l, ok := langs[id]; ok {
+		return l
+	}
+	return multaque.DefaultLang
+}
+
+// step does the next provisioning step of t and records it, returning the
+// team as recorded.
+func (p *Provisioner) step(ctx context.Context, t *multaque.Team, in *teamInfo) (*multaque.Team, error) {
+	b, chat := p.b, tele.ChatID(t.Chat)
+	group := &tele.Chat{ID: t.Chat}
+	switch {
+	case !t.Setup.Done(multaque.SetupTitle):
+		title := clipUTF16(in.project.Name.In(in.lang)+" · "+in.community.Name.In(in.lang), 128)
+		err := b.groupCall(ctx, func() error { return b.tg.SetGroupTitle(group, title) })
+		if err != nil && !notModified(err) {
+			return nil, fmt.Errorf("set title: %w", err)
+		}
+		return p.record(ctx, t, nil, func(t *multaque.Team) { t.Setup = multaque.SetupTitle })
+	case !t.Setup.Done(multaque.SetupDescription):
+		desc := clipUTF16(in.project.Pitch.In(in.lang), 255)
+		err := b.groupCall(ctx, func() error { return b.tg.SetGroupDescription(group, desc) })
+		if err != nil && !notModified(err) {
+			return nil, fmt.Errorf("set description: %w", err)
+		}
+		return p.record(ctx, t, nil, func(t *multaque.Team) { t.Setup = multaque.SetupDescription })
+	case !t.Setup.Done(multaque.SetupLink):
+		var link *tele.ChatInviteLink
+		err := b.groupCall(ctx, func() error {
+			var err error
+			link, err = b.tg.CreateInviteLink(chat, &tele.ChatInviteLink{Name: t.ID, JoinRequest: true})
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("create invite link: %w", err)
+		}
+		return p.record(ctx, t, nil, func(t *multaque.Team) { t.Setup, t.InviteLink = multaque.SetupLink, link.InviteLink })
+	case !t.Setup.Done(multaque.SetupWelcome):
+		var msg *tele.Message
+		text := b.welcome(t, in)
+		err := b.direct(ctx, t.Chat, func() error {
+			var err error
+			msg, err = b.tg.Send(chat, text, &tele.SendOptions{ParseMode: tele.ModeHTML, DisableWebPagePreview: true})
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("post welcome: %w", err)
+		}
+		return p.record(ctx, t, nil, func(t *multaque.Team) { t.Setup, t.Welcome = multaque.SetupWelcome, msg.ID })
+	case !t.Setup.Done(multaque.SetupPinned):
+		err := b.groupCall(ctx, func() error {
+			return b.tg.Pin(&tele.Message{ID: t.Welcome, Chat: group}, tele.Silent)
+		})
+		if err != nil && !notModified(err) {
+			return nil, fmt.Errorf("pin welcome: %w", err)
+		}
+		return p.record(ctx, t, nil, func(t *multaque.Team) { t.Setup = multaque.SetupPinned })
+	}
+	// Active, with every invitation queued in the same transaction. The
+	// languages were read for the team as it was: someone who joined it
+	// since makes this wait for the next pass, which reads theirs too.
+	now := b.now()
+	return p.record(ctx, t, func(t *multaque.Team) []multaque.OutboxItem {
+		return b.inviteItems(t, teamPeople(t), in.langs, in.mentor)
+	}, func(t *multaque.Team) {
+		t.Status, t.ActiveSince = multaque.TeamActive, now
+	}, func(t *multaque.Team) error {
+		for _, id := range teamPeople(t) {
+			if !in.asked[id] {
+				return multaque.Errorf(multaque.ECONFLICT, "team %s: %d joined while it was provisioned", t.ID, id)
+			}
+		}
+		return nil
+	})
+}
+
+// record stores change on the team if it is still forming in the same
+// group (checks, if any, may refuse it first), with items.
+func (p *Provisioner) record(ctx context.Context, t *multaque.Team, items func(t *multaque.Team) []multaque.OutboxItem, change func(t *multaque.Team), checks ...func(t *multaque.Team) error) (*multaque.Team, error) {
+	return p.store.UpdateTeamGroup(ctx, t.ID, t.Chat, p.b.now(), func(cur *multaque.Team) error {
+		if cur.Status != multaque.TeamForming {
+			return multaque.Errorf(multaque.ECONFLICT, "team %s is %s", cur.ID, cur.Status)
+		}
+		for _, check := range checks {
+			if err := check(cur); err != nil {
+				return err
+			}
+		}
+		change(cur)
+		return nil
+	}, items)
+}
+
+// groupCall makes a request about a group that is not a message: it keeps
+// any 429 pause (and tries again once after it) but not the group's pace of
+// messages.
+func (b *Bot) groupCall(ctx context.Context, fn func() error) error {
+	return b.direct(ctx, 0, fn)
+}
+
+// welcome is the message pinned in a team's group: the project and the
+// community, how many they are, the mentor, and the kickoff plan.
+func (b *Bot) welcome(t *multaque.Team, in *teamInfo) string {
+	lang := in.lang
+	var s strings.Builder
+	s.WriteString(b.teamHeader(t, lang) + "\n\n")
+	s.WriteString(b.view.t(lang, "team_welcome", "Count", len(t.Members), "Community", esc(in.community.Name.In(lang))))
+	s.WriteString("\n\n")
+	switch {
+	case in.mentor != "":
+		s.WriteString(b.view.t(lang, "team_welcome_mentor", "Name", esc(in.mentor)))
+	case t.Mentor != 0:
+		s.WriteString(b.view.t(lang, "team_welcome_mentor_unnamed"))
+	default:
+		s.WriteString(b.view.t(lang, "team_welcome_no_mentor"))
+	}
+	s.WriteString("\n\n" + b.view.t(lang, "team_playbook") + "\n")
+	for i, step := range in.project.Playbook {
+		fmt.Fprintf(&s, "\n%d. %s", i+1, esc(step.In(lang)))
+	}
+	s.WriteString("\n\n" + b.view.t(lang, "team_welcome_end"))
+	// A catalogue's playbook fits easily; a cut one is better than none.
+	return clipRunes(s.String(), multaque.MaxOutboxText)
+}
+
+// teamHeader is the bold "<project> · <community>" line that opens every
+// message about a team.
+func (b *Bot) teamHeader(t *multaque.Team, lang multaque.Lang) string {
+	p, _ := b.view.cat.Project(t.Project)
+	c, _ := b.view.cat.Community(t.Community)
+	return "<b>" + esc(p.Name.In(lang)) + " · " + esc(c.Name.In(lang)) + "</b>"
+}
+
+// InviteItems builds the private invitations to the group of team t for
+// people (members of t or its mentor; anyone else is skipped), each in the
+// language langs gives (the default language if it gives none), with a
+// "Join the team" button to the team's invite link. It builds nothing
+// until t is active: the Provisioner invites everyone in t when its group
+// is ready. It only builds items, so the matcher can call it inside the
+// transaction that adds late joiners (store JoinTeam) or a mentor
+// (AssignMentor), passing the team as it will be stored:
+//
+//	db.JoinTeam(ctx, id, joined, now, func(t *multaque.Team) []multaque.OutboxItem {
+//		return b.InviteItems(t, joined, langs)
+//	})
+//
+// Invitations are keyed by team, group and person ("invite/<team>/<chat>/
+// <person>"), so nobody is invited twice to one group, and everyone is
+// invited again when the team moves to another group.
+func (b *Bot) InviteItems(t *multaque.Team, people []int64, langs map[int64]multaque.Lang) []multaque.OutboxItem {
+	return b.inviteItems(t, people, langs, "")
+}
+
+// inviteItems is InviteItems with the mentor's name, if known.
+func (b *Bot) inviteItems(t *multaque.Team, people []int64, langs map[int64]multaque.Lang, mentor string) []multaque.OutboxItem {
+	if t.Status != multaque.TeamActive || t.InviteLink == "" {
+		return nil
+	}
+	var out []multaque.OutboxItem
+	for _, id := range people {
+		if id <= 0 || !t.HasMember(id) && id != t.Mentor {
+			continue
+		}
+		lang := langOr(langs, id)
+		c, _ := b.view.cat.Community(t.Community)
+		community := esc(c.Name.In(lang))
+		var s strings.Builder
+		s.WriteString(b.teamHeader(t, lang) + "\n\n")
+		if id == t.Mentor {
+			s.WriteString(b.view.t(lang, "team_invite_for_mentor", "Count", len(t.Members), "Community", community))
+		} else {
+			s.WriteString(b.view.t(lang, "team_invite", "Count", len(t.Members), "Community", community))
+			s.WriteString("\n")
+			switch {
+			case mentor != "":
+				s.WriteString(b.view.t(lang, "team_welcome_mentor", "Name", esc(mentor)))
+			case t.Mentor != 0:
+				s.WriteString(b.view.t(lang, "team_welcome_mentor_unnamed"))
+			default:
+				s.WriteString(b.view.t(lang, "team_welcome_no_mentor"))
+			}
+		}
+		s.WriteString("\n\n" + b.view.t(lang, "team_invite_join"))
+		out = append(out, b.teamItem(t, "invite", id, lang, s.String()))
+	}
+	return out
+}
+
+// teamItem is a private message about team t to person, with the button to
+// its group, keyed by kind, team, group and person.
+func (b *Bot) teamItem(t *multaque.Team, kind string, person int64, lang multaque.Lang, text string) multaque.OutboxItem {
+	return multaque.OutboxItem{
+		Kind: kind, Chat: person, Priority: multaque.PriorityNormal, Owner: "team/" + t.ID,
+		DedupKey:  kind + "/" + t.ID + "/" + strconv.FormatInt(t.Chat, 10) + "/" + strconv.FormatInt(person, 10),
+		Text:      text,
+		ParseMode: tele.ModeHTML,
+		Keyboard:  [][]multaque.OutboxButton{{{Text: b.view.t(lang, "team_btn_join"), URL: t.InviteLink}}},
+	}
+}
+
+// remind queues, in one transaction with their RemindedAt, one reminder
+// for each member of active team t who has not joined its group
+// ReminderAfter after their invitation (when the team became active, or
+// when they joined it if later). It reports whether it queued any.
+func (p *Provisioner) remind(ctx context.Context, t *multaque.Team) (bool, error) {
+	now := p.b.now()
+	due := func(m multaque.TeamMember, t *multaque.Team) bool {
+		invited := t.ActiveSince
+		if m.JoinedAt.After(invited) {
+			invited = m.JoinedAt
+		}
+		return !m.InChat && m.RemindedAt.IsZero() && !now.Before(invited.Add(p.b.reminderAfter))
+	}
+	var ids []int64
+	for _, m := range t.Members {
+		if due(m, t) {
+			ids = append(ids, m.Citizen)
+		}
+	}
+	if len(ids) == 0 {
+		return false, nil
+	}
+	langs, err := p.store.Languages(ctx, ids)
+	if err != nil {
+		return false, err
+	}
+	var reminded []int64
+	_, err = p.store.UpdateTeamGroup(ctx, t.ID, t.Chat, now, func(cur *multaque.Team) error {
+		reminded = reminded[:0]
+		if cur.Status != multaque.TeamActive {
+			return multaque.Errorf(multaque.ECONFLICT, "team %s is %s", cur.ID, cur.Status)
+		}
+		for i, m := range cur.Members {
+			if due(m, cur) {
+				cur.Members[i].RemindedAt = now
+				reminded = append(reminded, m.Citizen)
+			}
+		}
+		return nil
+	}, func(cur *multaque.Team) []multaque.OutboxItem {
+		var out []multaque.OutboxItem
+		for _, id := range reminded {
+			lang := langOr(langs, id)
+			text := p.b.teamHeader(cur, lang) + "\n\n" + p.b.view.t(lang, "team_reminder")
+			out = append(out, p.b.teamItem(cur, "reminder", id, lang, text))
+		}
+		return out
+	})
+	if err != nil {
+		return false, err
+	}
+	p.log.Info().Str("team", t.ID).Int("reminded", len(reminded)).Msg("reminders queued")
+	return len(reminded) > 0, nil
+}
+
+// check looks up an active team's group every CheckGroupsEvery and breaks
+// it if it is gone.
+func (p *Provisioner) check(ctx context.Context, t *multaque.Team) error {
+	now := time.Now() // a period of the process, not of the bot's (maybe pinned) clock
+	last, ok := p.checked[t.ID]
+	if !ok {
+		p.checked[t.ID] = now // the first look waits a period: not every team at start-up
+		return nil
+	}
+	if now.Sub(last) < p.opts.CheckGroupsEvery {
+		return nil
+	}
+	p.checked[t.ID] = now
+	err := p.b.groupCall(ctx, func() error {
+		_, err := p.b.tg.ChatByID(t.Chat)
+		return err
+	})
+	if reason, gone := groupUnusable(err); gone {
+		p.log.Warn().Str("team", t.ID).Int64("group", t.Chat).Str("reason", reason).Msg("team group gone, the team gets another")
+		delete(p.checked, t.ID)
+		if err := p.b.breakGroup(ctx, t.Chat, reason); err != nil {
+			return err
+		}
+		p.b.wakeProvisioner()
+		return nil
+	}
+	return err
+}
+
+// groupUnusable reports whether err, the answer to a request about a
+// group, means the group cannot serve a team any more, and why: it was
+// deleted or migrated, the bot is out of it, or the bot lost a right it
+// needs.
+func groupUnusable(err error) (string, bool) {
+	if err == nil {
+		return "", false
+	}
+	if o, _ := classify(err, -1); o == outcomeChatGone {
+		return "gone: " + apiDescription(err), true
+	}
+	if strings.Contains(err.Error(), "not enough rights") {
+		return "rights: " + apiDescription(err), true
+	}
+	return "", false
+}
+
+// apiDescription is the part of a Telegram error worth recording: its
+// description, never a URL (which holds the token).
+func apiDescription(err error) string {
+	var te *tele.Error
+	if errors.As(err, &te) {
+		return te.Description
+	}
+	s := err.Error()
+	if strings.Contains(s, "://") {
+		return "request failed"
+	}
+	return strings.TrimPrefix(s, "telegram: ")
+}
+
+// notModified reports whether err says the change was made already (a
+// step done before a crash lost its record).
+func notModified(err error) bool {
+	if err == nil {
+		return false
+	}
+	return strings.Contains(err.Error(), "not modified")
+}
+
+// breakGroup takes a group out of the pool for reason; the team that used
+// it is provisioned again on another.
+func (b *Bot) breakGroup(ctx context.Context, chat int64, reason string) error {
+	if b.teams == nil || chat >= 0 {
+		return nil
+	}
+	t, err := b.teams.BreakPoolGroup(ctx, chat, reason, b.now(), nil)
+	if err != nil {
+		return err
+	}
+	if t != nil {
+		zerolog.Ctx(ctx).Info().Str("team", t.ID).Int64("group", chat).Msg("team lost its group, provisioning again")
+		b.wakeProvisioner()
+	}
+	return nil
+}
+
+// ChatGone is the Sender's hook (SenderOptions.ChatGone): a group the
+// outbox could not write to leaves the pool, and its team gets another.
+// Private chats are not groups: it ignores them.
+func (b *Bot) ChatGone(ctx context.Context, item multaque.OutboxItem) error {
+	if item.Chat >= 0 {
+		return nil
+	}
+	return b.breakGroup(ctx, item.Chat, "gone: found by the outbox ("+item.Kind+")")
+}
+
+// clipUTF16 cuts s to at most n UTF-16 code units, which is how Telegram
+// counts the length of titles and descriptions, ending a cut text with "…".
+func clipUTF16(s string, n int) string {
+	if len(utf16.Encode([]rune(s))) <= n {
+		return s
+	}
+	units := 1 // the ellipsis
+	for i, r := range s {
+		w := utf16.RuneLen(r)
+		if units+w > n {
+			return strings.TrimSpace(s[:i]) + "…"
+		}
+		units += w
+	}
+	return s
+}
+
+// clipRunes cuts s to at most n characters.
+func clipRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
+}

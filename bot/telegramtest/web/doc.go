@@ -1,0 +1,16 @@
+// Package web is a small Telegram-like client for the fake Telegram of
+// package telegramtest, served as one web page: the sandbox, where anyone
+// can try the bot without a Telegram account by playing any number of
+// simulated people in a browser.
+//
+// Handler serves the page (plain HTML, CSS and JavaScript embedded in the
+// binary: no build step, nothing fetched from the network) and the JSON API
+// it uses to create people, read their chats, send text and commands, press
+// inline buttons, share locations, follow t.me links (deep links, invite
+// links that make join requests, startgroup links) and download the files
+// the bot sends.
+//
+// Like telegramtest, it must never face the Internet: it trusts every
+// caller. The page shows the bot's formatting from message entities and
+// never puts text it did not escape into the page.
+package web

@@ -1,0 +1,186 @@
+package matching_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/multaque/multaque"
+	"github.com/multaque/multaque/catalog"
+	"github.com/multaque/multaque/matching"
+	"github.com/multaque/multaque/store"
+)
+
+// bigCatalog is a real catalogue (parsed and validated by package catalog)
+// of 15 projects and 100,000 communities: a region, 1,000 towns, 99
+// neighbourhoods in each.
+func bigCatalog(b *testing.B, minTeam, maxTeam int) *catalog.Catalog {
+	b.Helper()
+	var y bytes.Buffer
+	y.WriteString("projects:\n")
+	for p := 1; p <= 15; p++ {
+		fmt.Fprintf(&y, "  - id: p%02d\n    name: {ca: P%d, es: P%d, en: P%d}\n    pitch: {ca: x, es: x, en: x}\n    explanation: {ca: x, es: x, en: x}\n    min_team: %d\n    max_team: %d\n    playbook:\n      - {ca: x, es: x, en: x}\n", p, p, p, p, minTeam, maxTeam)
+	}
+	y.WriteString("communities:\n  - id: region\n    name: {ca: R, es: R, en: R}\n")
+	for t := 0; t < 1000; t++ {
+		fmt.Fprintf(&y, "  - {id: t%d, parent: region, name: {ca: T%d, es: T%d, en: T%d}}\n", t, t, t, t)
+		for n := 0; n < 99; n++ {
+			fmt.Fprintf(&y, "  - {id: n%d-%d, parent: t%d, name: {ca: N%d, es: N%d, en: N%d}}\n", t, n, t, n, n, n)
+		}
+	}
+	cat, err := catalog.Parse(&y)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return cat
+}
+
+func communityOf(i int) string { return "n" + strconv.Itoa(i%1000) + "-" + strconv.Itoa((i/1000)%99) }
+
+// bigStore returns a store of n citizens, each in a random community of
+// bigCatalog with 1-5 random projects. Building it takes minutes, so the
+// file is kept in the temporary directory between runs.
+func bigStore(b *testing.B, n int) *store.DB {
+	b.Helper()
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("multaque-bench-runner-%d-v2.db", n))
+	if _, err := os.Stat(path); err != nil {
+		tmp := path + ".building"
+		os.Remove(tmp)
+		db, err := store.Open(tmp)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(7, 11))
+		cs := make([]*multaque.Citizen, 0, 10000)
+		for i := 0; i < n; i++ {
+			c := &multaque.Citizen{ID: int64(i + 1), Lang: multaque.Catalan, Name: "Veí", Community: communityOf(rng.IntN(99000)),
+				ConsentAt: day0, Survey: multaque.Survey{Step: multaque.StepDone, Version: 4}}
+			var ps []string
+			for _, p := range rng.Perm(15)[:1+rng.IntN(5)] {
+				ps = append(ps, fmt.Sprintf("p%02d", p+1))
+			}
+			c.SetInterests(ps, day0.Add(time.Duration(i)*time.Second))
+			cs = append(cs, c)
+			if len(cs) == cap(cs) || i == n-1 {
+				if err := db.ImportCitizens(context.Background(), cs); err != nil {
+					b.Fatal(err)
+				}
+				cs = cs[:0]
+			}
+		}
+		if err := db.Close(); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			b.Fatal(err)
+		}
+	}
+	db, err := store.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	return db
+}
+
+// procMB reads a memory figure of this process from /proc (Linux): VmRSS
+// is the resident memory now, VmHWM its peak since the last resetPeak.
+func procMB(field string) float64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, field+":") {
+			kb, _ := strconv.Atoi(strings.Fields(line)[1])
+			return float64(kb) / 1024
+		}
+	}
+	return 0
+}
+
+// resetPeak returns what the benchmark's own setup holds to the system and
+// restarts the peak resident figure (VmHWM) from the resident memory now.
+func resetPeak() {
+	debug.FreeOSMemory()
+	os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+}
+
+// BenchmarkRunnerPassMillion is a whole matching pass, from the store, over
+// 1,000,000 citizens in 100,000 communities wanting 1-5 of 15 projects each
+// (about 3,000,000 places in queues), where no queue reaches critical mass.
+//
+//	go test -run='^$' -bench=RunnerPassMillion -benchtime=20x ./matching/
+func BenchmarkRunnerPassMillion(b *testing.B) {
+	cat := bigCatalog(b, 50, 60)
+	db := bigStore(b, 1_000_000)
+	now := day0.Add(time.Hour)
+	r := &matching.Runner{Store: db, Catalog: cat, Notifier: notes{}, Logger: zerolog.Nop(), Now: func() time.Time { return now }}
+	if _, err := r.Run(context.Background()); err != nil { // warm: pages in memory
+		b.Fatal(err)
+	}
+	resetPeak()
+	base := procMB("VmRSS")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		rep, err := r.Run(context.Background())
+		if err != nil || len(rep.Formed) != 0 {
+			b.Fatalf("%+v,%v, want nothing formed", rep, err)
+		}
+	}
+	b.StopTimer()
+	// The peak resident memory of the whole process while passes ran
+	// (the catalogue of 100,000 communities included), and how much of it
+	// came on top of what the process held before the first timed pass.
+	b.ReportMetric(procMB("VmHWM"), "MB-peak-rss")
+	b.ReportMetric(procMB("VmHWM")-base, "MB-pass-rss")
+}
+
+// BenchmarkRunnerFormTenThousand is a pass that forms 10,000 teams of 8:
+// each team, with its members leaving the queues and its 8 messages, is one
+// committed (fsynced) transaction.
+//
+//	go test -run='^$' -bench=RunnerFormTenThousand -benchtime=1x ./matching/
+func BenchmarkRunnerFormTenThousand(b *testing.B) {
+	cat := bigCatalog(b, 8, 15)
+	for b.Loop() {
+		b.StopTimer()
+		db, err := store.Open(filepath.Join(b.TempDir(), "m.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		var cs []*multaque.Citizen
+		for i := 0; i < 80_000; i++ {
+			c := &multaque.Citizen{ID: int64(i + 1), Lang: multaque.Catalan, Name: "Veí", Community: communityOf(i / 8),
+				ConsentAt: day0, Survey: multaque.Survey{Step: multaque.StepDone, Version: 4}}
+			c.SetInterests([]string{"p01"}, day0.Add(time.Duration(i)*time.Second))
+			cs = append(cs, c)
+		}
+		if err := db.ImportCitizens(context.Background(), cs); err != nil {
+			b.Fatal(err)
+		}
+		now := day0.Add(time.Hour)
+		r := &matching.Runner{Store: db, Catalog: cat, Notifier: notes{}, Logger: zerolog.Nop(), Now: func() time.Time { return now }}
+		b.StartTimer()
+		start := time.Now()
+		rep, err := r.Run(context.Background())
+		took := time.Since(start)
+		b.StopTimer()
+		if err != nil || len(rep.Formed) != 10_000 {
+			b.Fatalf("formed %d,%v, want 10000", len(rep.Formed), err)
+		}
+		b.ReportMetric(float64(len(rep.Formed))/took.Seconds(), "teams/s")
+		db.Close()
+	}
+}
