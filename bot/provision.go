@@ -95,6 +95,9 @@ type Provisioner struct {
 	log   zerolog.Logger
 
 	checked map[string]time.Time // when each active team's group was looked up; Run's own
+	// poolEmpty is set in a pass that found no free group: the other teams
+	// waiting for one wait for the next pass instead of asking again.
+	poolEmpty bool
 }
 
 // NewProvisioner returns the Provisioner of b's teams. It needs a TeamStore
@@ -159,6 +162,7 @@ func (p *Provisioner) Pass(ctx context.Context) {
 		return
 	}
 	queued := false
+	p.poolEmpty = false
 	for _, t := range teams {
 		if ctx.Err() != nil {
 			return
@@ -261,6 +265,9 @@ func groupLang(t *multaque.Team, langs map[int64]multaque.Lang) multaque.Lang {
 // it queued messages.
 func (p *Provisioner) provision(ctx context.Context, t *multaque.Team) (bool, error) {
 	if t.Chat == 0 {
+		if p.poolEmpty {
+			return false, nil
+		}
 		claimed, err := p.claim(ctx, t)
 		if err != nil || claimed.Chat == 0 {
 			return err == nil, err
@@ -309,6 +316,7 @@ func (p *Provisioner) claim(ctx context.Context, t *multaque.Team) (*multaque.Te
 	if err != nil || claimed.Chat != 0 {
 		return claimed, err
 	}
+	p.poolEmpty = true
 	p.log.Warn().Str("team", t.ID).Msg("no free group in the pool")
 	if _, err := p.store.Enqueue(ctx, p.b.poolAlerts("empty", 0, coordLangs, now)...); err != nil {
 		return nil, err

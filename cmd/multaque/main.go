@@ -28,6 +28,7 @@ import (
 
 	"github.com/multaque/multaque/bot"
 	"github.com/multaque/multaque/catalog"
+	"github.com/multaque/multaque/matching"
 	"github.com/multaque/multaque/store"
 )
 
@@ -38,6 +39,10 @@ var (
 	_ bot.TeamStore   = (*store.DB)(nil)
 	_ bot.Catalog     = (*catalog.Catalog)(nil)
 	_ bot.Texts       = (*catalog.Messages)(nil)
+
+	_ matching.Store    = (*store.DB)(nil)
+	_ matching.Catalog  = (*catalog.Catalog)(nil)
+	_ matching.Notifier = (*bot.Bot)(nil)
 )
 
 func main() {
@@ -189,6 +194,19 @@ func (m *Main) run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	// The matcher forms teams on the configured schedule and wakes the
+	// provisioner when it has.
+	runner := &matching.Runner{
+		Store: db, Catalog: cat, Notifier: b,
+		PoolAfter: time.Duration(cfg.Matching.ParentPoolingAfter),
+		Formed:    provisioner.Wake,
+		Logger:    m.log.With().Str("component", "matching").Logger(),
+	}
+	matcher, err := runner.Schedule(ctx, cfg.Matching.Schedule)
+	if err != nil {
+		return err
+	}
+	defer func() { <-matcher.Stop().Done() }() // a pass in progress ends before the store closes
 	if cfg.HTTP.Addr != "" {
 		ops, err := startOperatorServer(cfg.HTTP.Addr, operatorHandler(db, reg), m.log)
 		if err != nil {

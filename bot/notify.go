@@ -1,0 +1,84 @@
+package bot
+
+import (
+	"strconv"
+
+	tele "gopkg.in/telebot.v3"
+
+	"github.com/multaque/multaque"
+)
+
+// The Bot is the matcher's notifier (matching.Notifier): it writes the
+// messages that go with each team change, which the store commits in the
+// same transaction as the change. These methods only build items.
+
+// TeamFormed tells each member of a new team that it is forming (its group
+// comes when the provisioner has prepared it) and, if no mentor was free,
+// tells the coordinators.
+func (b *Bot) TeamFormed(t *multaque.Team, langs map[int64]multaque.Lang) []multaque.OutboxItem {
+	out := b.formingItems(t, memberIDs(t), langs)
+	if t.Mentor == 0 {
+		out = append(out, b.noMentorItems(t, langs)...)
+	}
+	return out
+}
+
+// TeamJoined invites late joiners to the team's group, or, while it is
+// still forming, tells them they are in.
+func (b *Bot) TeamJoined(t *multaque.Team, joined []int64, langs map[int64]multaque.Lang) []multaque.OutboxItem {
+	if t.Status == multaque.TeamActive && t.InviteLink != "" {
+		return b.InviteItems(t, joined, langs)
+	}
+	return b.formingItems(t, joined, langs)
+}
+
+// MentorAssigned invites a team's new mentor to its group. A team still
+// forming invites them with its members when its group is ready.
+func (b *Bot) MentorAssigned(t *multaque.Team, langs map[int64]multaque.Lang) []multaque.OutboxItem {
+	return b.InviteItems(t, []int64{t.Mentor}, langs)
+}
+
+// formingItems says to each of people that their team is forming.
+func (b *Bot) formingItems(t *multaque.Team, people []int64, langs map[int64]multaque.Lang) []multaque.OutboxItem {
+	p, _ := b.view.cat.Project(t.Project)
+	c, _ := b.view.cat.Community(t.Community)
+	out := make([]multaque.OutboxItem, 0, len(people))
+	for _, id := range people {
+		lang := langOr(langs, id)
+		out = append(out, multaque.OutboxItem{
+			Kind: "forming", Chat: id, Priority: multaque.PriorityNormal, Owner: "team/" + t.ID,
+			DedupKey:  "forming/" + t.ID + "/" + strconv.FormatInt(id, 10),
+			ParseMode: tele.ModeHTML,
+			Text: b.view.t(lang, "match_forming", "Count", len(t.Members),
+				"Project", esc(p.Name.In(lang)), "Community", esc(c.Name.In(lang))),
+		})
+	}
+	return out
+}
+
+// noMentorItems alerts the coordinators that team t formed with no mentor
+// free for it, with the command that brings one.
+func (b *Bot) noMentorItems(t *multaque.Team, langs map[int64]multaque.Lang) []multaque.OutboxItem {
+	p, _ := b.view.cat.Project(t.Project)
+	c, _ := b.view.cat.Community(t.Community)
+	var out []multaque.OutboxItem
+	for _, id := range b.coordinatorIDs() {
+		lang := langOr(langs, id)
+		out = append(out, multaque.OutboxItem{
+			Kind: "alert", Chat: id, Priority: multaque.PriorityUrgent, Owner: "team/" + t.ID,
+			DedupKey:  "nomentor/" + t.ID + "/" + strconv.FormatInt(id, 10),
+			ParseMode: tele.ModeHTML,
+			Text: b.view.t(lang, "match_no_mentor", "Team", t.ID, "Count", len(t.Members),
+				"Project", esc(p.Name.In(lang)), "Community", esc(c.Name.In(lang))),
+		})
+	}
+	return out
+}
+
+func memberIDs(t *multaque.Team) []int64 {
+	out := make([]int64, len(t.Members))
+	for i, m := range t.Members {
+		out[i] = m.Citizen
+	}
+	return out
+}
