@@ -506,8 +506,7 @@ func TestBlockedPersonIsMarkedUnreachable(t *testing.T) {
 	u := h.srv.NewUser("Quim", "ca")
 	h.survey(u, multaque.Catalan, "Quim")
 	u.Expect(t, "1 de 8")
-	u.Block()
-	u.Send("/me") // the answer gets 403
+	u.Block() // Telegram tells the bot with a my_chat_member update
 	deadline := time.Now().Add(5 * time.Second)
 	for !h.citizen(u.ID).Unreachable {
 		if time.Now().After(deadline) {
@@ -518,5 +517,15 @@ func TestBlockedPersonIsMarkedUnreachable(t *testing.T) {
 	n, err := h.db.CountWaiting(context.Background(), "gracia", []string{"consumer-group"})
 	if err != nil || n["consumer-group"] != 0 {
 		t.Fatalf("CountWaiting=%v,%v, want 0: an unreachable person does not wait", n, err)
+	}
+	u.Unblock()
+	for h.citizen(u.ID).Unreachable {
+		if time.Now().After(deadline.Add(5 * time.Second)) {
+			t.Fatal("a person who unblocked the bot is still unreachable")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n, _ := h.db.CountWaiting(context.Background(), "gracia", []string{"consumer-group"}); n["consumer-group"] != 1 {
+		t.Fatalf("after unblocking, CountWaiting=%v, want 1 again", n)
 	}
 }

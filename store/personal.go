@@ -79,6 +79,9 @@ func (db *DB) ForgetCitizen(ctx context.Context, id int64) error {
 		if err := forgetMentorInTeams(tx, id, db.now()); err != nil {
 			return err
 		}
+		if err := forgetInOutbox(tx, id); err != nil {
+			return err
+		}
 		for _, h := range hs {
 			if err := tx.Bucket(h.bucket).Delete(h.key); err != nil {
 				return err
