@@ -73,6 +73,12 @@ func TestDirectAnswerWaitsOut429(t *testing.T) {
 	srv.ForceRetryAfter(20) // 1 s at scale 20
 	u.Send("/help")
 	u.WaitBotMessages(t, 1)
+	// The fake records a call once its answer is written, which may be just
+	// after the message shows in the chat.
+	deadline := time.Now().Add(5 * time.Second)
+	for len(srv.Calls("sendMessage")) < 3 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
 	calls := srv.Calls("sendMessage")[1:]
 	if len(calls) != 2 || calls[0].Status != http.StatusTooManyRequests || !calls[1].OK() {
 		t.Fatalf("sendMessage calls during the storm: %d (first: %d at %v after it began), want a 429 then a success", len(calls), calls[0].Status, calls[0].At.Sub(start))
