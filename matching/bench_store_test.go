@@ -154,8 +154,8 @@ func BenchmarkRunnerPassMillion(b *testing.B) {
 //	go test -run='^$' -bench=RunnerFormTenThousand -benchtime=1x ./matching/
 func BenchmarkRunnerFormTenThousand(b *testing.B) {
 	cat := bigCatalog(b, 8, 15)
-	for b.Loop() {
-		b.StopTimer()
+	b.StopTimer()
+	for range b.N {
 		db, err := store.Open(filepath.Join(b.TempDir(), "m.db"))
 		if err != nil {
 			b.Fatal(err)
@@ -183,4 +183,5 @@ func BenchmarkRunnerFormTenThousand(b *testing.B) {
 		b.ReportMetric(float64(len(rep.Formed))/took.Seconds(), "teams/s")
 		db.Close()
 	}
+	b.StartTimer()
 }
