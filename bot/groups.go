@@ -272,18 +272,12 @@ const actLeaveTeam = "tleave"
 // onLeave is /leave: the teams the person is in, a button each.
 func (b *Bot) onLeave(ctx context.Context, c tele.Context, cz *multaque.Citizen, lang multaque.Lang) error {
 	var rows [][]tele.InlineButton
-	if cz != nil && b.teams != nil {
-		for _, in := range cz.Interests {
-			if in.Team == "" {
-				continue
-			}
-			t, err := b.teams.Team(ctx, in.Team)
-			if multaque.ErrorCode(err) == multaque.ENOTFOUND {
-				continue
-			}
-			if err != nil {
-				return err
-			}
+	if cz != nil {
+		teams, err := b.teamsOf(ctx, cz)
+		if err != nil {
+			return err
+		}
+		for _, t := range teams {
 			p, _ := b.view.cat.Project(t.Project)
 			com, _ := b.view.cat.Community(t.Community)
 			rows = append(rows, []tele.InlineButton{cb(p.Name.In(lang)+" · "+com.Name.In(lang), button{Action: actLeaveTeam, Version: noVersion, Arg: t.ID})})

@@ -242,8 +242,13 @@ func (b *Bot) reply(ctx context.Context, c tele.Context, cz *multaque.Citizen, r
 		if counts, err = b.store.CountWaiting(ctx, cz.Community, projectIDs(cz)); err != nil {
 			return err
 		}
-		if teams, err = b.teamsOf(ctx, cz); err != nil {
+		in, err := b.teamsOf(ctx, cz)
+		if err != nil {
 			return err
+		}
+		teams = make(map[string]*multaque.Team, len(in))
+		for _, t := range in {
+			teams[t.ID] = t
 		}
 	}
 	v := b.view.render(cz, r, counts, teams)
@@ -253,9 +258,9 @@ func (b *Bot) reply(ctx context.Context, c tele.Context, cz *multaque.Citizen, r
 	return b.send(ctx, c.Recipient(), v)
 }
 
-// teamsOf loads the teams a citizen is in.
-func (b *Bot) teamsOf(ctx context.Context, cz *multaque.Citizen) (map[string]*multaque.Team, error) {
-	var teams map[string]*multaque.Team
+// teamsOf loads the teams a citizen is in, in the order of their interests.
+func (b *Bot) teamsOf(ctx context.Context, cz *multaque.Citizen) ([]*multaque.Team, error) {
+	var teams []*multaque.Team
 	for _, in := range cz.Interests {
 		if in.Team == "" {
 			continue
@@ -267,10 +272,7 @@ func (b *Bot) teamsOf(ctx context.Context, cz *multaque.Citizen) (map[string]*mu
 		if err != nil {
 			return nil, err
 		}
-		if teams == nil {
-			teams = map[string]*multaque.Team{}
-		}
-		teams[t.ID] = t
+		teams = append(teams, t)
 	}
 	return teams, nil
 }
