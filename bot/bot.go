@@ -97,7 +97,7 @@ type Bot struct {
 	pacer       *pacer // shared with the Sender
 	metrics     *Metrics
 
-	coordinators map[int64]bool
+	coordinators *coordinatorSet
 
 	teams         TeamStore // nil: team groups are not handled
 	poolLowWater  int
@@ -174,7 +174,7 @@ func New(opts Options) (*Bot, error) {
 		metrics:     opts.Metrics,
 		pacer:       newPacer(opts.PerChatInterval, opts.PerChatBurst, opts.PerGroupPerMinute, opts.RetryAfterUnit, opts.Metrics),
 	}
-	b.coordinators = coordinatorSet(opts.Coordinators)
+	b.coordinators = newCoordinatorSet(opts.Coordinators)
 	b.setTeamOptions(opts)
 	b.dispatch = newDispatcher(opts.Workers, b.handle)
 	return b, nil
@@ -303,12 +303,9 @@ func (b *Bot) langOf(ctx context.Context, c tele.Context) multaque.Lang {
 // send posts a view to a chat. Direct answers go out at once, within the
 // chat's pace and any 429 pause; the outbox handles everything else.
 func (b *Bot) send(ctx context.Context, to tele.Recipient, v view) error {
-	opts := &tele.SendOptions{ParseMode: tele.ModeHTML, DisableWebPagePreview: true}
-	if v.Markup != nil {
-		opts.ReplyMarkup = v.Markup
-	}
-	return b.direct(ctx, chatID(to), func() error {
-		_, err := b.tg.Send(to, v.Text, opts)
+	chat := chatID(to)
+	return b.direct(ctx, chat, func() error {
+		_, err := b.tg.Raw("sendMessage", payloadOf(chat, 0, v))
 		return err
 	})
 }
@@ -320,16 +317,12 @@ func (b *Bot) edit(ctx context.Context, c tele.Context, v view) error {
 	if msg == nil {
 		return b.send(ctx, c.Recipient(), v)
 	}
-	opts := &tele.SendOptions{ParseMode: tele.ModeHTML, DisableWebPagePreview: true}
-	if v.Markup != nil {
-		opts.ReplyMarkup = v.Markup
-	}
 	var chat int64
 	if msg.Chat != nil {
 		chat = msg.Chat.ID
 	}
 	err := b.direct(ctx, chat, func() error {
-		_, err := b.tg.Edit(msg, v.Text, opts)
+		_, err := b.tg.Raw("editMessageText", payloadOf(chat, msg.ID, v))
 		return err
 	})
 	switch {

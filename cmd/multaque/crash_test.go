@@ -136,6 +136,9 @@ func TestTeamsSurviveSIGKILL(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
+			p.Process.Signal(syscall.SIGTERM)
+			p.Wait()
+			explain(t, dataPath)
 			t.Fatalf("%d of %d people never got their invitation after %d kills", missing, people, kills)
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -221,4 +224,30 @@ func progress(t *testing.T, path string) (formed, active int) {
 		}
 	}
 	return len(all), active
+}
+
+// explain logs what the database holds when the test fails.
+func explain(t *testing.T, path string) {
+	db, err := store.Open(path)
+	if err != nil {
+		t.Logf("open: %v", err)
+		return
+	}
+	defer db.Close()
+	ctx := context.Background()
+	all, _ := db.Teams(ctx)
+	status := map[multaque.TeamStatus]int{}
+	for _, tm := range all {
+		status[tm.Status]++
+		if tm.Status != multaque.TeamActive {
+			t.Logf("team %s: %s, chat %d, setup %q", tm.ID, tm.Status, tm.Chat, tm.Setup)
+		}
+	}
+	n, _ := db.OutboxLen(ctx)
+	dead, _ := db.Dead(ctx, 20)
+	pool, _ := db.PoolCounts(ctx)
+	t.Logf("teams by status %v; outbox %d; pool %v; %d dead", status, n, pool, len(dead))
+	for _, d := range dead {
+		t.Logf("dead: %s to %d: %s", d.Kind, d.Chat, d.LastError)
+	}
 }

@@ -97,6 +97,21 @@ type Main struct {
 	getenv func(string) string
 	stderr io.Writer
 	log    zerolog.Logger
+	// wired, if set, is told what run has wired, before the bot takes
+	// updates: the sandbox acts through it as a coordinator would (page
+	// actions that make coordinators, mentor invites, a matching run now).
+	wired func(wiring)
+}
+
+// wiring is what run has built, for the sandbox. Its parts stop working
+// when run returns.
+type wiring struct {
+	db      *store.DB
+	catalog *catalog.Catalog
+	bot     *bot.Bot
+	// runner is the matcher the cron runs; a pass started from elsewhere
+	// never overlaps the cron's.
+	runner *matching.Runner
 }
 
 // NewMain returns a Main reading the environment through getenv and logging
@@ -222,6 +237,9 @@ func (m *Main) run(ctx context.Context) (err error) {
 	}
 	if err := b.PublishCommands(); err != nil {
 		m.log.Warn().Err(err).Msg("publish commands")
+	}
+	if m.wired != nil {
+		m.wired(wiring{db: db, catalog: cat, bot: b, runner: runner})
 	}
 
 	// The Sender outlives ctx until the updates in flight are handled.

@@ -6,18 +6,16 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"html"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/multaque/multaque"
 	"github.com/multaque/multaque/bot/telegramtest"
 	"github.com/multaque/multaque/bot/telegramtest/web"
 	"github.com/multaque/multaque/catalog"
@@ -30,13 +28,18 @@ import (
 // The fake keeps everything in memory, so the people created on the page
 // are kept in a JSON file next to the database and recreated, with the same
 // Telegram ids, when the sandbox starts again; their chat history is not.
+//
+// Besides chatting, the page can make a person a coordinator, give them a
+// mentor invite and form teams now (sandbox_actions.go); --demo seeds a
+// coordinator, pool groups, a mentor and people who answered the survey
+// (sandbox_demo.go).
 func runSandbox(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	m := NewMain(getenv, stderr)
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", `address of the web page; "127.0.0.1:0" picks a free port`)
 	data := fs.String("data", "data/sandbox.db", "the bbolt database file (people are kept beside it)")
-	demo := fs.Bool("demo", false, "add simulated people who answered the survey, so that a team can form")
+	withDemo := fs.Bool("demo", false, "add simulated people who answered the survey, so that a team can form")
 	fs.StringVar(&m.ConfigPath, "config", "", "configuration file (default: built-in defaults)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -70,12 +73,26 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
+	var coord *telegramtest.User
+	if *withDemo {
+		// Before the page is served, so that the pool groups get the ids
+		// the database knows from an earlier run.
+		coord = demoCoordinator(srv, people)
+	}
+	m.Config.Coordinators = people.withCoordinators(m.Config.Coordinators)
+	live := newLiveBot()
+	m.wired = live.set
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("sandbox: listen: %w", err)
 	}
+	act := &pageActions{srv: srv, people: people, live: live, configured: cfg.Coordinators}
 	page := &http.Server{
-		Handler:           web.Handler(srv, web.OnNewPerson(func(u *telegramtest.User) { people.add(u, false) })),
+		Handler: web.Handler(srv,
+			web.OnNewPerson(func(u *telegramtest.User) { people.add(savedPerson{ID: u.ID, Name: u.FirstName, Lang: u.LanguageCode}) }),
+			web.WithActions(act.personActions()...),
+			web.WithPageActions(act.pageActions()...),
+		),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	pageDone := make(chan error, 1)
@@ -91,7 +108,7 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 	go func() { runDone <- m.run(runCtx) }()
 
 	var seeding sync.WaitGroup
-	if *demo {
+	if *withDemo {
 		texts, err := catalog.LoadMessages()
 		if err != nil {
 			stopRun()
@@ -99,9 +116,14 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 			return err
 		}
 		seeding.Go(func() {
-			if err := seedDemo(runCtx, srv, people, texts); err != nil && runCtx.Err() == nil {
-				fmt.Fprintln(stderr, "multaque sandbox: demo:", err)
+			d := &demo{srv: srv, people: people, texts: texts, live: live, coord: coord}
+			if err := d.seed(runCtx); err != nil {
+				if runCtx.Err() == nil {
+					fmt.Fprintln(stderr, "multaque sandbox: demo:", err)
+				}
+				return
 			}
+			fmt.Fprintln(stdout, "Multaque sandbox: demo ready: 7 neighbours of Gràcia want a consumer group; the 8th you add makes a team (press Form teams now)")
 		})
 	}
 
@@ -152,6 +174,10 @@ type savedPerson struct {
 	Lang string `json:"lang"`
 	// Demo marks the people --demo added, so that it adds them only once.
 	Demo bool `json:"demo,omitempty"`
+	// Coordinator marks the people made coordinators in the sandbox (the
+	// demo's, and those the page made one), who are coordinators again
+	// after a restart.
+	Coordinator bool `json:"coordinator,omitempty"`
 }
 
 // people are the sandbox's simulated people, kept in a file because the
@@ -186,12 +212,17 @@ func loadPeople(path string, srv *telegramtest.Server, warn io.Writer) (*people,
 	return p, nil
 }
 
-// add remembers a new person. Failing to save only loses them at the next
-// start, so it is told, not fatal.
-func (p *people) add(u *telegramtest.User, demo bool) {
+// add remembers a new person.
+func (p *people) add(sp savedPerson) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.list = append(p.list, savedPerson{ID: u.ID, Name: u.FirstName, Lang: u.LanguageCode, Demo: demo})
+	p.list = append(p.list, sp)
+	p.saveLocked()
+}
+
+// saveLocked writes the file. Failing to only loses changes at the next
+// start, so it is told, not fatal.
+func (p *people) saveLocked() {
 	b, err := json.MarshalIndent(p.list, "", "  ")
 	if err == nil {
 		err = writeFileAtomic(p.path, append(b, '\n'))
@@ -201,16 +232,54 @@ func (p *people) add(u *telegramtest.User, demo bool) {
 	}
 }
 
-// hasDemo reports whether --demo already added someone of that name.
-func (p *people) hasDemo(name string) bool {
+// demo returns the person --demo added under that name, if it did.
+func (p *people) demo(name string) (savedPerson, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, sp := range p.list {
 		if sp.Demo && sp.Name == name {
+			return sp, true
+		}
+	}
+	return savedPerson{}, false
+}
+
+// hasDemo reports whether --demo already added someone of that name.
+func (p *people) hasDemo(name string) bool {
+	_, ok := p.demo(name)
+	return ok
+}
+
+// makeCoordinator marks the person as a coordinator, and reports whether
+// they were not one before.
+func (p *people) makeCoordinator(id int64) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i := range p.list {
+		if p.list[i].ID == id {
+			if p.list[i].Coordinator {
+				return false
+			}
+			p.list[i].Coordinator = true
+			p.saveLocked()
 			return true
 		}
 	}
 	return false
+}
+
+// withCoordinators returns the configured coordinators and the sandbox's,
+// each once.
+func (p *people) withCoordinators(configured []int64) []int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := slices.Clone(configured)
+	for _, sp := range p.list {
+		if sp.Coordinator && !slices.Contains(out, sp.ID) {
+			out = append(out, sp.ID)
+		}
+	}
+	return out
 }
 
 func writeFileAtomic(path string, data []byte) error {
@@ -222,74 +291,4 @@ func writeFileAtomic(path string, data []byte) error {
 		return err
 	}
 	return os.Rename(tmp, path)
-}
-
-// demoPerson is someone --demo adds, with their survey answers.
-type demoPerson struct {
-	name, lang, community, project string
-}
-
-// demoPeople: seven neighbours of Gràcia want a consumer group, whose
-// critical mass is eight, so the visitor who joins them completes a team;
-// a few more wait elsewhere.
-var demoPeople = []demoPerson{
-	{"Núria", "ca", "gracia", "consumer-group"},
-	{"Jordi", "ca", "gracia", "consumer-group"},
-	{"Laia", "ca", "gracia", "consumer-group"},
-	{"Marc", "ca", "gracia", "consumer-group"},
-	{"Carmen", "es", "gracia", "consumer-group"},
-	{"Javier", "es", "gracia", "consumer-group"},
-	{"Emma", "en", "gracia", "consumer-group"},
-	{"Montse", "ca", "girona", "energy-coop"},
-	{"Xavier", "ca", "girona", "energy-coop"},
-	{"Lucía", "es", "girona", "energy-coop"},
-	{"Pere", "ca", "sants", "time-bank"},
-	{"Aisha", "en", "sants", "time-bank"},
-}
-
-// languageLabels are the language buttons' texts.
-var languageLabels = map[string]string{"ca": "Català", "es": "Español", "en": "English"}
-
-var htmlTags = regexp.MustCompile(`<[^>]+>`)
-
-// visible is an interface text as a person reads it.
-func visible(texts *catalog.Messages, lang, id string) string {
-	return html.UnescapeString(htmlTags.ReplaceAllString(texts.Text(multaque.Lang(lang), id, nil), ""))
-}
-
-// seedDemo adds the demo people not added before and takes each of them
-// through the survey with the real bot, as a person would: a deep link that
-// pre-fills community and project, language, consent, name, done.
-func seedDemo(ctx context.Context, srv *telegramtest.Server, ps *people, texts *catalog.Messages) error {
-	var wg sync.WaitGroup
-	errs := make([]error, len(demoPeople))
-	for i, d := range demoPeople {
-		if ps.hasDemo(d.name) {
-			continue
-		}
-		u := srv.NewUser(d.name, d.lang)
-		ps.add(u, true)
-		wg.Go(func() { errs[i] = answerSurvey(ctx, u, d, texts) })
-	}
-	wg.Wait()
-	return errors.Join(errs...)
-}
-
-func answerSurvey(ctx context.Context, u *telegramtest.User, d demoPerson, texts *catalog.Messages) error {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	u.Send("/start c_" + d.community + "_p_" + d.project)
-	for _, step := range []func() error{
-		func() error { _, err := u.PressButton(ctx, "✓ "+languageLabels[d.lang]); return err },
-		func() error { _, err := u.PressButton(ctx, visible(texts, d.lang, "btn_consent")); return err },
-		func() error { _, err := u.Await(ctx, visible(texts, d.lang, "ask_name")); return err },
-		func() error { u.Send(d.name); return nil },
-		func() error { _, err := u.PressButton(ctx, visible(texts, d.lang, "btn_done")); return err },
-		func() error { _, err := u.Await(ctx, visible(texts, d.lang, "summary_share")); return err },
-	} {
-		if err := step(); err != nil {
-			return err
-		}
-	}
-	return nil
 }

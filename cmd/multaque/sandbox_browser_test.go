@@ -88,11 +88,15 @@ func (p *browserPage) seeButton(text string) {
 	p.poll("see the button "+text, `[...document.querySelectorAll('[data-testid=kb-button]')].some(b => b.dataset.text === `+js(text)+`)`)
 }
 
-// TestSandboxInBrowser starts the sandbox and uses its page in Chromium as
-// a visitor would: two people created on the page answer the whole survey
-// by clicking buttons and typing, and the second sees that two neighbours
-// of Gràcia want the consumer group. With -update-screenshot it saves the
-// page as docs/sandbox.png for the README.
+// TestSandboxInBrowser starts the sandbox with --demo and uses its page in
+// Chromium as a visitor would. Two people created on the page answer the
+// whole survey by clicking buttons and typing: Joe makes the 8th neighbour
+// of Gràcia who wants the consumer group, Anna wants a time bank there.
+// "Form teams now" forms Joe's team; his invitation's Join button makes a
+// join request, the bot approves it, and the team's group appears in his
+// chats with the pinned welcome and its kickoff plan. With
+// -update-screenshot it saves the page at that moment as docs/sandbox.png
+// for the README.
 func TestSandboxInBrowser(t *testing.T) {
 	browser := chromium(t)
 	cat, err := catalog.Default()
@@ -103,7 +107,7 @@ func TestSandboxInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := startSandbox(t, filepath.Join(t.TempDir(), "sandbox.db"))
+	s := startSandbox(t, filepath.Join(t.TempDir(), "sandbox.db"), "--demo")
 
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(browser),
@@ -129,13 +133,14 @@ func TestSandboxInBrowser(t *testing.T) {
 	defer cancelTimeout()
 	p := &browserPage{t: t, ctx: ctx}
 	p.run("open the page", chromedp.Navigate(s.url+"/"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=new-person-name]`)))
+	s.waitOut(demoReady, 30*time.Second)
 
 	gracia, _ := cat.Community("gracia")
 	barcelona, _ := cat.Community("barcelona")
-	group, _ := cat.Project("consumer-group")
-	survey := func(name, lang string) {
+	survey := func(name, lang, project string) {
 		t.Helper()
 		l := multaque.Lang(lang)
+		pr, _ := cat.Project(project)
 		p.run("create "+name,
 			chromedp.SetValue(chromedp.CSS(`[data-testid=new-person-name]`), name),
 			chromedp.SetValue(chromedp.CSS(`[data-testid=new-person-lang]`), lang),
@@ -154,34 +159,56 @@ func TestSandboxInBrowser(t *testing.T) {
 		p.press(barcelona.Name.In(l) + " ›")
 		p.press(gracia.Name.In(l) + " ›")
 		p.press("✓ " + texts.Text(l, "btn_all_of", map[string]any{"Community": gracia.Name.In(l)}))
-		p.press("▫️ " + group.Name.In(l))
-		p.seeButton("✅ " + group.Name.In(l)) // pressing Done before would be a stale button
+		p.press("▫️ " + pr.Name.In(l))
+		p.seeButton("✅ " + pr.Name.In(l)) // pressing Done before would be a stale button
 		p.press(visible(texts, lang, "btn_done"))
 	}
+	progress := func(lang string, count int, project string) string {
+		pr, _ := cat.Project(project)
+		return visibleWith(texts, lang, "progress", map[string]any{"Count": count, "Need": pr.MinTeam, "Community": gracia.Name.In(multaque.Lang(lang))})
+	}
 
-	survey("Anna", "ca")
-	p.see("1 de 8 veïns de Gràcia el volen")
-	survey("Joe", "en")
-	p.see("2 of 8 neighbours in Gràcia want it")
+	survey("Joe", "en", "consumer-group")
+	p.see(progress("en", 8, "consumer-group")) // "8 of 8 neighbours in Gràcia want it."
+	survey("Anna", "ca", "time-bank")
+	p.see(progress("ca", 1, "time-bank"))
+
+	// Back to Joe, and form teams as the cron would.
+	p.choose("Joe")
+	p.see(progress("en", 8, "consumer-group"))
+	consumer, _ := cat.Project("consumer-group")
+	p.run("form teams now", chromedp.Click(chromedp.CSS(`[data-testid=page-action-match]`)))
+	formed := "1 team formed: " + consumer.Name.In(multaque.English) + " in " + gracia.Name.In(multaque.English) + ", 8 people, mentor " + demoMentor.name
+	p.poll("the toast says a team formed", `(() => { const t = document.querySelector('[data-testid=toast]');
+		return !t.hidden && t.innerText.includes(`+js(formed)+`); })()`)
+
+	// The invitation, once the team's group is ready: Join the team.
+	join := visible(texts, "en", "team_btn_join")
+	p.see(visible(texts, "en", "team_invite_join"))
+	p.seeButton(join)
+	p.press(join) // an invite link: a join request the bot approves
+	p.poll("the team's group is in Joe's chats", `document.querySelector('[data-testid=chat-item][data-kind=group]') !== null`)
+	p.run("open the team's group", chromedp.Click(chromedp.CSS(`[data-testid=chat-item][data-kind=group]`)))
+	// The group speaks the language most members speak: Catalan.
+	for _, want := range []string{
+		visibleWith(texts, "ca", "team_welcome", map[string]any{"Count": 8, "Community": gracia.Name.In(multaque.Catalan)}),
+		visibleWith(texts, "ca", "team_welcome_mentor", map[string]any{"Name": demoMentor.name}),
+		visible(texts, "ca", "team_playbook"),
+		consumer.Playbook[0].In(multaque.Catalan),
+		visible(texts, "ca", "team_welcome_end"),
+	} {
+		p.see(want)
+	}
+	p.poll("the welcome is pinned", `[...document.querySelectorAll('[data-testid=message]')].some(m =>
+		m.innerText.includes(`+js(visible(texts, "ca", "team_playbook"))+`) && m.innerText.includes("📌"))`)
+	p.poll("Joe is a member", `document.querySelector('[data-testid=chat-sub]').innerText.includes("Joe")`)
+	p.poll("the toast is gone", `document.querySelector('[data-testid=toast]').hidden`)
 	p.run("let the page settle", chromedp.Sleep(300*time.Millisecond))
 
 	shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)
 	}
-
-	// Switching back to Anna shows her chat, where nothing changed.
-	annaID, err := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll('[data-testid=person-select] option')].find(o => o.dataset.name === "Anna").value`))
-	if err != nil {
-		t.Fatalf("find Anna: %v", err)
-	}
-	p.run("switch to Anna", chromedp.SetValue(chromedp.CSS(`[data-testid=person-select]`), annaID),
-		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			_, err := chromedp.Evaluate[bool](`document.querySelector('[data-testid=person-select]').dispatchEvent(new Event('change'))`)(ctx, tg)
-			return err
-		}))
-	p.see("1 de 8 veïns de Gràcia el volen")
-
 	if *updateScreenshot {
 		path := filepath.Join("..", "..", "docs", "sandbox.png")
 		if err := os.WriteFile(path, shot, 0o644); err != nil {
@@ -189,4 +216,18 @@ func TestSandboxInBrowser(t *testing.T) {
 		}
 		t.Logf("saved %s (%d bytes)", path, len(shot))
 	}
+}
+
+// choose acts as the person of that name, chosen in the "Acting as" list.
+func (p *browserPage) choose(name string) {
+	p.t.Helper()
+	id, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](`[...document.querySelectorAll('[data-testid=person-select] option')].find(o => o.dataset.name === `+js(name)+`).value`))
+	if err != nil {
+		p.t.Fatalf("find %s: %v", name, err)
+	}
+	p.run("switch to "+name, chromedp.SetValue(chromedp.CSS(`[data-testid=person-select]`), id),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Evaluate[bool](`document.querySelector('[data-testid=person-select]').dispatchEvent(new Event('change'))`)(ctx, tg)
+			return err
+		}))
 }

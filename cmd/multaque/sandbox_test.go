@@ -18,7 +18,8 @@ import (
 // sandbox is `multaque sandbox` running in-process for a test.
 type sandbox struct {
 	t    testing.TB
-	url  string // the page, without the trailing slash
+	url  string        // the page, without the trailing slash
+	out  *lockedBuffer // what it prints
 	logs *lockedBuffer
 	stop func() error
 }
@@ -26,17 +27,20 @@ type sandbox struct {
 var pageLine = regexp.MustCompile(`Multaque sandbox: open (http://127\.0\.0\.1:[0-9]+)/`)
 
 // startSandbox runs the sandbox on a free port with its data in dataPath,
-// and stops it when the test ends if the test did not.
+// and stops it when the test ends if the test did not. Messages to one chat
+// are paced 20 ms apart instead of Telegram's second, and the matcher's
+// cron waits for New Year, so that only the test forms teams.
 func startSandbox(t testing.TB, dataPath string, extra ...string) *sandbox {
 	t.Helper()
-	env := map[string]string{"MULTAQUE_LOG_FORMAT": "json", "MULTAQUE_LOG_LEVEL": "warn"}
+	env := map[string]string{"MULTAQUE_LOG_FORMAT": "json", "MULTAQUE_LOG_LEVEL": "warn",
+		"MULTAQUE_SENDER_PER_CHAT_INTERVAL": "20ms", "MULTAQUE_MATCHING_SCHEDULE": "0 0 1 1 *"}
 	args := append([]string{"sandbox", "--addr", "127.0.0.1:0", "--data", dataPath}, extra...)
-	var out lockedBuffer
+	out := &lockedBuffer{}
 	logs := &lockedBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Run(ctx, args, func(k string) string { return env[k] }, &out, logs) }()
-	s := &sandbox{t: t, logs: logs}
+	go func() { done <- Run(ctx, args, func(k string) string { return env[k] }, out, logs) }()
+	s := &sandbox{t: t, out: out, logs: logs}
 	stopped := false
 	s.stop = func() error {
 		if stopped {
@@ -181,21 +185,47 @@ func TestSandboxRunsTheBot(t *testing.T) {
 	s.waitChat(anna.ID, "/projects")
 }
 
-// TestSandboxDemo seeds the demo people through the real bot: seven in
-// Gràcia wait for a consumer group of eight. A restart adds nobody twice.
+// waitOut waits until the sandbox has printed want.
+func (s *sandbox) waitOut(want string, within time.Duration) {
+	s.t.Helper()
+	for deadline := time.Now().Add(within); !strings.Contains(s.out.String(), want); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			s.t.Fatalf("the sandbox did not print %q within %s; it printed %q\nlogs:\n%s", want, within, s.out.String(), s.logs.String())
+		}
+	}
+}
+
+const demoReady = "Multaque sandbox: demo ready"
+
+// act runs a page action for a person and returns its note.
+func (s *sandbox) act(person int64, action string) string {
+	s.t.Helper()
+	var r struct{ Note string }
+	s.api("POST", fmt.Sprintf("/api/people/%d/actions/%s", person, action), map[string]string{}, &r)
+	return r.Note
+}
+
+// TestSandboxDemo seeds the demo through the real bot: a coordinator whose
+// two groups are in the pool, a mentor onboarded with the coordinator's
+// invite, and the demo people, seven in Gràcia waiting for a consumer
+// group of eight. A restart adds nobody twice.
 func TestSandboxDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives twelve people through the survey")
 	}
 	data := filepath.Join(t.TempDir(), "sandbox.db")
 	s := startSandbox(t, data, "--demo")
-	var ps map[string]int64
-	for deadline := time.Now().Add(10 * time.Second); len(ps) < len(demoPeople); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("people=%v, want the %d demo people", ps, len(demoPeople))
-		}
-		ps = s.people()
+	s.waitOut(demoReady, 30*time.Second)
+	ps := s.people()
+	if len(ps) != len(demoPeople)+2 || ps[demoCoordinatorName] == 0 || ps[demoMentor.name] == 0 {
+		t.Fatalf("people=%v, want the %d demo people, %s and %s", ps, len(demoPeople), demoCoordinatorName, demoMentor.name)
 	}
+	coord := s.waitChat(ps[demoCoordinatorName], "2 grups lliures")
+	if n := strings.Count(coord, "✅"); n != 2 {
+		t.Errorf("the coordinator was told %d times that a group joined the pool, want 2:\n%s", n, coord)
+	}
+	s.waitChat(ps[demoMentor.name], "ya eres mentor")
+
 	counts := regexp.MustCompile(`([0-9]+) (of|de) 8`)
 	most := 0
 	for _, d := range demoPeople {
@@ -214,13 +244,58 @@ func TestSandboxDemo(t *testing.T) {
 	if most != 7 {
 		t.Errorf("the last Gràcia neighbour to finish saw %d of 8, want 7", most)
 	}
+	var none struct{ Note string }
+	s.api("POST", "/api/actions/match", map[string]string{}, &none)
+	if !strings.HasPrefix(none.Note, "No team formed") {
+		t.Errorf("Form teams now with 7 of 8 said %q, want that no team formed", none.Note)
+	}
 	if err := s.stop(); err != nil {
 		t.Fatal(err)
 	}
+
 	s = startSandbox(t, data, "--demo")
-	time.Sleep(300 * time.Millisecond)
-	if got := s.people(); len(got) != len(demoPeople) {
-		t.Errorf("after a restart with --demo there are %d people, want %d", len(got), len(demoPeople))
+	s.waitOut(demoReady, 30*time.Second)
+	if got := s.people(); len(got) != len(ps) {
+		t.Errorf("after a restart with --demo there are %d people, want %d", len(got), len(ps))
+	}
+	// The coordinator's groups are back in the fake, with the ids the pool knows.
+	s.waitChat(ps[demoCoordinatorName], "2 grups lliures")
+}
+
+// TestSandboxPersonActions uses the page's actions for a person: a mentor
+// invite starts the real onboarding, and a coordinator made on the page can
+// make mentor invites at once and after a restart.
+func TestSandboxPersonActions(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "sandbox.db")
+	s := startSandbox(t, data)
+	var anna struct{ ID int64 }
+	s.api("POST", "/api/people", map[string]string{"name": "Anna", "lang": "en"}, &anna)
+	send := func(s *sandbox, text string) {
+		s.api("POST", fmt.Sprintf("/api/people/%d/chats/%d/send", anna.ID, anna.ID), map[string]string{"text": text}, nil)
+	}
+	note := s.act(anna.ID, "mentor-invite")
+	if !strings.Contains(note, "mentor invite") {
+		t.Errorf("mentor invite note %q", note)
+	}
+	s.waitChat(anna.ID, "Becoming a mentor")
+
+	send(s, "/mentorinvite")
+	s.waitChat(anna.ID, "This command is not available to you.")
+	if got := s.act(anna.ID, "coordinator"); !strings.Contains(got, "Anna is a coordinator now") {
+		t.Errorf("Make coordinator said %q", got)
+	}
+	if got := s.act(anna.ID, "coordinator"); got != "Anna is a coordinator already." {
+		t.Errorf("Make coordinator again said %q", got)
+	}
+	send(s, "/mentorinvite")
+	s.waitChat(anna.ID, "Here is a mentor invite")
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	s = startSandbox(t, data)
+	if got := s.act(anna.ID, "coordinator"); got != "Anna is a coordinator already." {
+		t.Errorf("after a restart, Make coordinator said %q, want that Anna is one already", got)
 	}
 }
 

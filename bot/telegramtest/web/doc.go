@@ -7,8 +7,9 @@
 // binary: no build step, nothing fetched from the network) and the JSON API
 // it uses to create people, read their chats, send text and commands, press
 // inline buttons, share locations, follow t.me links (deep links, invite
-// links that make join requests, startgroup links) and download the files
-// the bot sends.
+// links that make join requests, startgroup links), download the files
+// the bot sends, and run the actions the serving program offers, for a
+// person (WithActions) or for the whole sandbox (WithPageActions).
 //
 // Like telegramtest, it must never face the Internet: it trusts every
 // caller. The page shows the bot's formatting from message entities and

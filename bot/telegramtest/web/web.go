@@ -40,12 +40,29 @@ type Action struct {
 	Do func(ctx context.Context, u *telegramtest.User) (string, error)
 }
 
+// PageAction is something the page offers to do for the whole sandbox
+// rather than for one person, such as running the matcher now. The page
+// shows a button at the top and the sentence Do returns as a toast.
+type PageAction struct {
+	// ID names the action in the API: a-z, 0-9 and -.
+	ID string
+	// Label is the button's text.
+	Label string
+	// Do acts and returns a sentence saying what it did.
+	Do func(ctx context.Context) (string, error)
+}
+
 // Option configures Handler.
 type Option func(*handler)
 
 // WithActions adds actions the page offers for each person.
 func WithActions(actions ...Action) Option {
 	return func(h *handler) { h.actions = append(h.actions, actions...) }
+}
+
+// WithPageActions adds actions the page offers for the whole sandbox.
+func WithPageActions(actions ...PageAction) Option {
+	return func(h *handler) { h.pageActions = append(h.pageActions, actions...) }
 }
 
 // OnNewPerson calls fn after the page creates a person, so that the caller
@@ -97,14 +114,16 @@ func Handler(srv *telegramtest.Server, opts ...Option) http.Handler {
 	mux.HandleFunc("POST /api/people/{person}/open", h.openLink)
 	mux.HandleFunc("POST /api/people/{person}/groups", h.createGroup)
 	mux.HandleFunc("POST /api/people/{person}/actions/{action}", h.act)
+	mux.HandleFunc("POST /api/actions/{action}", h.actPage)
 	mux.HandleFunc("GET /api/files/{file}", h.file)
 	return guard(mux)
 }
 
 type handler struct {
-	srv     *telegramtest.Server
-	actions []Action
-	onNew   func(*telegramtest.User)
+	srv         *telegramtest.Server
+	actions     []Action
+	pageActions []PageAction
+	onNew       func(*telegramtest.User)
 
 	mu     sync.Mutex // serializes person creation; guards groups
 	groups int        // groups made from the page, for their default titles
@@ -238,14 +257,15 @@ func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 
 
 // viewJSON is everything the page shows at once.
 type viewJSON struct {
-	Mark     string        `json:"mark"`
-	Bot      botJSON       `json:"bot"`
-	People   []personJSON  `json:"people"`
-	Actions  []actionJSON  `json:"actions"`
-	Chats    []chatJSON    `json:"chats"`
-	Chat     *chatJSON     `json:"chat,omitempty"`
-	Messages []messageJSON `json:"messages"`
-	Commands []commandJSON `json:"commands"`
+	Mark        string        `json:"mark"`
+	Bot         botJSON       `json:"bot"`
+	People      []personJSON  `json:"people"`
+	Actions     []actionJSON  `json:"actions"`
+	PageActions []actionJSON  `json:"page_actions"`
+	Chats       []chatJSON    `json:"chats"`
+	Chat        *chatJSON     `json:"chat,omitempty"`
+	Messages    []messageJSON `json:"messages"`
+	Commands    []commandJSON `json:"commands"`
 }
 
 type botJSON struct {
@@ -313,12 +333,15 @@ func (h *handler) view(w http.ResponseWriter, r *http.Request) {
 	}
 	bot := h.srv.BotUser()
 	v := viewJSON{Mark: mark, Bot: botJSON{ID: bot.ID, Name: bot.FirstName, Username: bot.Username},
-		People: []personJSON{}, Actions: []actionJSON{}, Chats: []chatJSON{}, Messages: []messageJSON{}, Commands: []commandJSON{}}
+		People: []personJSON{}, Actions: []actionJSON{}, PageActions: []actionJSON{}, Chats: []chatJSON{}, Messages: []messageJSON{}, Commands: []commandJSON{}}
 	for _, u := range h.srv.Users() {
 		v.People = append(v.People, personOf(u))
 	}
 	for _, a := range h.actions {
 		v.Actions = append(v.Actions, actionJSON{ID: a.ID, Label: a.Label})
+	}
+	for _, a := range h.pageActions {
+		v.PageActions = append(v.PageActions, actionJSON{ID: a.ID, Label: a.Label})
 	}
 	id, _ := strconv.ParseInt(r.URL.Query().Get("person"), 10, 64)
 	u, ok := h.srv.User(id)
@@ -599,6 +622,24 @@ func (h *handler) act(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
 		defer cancel()
 		note, err := a.Do(ctx, u)
+		if err != nil {
+			fail(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+		reply(w, map[string]string{"note": note})
+		return
+	}
+	fail(w, http.StatusNotFound, "no such action")
+}
+
+func (h *handler) actPage(w http.ResponseWriter, r *http.Request) {
+	for _, a := range h.pageActions {
+		if a.ID != r.PathValue("action") {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
+		defer cancel()
+		note, err := a.Do(ctx)
 		if err != nil {
 			fail(w, http.StatusInternalServerError, err.Error())
 			return

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -162,6 +163,10 @@ type view struct {
 	Actions []struct {
 		ID string `json:"id"`
 	} `json:"actions"`
+	PageActions []struct {
+		ID    string `json:"id"`
+		Label string `json:"label"`
+	} `json:"page_actions"`
 }
 
 func (p *page) view(person, chat int64) view {
@@ -503,6 +508,32 @@ func TestNewGroupAndActions(t *testing.T) {
 	}
 	if code := p.do("POST", fmt.Sprintf("/api/people/%d/actions/nope", anna.ID), map[string]string{}, nil); code != http.StatusNotFound {
 		t.Errorf("unknown action: status %d, want 404", code)
+	}
+}
+
+func TestPageActions(t *testing.T) {
+	runs := 0
+	p := newPage(t, web.WithPageActions(
+		web.PageAction{ID: "match", Label: "Form teams now", Do: func(context.Context) (string, error) {
+			runs++
+			return "1 team formed.", nil
+		}},
+		web.PageAction{ID: "broken", Label: "Fail", Do: func(context.Context) (string, error) {
+			return "", errors.New("the matcher is not running")
+		}}))
+	v := p.view(0, 0)
+	if len(v.PageActions) != 2 || v.PageActions[0].ID != "match" || v.PageActions[0].Label != "Form teams now" {
+		t.Fatalf("PageActions=%+v, want match and broken", v.PageActions)
+	}
+	var note struct{ Note string }
+	if code := p.do("POST", "/api/actions/match", map[string]string{}, &note); code != http.StatusOK || note.Note != "1 team formed." || runs != 1 {
+		t.Fatalf("POST /api/actions/match: status %d, note %q, %d runs; want 200, the note, 1 run", code, note.Note, runs)
+	}
+	if code := p.do("POST", "/api/actions/broken", map[string]string{}, nil); code != http.StatusInternalServerError {
+		t.Errorf("a failing action: status %d, want 500", code)
+	}
+	if code := p.do("POST", "/api/actions/nope", map[string]string{}, nil); code != http.StatusNotFound {
+		t.Errorf("unknown page action: status %d, want 404", code)
 	}
 }
 

@@ -87,6 +87,7 @@
     drawPeople(v);
     drawChats(v);
     drawActions(v);
+    drawPageActions(v);
     drawChat(v);
   }
 
@@ -137,6 +138,21 @@
       box.append(el("button", { type: "button", "data-testid": "action-" + a.id, text: a.label, onclick: () => runAction(a.id) }));
     }
     $("tools").hidden = !state.person;
+  }
+
+  // drawPageActions shows the actions for the whole sandbox; a button stays
+  // disabled while its action runs.
+  function drawPageActions(v) {
+    const box = $("page-actions");
+    const want = v.page_actions.map((a) => a.id + ":" + a.label).join("|");
+    if (box.dataset.list === want) return;
+    box.replaceChildren();
+    for (const a of v.page_actions) {
+      box.append(el("button", { type: "button", "data-testid": "page-action-" + a.id, text: a.label,
+        onclick: (e) => runPageAction(a.id, e.currentTarget) }));
+    }
+    box.dataset.list = want;
+    box.hidden = v.page_actions.length === 0;
   }
 
   function drawChat(v) {
@@ -281,7 +297,8 @@
     if (kind === "alert") {
       t.append(el("button", { type: "button", "data-testid": "toast-ok", text: "OK", onclick: () => (t.hidden = true) }));
     } else {
-      toastTimer = setTimeout(() => (t.hidden = true), kind === "error" ? 4000 : 2500);
+      // Long enough to read: about 20 characters a second.
+      toastTimer = setTimeout(() => (t.hidden = true), Math.max(kind === "error" ? 4000 : 2500, text.length * 50));
     }
   }
   const oops = (e) => toast(e.message || String(e), "error");
@@ -372,6 +389,19 @@
       refresh(true);
     } catch (e) {
       oops(e);
+    }
+  }
+
+  async function runPageAction(id, button) {
+    button.disabled = true;
+    try {
+      const r = await api("POST", "/api/actions/" + encodeURIComponent(id), {});
+      if (r && r.note) toast(r.note);
+      refresh(true);
+    } catch (e) {
+      oops(e);
+    } finally {
+      button.disabled = false;
     }
   }
 
