@@ -23,6 +23,7 @@ type Store interface {
 	MarkUnreachable(ctx context.Context, id int64) error
 	CountWaiting(ctx context.Context, community string, projects []string) (map[string]int, error)
 	RecordUpdate(ctx context.Context, updateID int) (fresh bool, err error)
+	SeenUpdate(ctx context.Context, updateID int) (bool, error)
 	PersonalData(ctx context.Context, id int64) ([]byte, error)
 	MentorStore
 	Team(ctx context.Context, id string) (*multaque.Team, error)
@@ -207,15 +208,30 @@ func (b *Bot) handle(ctx context.Context, u tele.Update) {
 	}
 	ctx = log.WithContext(ctx)
 	start := b.now()
-	fresh, err := b.store.RecordUpdate(ctx, u.ID)
+	// An update is recorded as handled in the same transaction as the first
+	// change it causes (see multaque.WithUpdate), or after it was handled if
+	// it changed nothing. A crash thus never loses an update: Telegram
+	// delivers again an update whose batch was not confirmed, and one that
+	// did change something is then recognised and skipped. (Updates of one
+	// chat run on one worker, in order, so a second delivery never races
+	// the first.)
+	seen, err := b.store.SeenUpdate(ctx, u.ID)
 	if err != nil {
-		log.Error().Err(redact(err, b.token)).Msg("record update")
+		log.Error().Err(redact(err, b.token)).Msg("check update")
 		return
 	}
-	if !fresh {
+	if seen {
 		log.Debug().Msg("duplicate update skipped")
 		return
 	}
+	ctx, mark := multaque.WithUpdate(ctx, u.ID)
+	defer func() {
+		if !mark.Recorded() {
+			if _, err := b.store.RecordUpdate(ctx, u.ID); err != nil {
+				log.Error().Err(redact(err, b.token)).Msg("record update")
+			}
+		}
+	}()
 	began := time.Now() // not b.now, which tests may pin
 	c := b.tg.NewContext(u)
 	if err := b.route(ctx, c); err != nil {

@@ -185,6 +185,8 @@ func BenchmarkRunnerPassMillion(b *testing.B) {
 	// catalogue's 6 MB of YAML, unless the kernel lets clear_refs reset it.)
 	rss := procMB("VmRSS")
 	b.ReportMetric(rss, "MB-rss")
+	b.ReportMetric(procMB("RssAnon"), "MB-rss-anon") // Go's memory
+	b.ReportMetric(procMB("RssFile"), "MB-rss-file") // pages of the mapped database file
 	b.ReportMetric(rss-base, "MB-pass-rss")
 }
 

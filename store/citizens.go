@@ -64,7 +64,7 @@ func (db *DB) SaveCitizen(ctx context.Context, c *multaque.Citizen) error {
 	// it works on copies and never on the caller's c.
 	in := clone(c)
 	var code string
-	err := db.batch(func(tx *bolt.Tx) error {
+	err := db.batch(ctx, func(tx *bolt.Tx) error {
 		next := clone(in)
 		old, err := getCitizen(tx, next.ID)
 		if err != nil {
@@ -97,7 +97,7 @@ func (db *DB) UpdateCitizen(ctx context.Context, id int64, fn func(c *multaque.C
 		return nil, err
 	}
 	var out *multaque.Citizen
-	err := db.batch(func(tx *bolt.Tx) error {
+	err := db.batch(ctx, func(tx *bolt.Tx) error {
 		out = nil
 		old, err := getCitizen(tx, id)
 		switch {
@@ -135,7 +135,7 @@ func (db *DB) MarkUnreachable(ctx context.Context, id int64) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	err := db.batch(func(tx *bolt.Tx) error {
+	err := db.batch(ctx, func(tx *bolt.Tx) error {
 		old, err := getCitizen(tx, id)
 		if err != nil {
 			return refuse(err)

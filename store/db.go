@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -211,7 +212,12 @@ func refuse(err error) error { return refusal{err} }
 // function fails: fn must be idempotent, and must set its results afresh on
 // every run. An error that fn finds before writing anything should be
 // returned as refuse(err): batch passes it on while the batch commits.
-func (db *DB) batch(fn func(tx *bolt.Tx) error) error {
+//
+// If ctx carries an update mark (multaque.WithUpdate), the update is
+// recorded as handled in the same transaction as fn's change, and marked so
+// once that commits. ctx may be nil.
+func (db *DB) batch(ctx context.Context, fn func(tx *bolt.Tx) error) error {
+	mark := multaque.UpdateFrom(ctx)
 	var refused error
 	err := db.bolt.Batch(func(tx *bolt.Tx) error {
 		refused = nil
@@ -221,12 +227,36 @@ func (db *DB) batch(fn func(tx *bolt.Tx) error) error {
 			refused = r.err
 			return nil
 		}
+		if err != nil || mark == nil {
+			return err
+		}
+		_, err = db.recordUpdateTx(tx, mark.ID)
 		return err
 	})
 	if err != nil {
 		return err
 	}
+	if refused == nil && mark != nil {
+		mark.SetRecorded()
+	}
 	return refused
+}
+
+// update runs fn in a write transaction of its own, recording the update
+// ctx carries, if any, as batch does.
+func (db *DB) update(ctx context.Context, fn func(tx *bolt.Tx) error) error {
+	mark := multaque.UpdateFrom(ctx)
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		if err := fn(tx); err != nil || mark == nil {
+			return err
+		}
+		_, err := db.recordUpdateTx(tx, mark.ID)
+		return err
+	})
+	if err == nil && mark != nil {
+		mark.SetRecorded()
+	}
+	return err
 }
 
 // u64 encodes v as 8 bytes, big-endian, so that keys sort by number.

@@ -21,7 +21,7 @@ func (db *DB) ImportCitizens(ctx context.Context, cs []*multaque.Citizen) error 
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		err := db.bolt.Update(func(tx *bolt.Tx) error {
+		err := db.update(ctx, func(tx *bolt.Tx) error {
 			for _, c := range chunk {
 				if err := validate(c); err != nil {
 					return err

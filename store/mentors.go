@@ -60,7 +60,7 @@ func (db *DB) CreateMentorCode(ctx context.Context, by int64, expires time.Time)
 		return "", fmt.Errorf("create mentor code: %w", err)
 	}
 	var code string
-	err = db.bolt.Update(func(tx *bolt.Tx) error {
+	err = db.update(ctx, func(tx *bolt.Tx) error {
 		codes := tx.Bucket(bucketCodes)
 		for {
 			code = strings.ToLower(rand.Text())
@@ -123,7 +123,7 @@ func (db *DB) RedeemMentorCode(ctx context.Context, code string, m multaque.Ment
 		return fmt.Errorf("redeem mentor code: %w", err)
 	}
 	var refused error
-	err = db.bolt.Update(func(tx *bolt.Tx) error {
+	err = db.update(ctx, func(tx *bolt.Tx) error {
 		mentors, key := tx.Bucket(bucketMentors), idKey(m.ID)
 		old, err := getMentorRecord(tx, m.ID)
 		if err != nil {
@@ -169,7 +169,7 @@ func (db *DB) SaveMentorDraft(ctx context.Context, code string, m multaque.Mento
 	if err != nil {
 		return fmt.Errorf("save mentor draft: %w", err)
 	}
-	err = db.bolt.Update(func(tx *bolt.Tx) error {
+	err = db.update(ctx, func(tx *bolt.Tx) error {
 		if _, err := liveMentorCode(tx, code, now); err != nil {
 			return err
 		}
@@ -252,7 +252,7 @@ func (db *DB) SaveMentor(ctx context.Context, m multaque.Mentor) error {
 	if err != nil {
 		return fmt.Errorf("save mentor %d: %w", m.ID, err)
 	}
-	err = db.bolt.Update(func(tx *bolt.Tx) error {
+	err = db.update(ctx, func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketMentors).Put(idKey(m.ID), data)
 	})
 	if err != nil {
@@ -279,7 +279,7 @@ func (db *DB) updateMentorRecord(ctx context.Context, id int64, draft bool, fn f
 		what = "mentor draft"
 	}
 	var out *multaque.Mentor
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+	err := db.update(ctx, func(tx *bolt.Tx) error {
 		rec, err := getMentorRecord(tx, id)
 		if err != nil {
 			return err
@@ -368,7 +368,7 @@ func (db *DB) PurgeMentorCodes(ctx context.Context, now time.Time) (int, error) 
 		return 0, err
 	}
 	n := 0
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+	err := db.update(ctx, func(tx *bolt.Tx) error {
 		n = 0
 		var doomed []holding
 		err := tx.Bucket(bucketCodes).ForEach(func(k, v []byte) error {

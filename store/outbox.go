@@ -79,7 +79,7 @@ func (db *DB) Enqueue(ctx context.Context, items ...multaque.OutboxItem) ([]uint
 		}
 	}
 	ids := make([]uint64, len(items))
-	err := db.batch(func(tx *bolt.Tx) error {
+	err := db.batch(ctx, func(tx *bolt.Tx) error {
 		now := db.now()
 		for i := range items {
 			it := items[i] // a copy: batch may run this again
@@ -342,7 +342,7 @@ func (db *DB) settle(ctx context.Context, what string, id uint64, fn func(tx *bo
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	err := db.batch(func(tx *bolt.Tx) error {
+	err := db.batch(ctx, func(tx *bolt.Tx) error {
 		ob := tx.Bucket(bucketOutbox)
 		it, err := getItem(ob, id)
 		if err != nil {

@@ -61,7 +61,7 @@ func (db *DB) ForgetCitizen(ctx context.Context, id int64) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+	err := db.update(ctx, func(tx *bolt.Tx) error {
 		hs, err := held(tx, id)
 		if err != nil {
 			return err

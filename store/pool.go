@@ -33,7 +33,7 @@ func (db *DB) AddPoolGroup(ctx context.Context, g multaque.PoolGroup, now time.T
 		return nil, err
 	}
 	var out *multaque.PoolGroup
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+	err := db.update(ctx, func(tx *bolt.Tx) error {
 		old, err := getPoolGroup(tx, g.Chat)
 		if err != nil {
 			return err
@@ -104,7 +104,7 @@ func (db *DB) ClaimPoolGroup(ctx context.Context, id string, now time.Time, item
 		return nil, err
 	}
 	var out *multaque.Team
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+	err := db.update(ctx, func(tx *bolt.Tx) error {
 		old, err := getTeam(tx, id)
 		if err != nil {
 			return err
@@ -173,7 +173,7 @@ func (db *DB) BreakPoolGroup(ctx context.Context, chat int64, reason string, now
 		}
 	}
 	var out *multaque.Team
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+	err := db.update(ctx, func(tx *bolt.Tx) error {
 		out = nil
 		g, err := getPoolGroup(tx, chat)
 		if err != nil {

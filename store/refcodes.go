@@ -90,7 +90,7 @@ func (db *DB) AddReferral(ctx context.Context, code string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	err := db.batch(func(tx *bolt.Tx) error {
+	err := db.batch(ctx, func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketRefCodes).Get([]byte(code))
 		if len(v) != 8 {
 			return refuse(multaque.Errorf(multaque.ENOTFOUND, "ref code not found"))

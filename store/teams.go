@@ -110,7 +110,7 @@ func (db *DB) FormTeam(ctx context.Context, t multaque.Team, now time.Time, item
 		return nil, err
 	}
 	var out *multaque.Team
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+	err := db.update(ctx, func(tx *bolt.Tx) error {
 		teams := tx.Bucket(bucketTeams)
 		seq, err := teams.NextSequence()
 		if err != nil {
@@ -207,7 +207,7 @@ func (db *DB) UpdateTeam(ctx context.Context, id string, now time.Time, fn func(
 		return nil, err
 	}
 	var out *multaque.Team
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+	err := db.update(ctx, func(tx *bolt.Tx) error {
 		old, err := getTeam(tx, id)
 		if err != nil {
 			return err

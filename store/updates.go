@@ -33,45 +33,64 @@ func (db *DB) RecordUpdate(ctx context.Context, updateID int) (fresh bool, err e
 	if updateID < 0 {
 		return false, multaque.Errorf(multaque.EINVALID, "record update %d: negative id", updateID)
 	}
-	key := u64(uint64(updateID))
-	err = db.batch(func(tx *bolt.Tx) error {
-		fresh = false // this run decides, not an earlier one that was rolled back
-		b := tx.Bucket(bucketUpdates)
-		if b.Get(key) != nil {
-			return nil
-		}
-		now := db.now().Unix()
-		if _, v := b.Cursor().Last(); len(v) == 8 && now-int64(binary.BigEndian.Uint64(v)) > int64(forgetUpdatesAfter/time.Second) {
-			if err := tx.DeleteBucket(bucketUpdates); err != nil {
-				return err
-			}
-			var err error
-			if b, err = tx.CreateBucket(bucketUpdates); err != nil {
-				return err
-			}
-		}
-		if err := b.Put(key, u64(uint64(now))); err != nil {
-			return err
-		}
-		n := b.Sequence() + 1
-		c := b.Cursor()
-		for ; n > uint64(db.keepUpdates); n-- {
-			if k, _ := c.First(); k == nil {
-				n = 0 // the count was wrong; start it again
-				break
-			}
-			if err := c.Delete(); err != nil {
-				return err
-			}
-		}
-		if err := b.SetSequence(n); err != nil {
-			return err
-		}
-		fresh = true
-		return nil
+	err = db.batch(nil, func(tx *bolt.Tx) error {
+		var err error
+		fresh, err = db.recordUpdateTx(tx, updateID) // this run decides, not one rolled back
+		return err
 	})
 	if err != nil {
 		return false, fmt.Errorf("record update %d: %w", updateID, err)
 	}
 	return fresh, nil
+}
+
+// recordUpdateTx records updateID in tx and reports whether it is new.
+func (db *DB) recordUpdateTx(tx *bolt.Tx, updateID int) (fresh bool, err error) {
+	key := u64(uint64(updateID))
+	b := tx.Bucket(bucketUpdates)
+	if b.Get(key) != nil {
+		return false, nil
+	}
+	now := db.now().Unix()
+	if _, v := b.Cursor().Last(); len(v) == 8 && now-int64(binary.BigEndian.Uint64(v)) > int64(forgetUpdatesAfter/time.Second) {
+		if err := tx.DeleteBucket(bucketUpdates); err != nil {
+			return false, err
+		}
+		if b, err = tx.CreateBucket(bucketUpdates); err != nil {
+			return false, err
+		}
+	}
+	if err := b.Put(key, u64(uint64(now))); err != nil {
+		return false, err
+	}
+	n := b.Sequence() + 1
+	c := b.Cursor()
+	for ; n > uint64(db.keepUpdates); n-- {
+		if k, _ := c.First(); k == nil {
+			n = 0 // the count was wrong; start it again
+			break
+		}
+		if err := c.Delete(); err != nil {
+			return false, err
+		}
+	}
+	return true, b.SetSequence(n)
+}
+
+// SeenUpdate reports whether the update with that id was recorded as
+// handled, by RecordUpdate or by a change made while handling it (see
+// multaque.WithUpdate). It only reads.
+func (db *DB) SeenUpdate(ctx context.Context, updateID int) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	if updateID < 0 {
+		return false, multaque.Errorf(multaque.EINVALID, "seen update %d: negative id", updateID)
+	}
+	seen := false
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		seen = tx.Bucket(bucketUpdates).Get(u64(uint64(updateID))) != nil
+		return nil
+	})
+	return seen, err
 }
