@@ -215,7 +215,7 @@ func refuse(err error) error { return refusal{err} }
 //
 // If ctx carries an update mark (multaque.WithUpdate), the update is
 // recorded as handled in the same transaction as fn's change, and marked so
-// once that commits. ctx may be nil.
+// once that commits.
 func (db *DB) batch(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 	mark := multaque.UpdateFrom(ctx)
 	var refused error

@@ -33,7 +33,7 @@ func (db *DB) RecordUpdate(ctx context.Context, updateID int) (fresh bool, err e
 	if updateID < 0 {
 		return false, multaque.Errorf(multaque.EINVALID, "record update %d: negative id", updateID)
 	}
-	err = db.batch(nil, func(tx *bolt.Tx) error {
+	err = db.batch(context.Background(), func(tx *bolt.Tx) error { // records nothing else
 		var err error
 		fresh, err = db.recordUpdateTx(tx, updateID) // this run decides, not one rolled back
 		return err
