@@ -99,6 +99,7 @@ type Bot struct {
 	metrics     *Metrics
 
 	coordinators *coordinatorSet
+	recent       *recentUpdates
 
 	teams         TeamStore // nil: team groups are not handled
 	poolLowWater  int
@@ -177,6 +178,7 @@ func New(opts Options) (*Bot, error) {
 	}
 	b.coordinators = newCoordinatorSet(opts.Coordinators)
 	b.setTeamOptions(opts)
+	b.recent = newRecentUpdates(100_000)
 	b.dispatch = newDispatcher(opts.Workers, b.handle)
 	return b, nil
 }
@@ -209,30 +211,26 @@ func (b *Bot) handle(ctx context.Context, u tele.Update) {
 	ctx = log.WithContext(ctx)
 	start := b.now()
 	// An update is recorded as handled in the same transaction as the first
-	// change it causes (see multaque.WithUpdate), or after it was handled if
-	// it changed nothing. A crash thus never loses an update: Telegram
-	// delivers again an update whose batch was not confirmed, and one that
-	// did change something is then recognised and skipped. (Updates of one
-	// chat run on one worker, in order, so a second delivery never races
-	// the first.)
-	seen, err := b.store.SeenUpdate(ctx, u.ID)
-	if err != nil {
-		log.Error().Err(redact(err, b.token)).Msg("check update")
-		return
+	// change it causes (see multaque.WithUpdate), and in memory once handled.
+	// A crash thus never loses an update: Telegram delivers again an update
+	// whose batch was not confirmed, and one that did change something is
+	// then recognised and skipped. (Updates of one chat run on one worker,
+	// in order, so a second delivery never races the first.)
+	seen := b.recent.has(u.ID)
+	if !seen {
+		var err error
+		if seen, err = b.store.SeenUpdate(ctx, u.ID); err != nil {
+			log.Error().Err(redact(err, b.token)).Msg("check update")
+			return
+		}
 	}
 	if seen {
 		log.Debug().Msg("duplicate update skipped")
 		return
 	}
-	ctx, mark := multaque.WithUpdate(ctx, u.ID)
-	defer func() {
-		if !mark.Recorded() {
-			if _, err := b.store.RecordUpdate(ctx, u.ID); err != nil {
-				log.Error().Err(redact(err, b.token)).Msg("record update")
-			}
-		}
-	}()
-	began := time.Now() // not b.now, which tests may pin
+	ctx, _ = multaque.WithUpdate(ctx, u.ID)
+	defer b.recent.add(u.ID) // see recentUpdates for why that is enough
+	began := time.Now()      // not b.now, which tests may pin
 	c := b.tg.NewContext(u)
 	if err := b.route(ctx, c); err != nil {
 		b.fail(ctx, c, err)

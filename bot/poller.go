@@ -35,10 +35,11 @@ func (b *Bot) Run(ctx context.Context) error {
 	backoff := time.Duration(0)
 	for {
 		if ctx.Err() != nil {
+			b.confirm(offset)
 			log.Info().Msg("polling stopped")
 			return nil
 		}
-		updates, err := b.getUpdates(ctx, offset)
+		updates, err := b.getUpdates(ctx, offset, b.pollTimeout, 100)
 		if err != nil {
 			if ctx.Err() != nil {
 				continue
@@ -67,6 +68,21 @@ func (b *Bot) Run(ctx context.Context) error {
 	}
 }
 
+// confirm tells Telegram, on the way out, that every update before offset
+// was handled, so that a restart does not get them again: Telegram confirms
+// updates only with the offset of the next request. The one update this
+// request may return stays unconfirmed, for the next run.
+func (b *Bot) confirm(offset int) {
+	if offset == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if _, err := b.getUpdates(ctx, offset, 0, 1); err != nil {
+		b.log.Info().Err(redact(err, b.token)).Msg("confirm handled updates")
+	}
+}
+
 // nextBackoff doubles d between 1 s and 60 s and adds up to 25% jitter.
 func nextBackoff(d time.Duration) time.Duration {
 	switch {
@@ -81,12 +97,12 @@ func nextBackoff(d time.Duration) time.Duration {
 }
 
 // getUpdates makes one long-polling request, cancelled with ctx.
-func (b *Bot) getUpdates(ctx context.Context, offset int) ([]tele.Update, error) {
+func (b *Bot) getUpdates(ctx context.Context, offset int, timeout time.Duration, limit int) ([]tele.Update, error) {
 	allowed, _ := json.Marshal(allowedUpdates)
 	q := url.Values{
 		"offset":          {strconv.Itoa(offset)},
-		"timeout":         {strconv.Itoa(int(b.pollTimeout / time.Second))},
-		"limit":           {"100"},
+		"timeout":         {strconv.Itoa(int(timeout / time.Second))},
+		"limit":           {strconv.Itoa(limit)},
 		"allowed_updates": {string(allowed)},
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.apiURL+"/bot"+b.token+"/getUpdates", nil)
