@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
@@ -26,7 +27,7 @@ import (
 // bigCatalog is a real catalogue (parsed and validated by package catalog)
 // of 15 projects and 100,000 communities: a region, 1,000 towns, 99
 // neighbourhoods in each.
-func bigCatalog(b *testing.B, minTeam, maxTeam int) *catalog.Catalog {
+func bigCatalog(b testing.TB, minTeam, maxTeam int) *catalog.Catalog {
 	b.Helper()
 	var y bytes.Buffer
 	y.WriteString("projects:\n")
@@ -52,7 +53,7 @@ func communityOf(i int) string { return "n" + strconv.Itoa(i%1000) + "-" + strco
 // bigStore returns a store of n citizens, each in a random community of
 // bigCatalog with 1-5 random projects. Building it takes minutes, so the
 // file is kept in the temporary directory between runs.
-func bigStore(b *testing.B, n int) *store.DB {
+func bigStore(b testing.TB, n int) *store.DB {
 	b.Helper()
 	path := filepath.Join(os.TempDir(), fmt.Sprintf("multaque-bench-runner-%d-v2.db", n))
 	if _, err := os.Stat(path); err != nil {
@@ -102,7 +103,7 @@ var compacted = flag.Bool("runner.compacted", false, "run BenchmarkRunnerPassMil
 
 // compactCopy returns a compacted copy of the database at path, made once
 // (bbolt's Compact writes each bucket's pages together).
-func compactCopy(b *testing.B, path string) string {
+func compactCopy(b testing.TB, path string) string {
 	b.Helper()
 	dst := strings.TrimSuffix(path, ".db") + "-compact.db"
 	if _, err := os.Stat(dst); err == nil {
@@ -227,4 +228,62 @@ func BenchmarkRunnerFormTenThousand(b *testing.B) {
 		db.Close()
 	}
 	b.StartTimer()
+}
+
+// BenchmarkRunnerPassMillionAlone is BenchmarkRunnerPassMillion in a process
+// of its own, so that its resident memory is that of a process doing
+// nothing but passes: the test binary runs itself as a child (the test
+// TestRunnerPassChild), which loads the catalogue and the store, makes a
+// warm-up pass, then 20 timed ones, and reports its memory.
+//
+//	go test -run='^$' -bench=RunnerPassMillionAlone -benchtime=1x ./matching/ [-runner.compacted]
+func BenchmarkRunnerPassMillionAlone(b *testing.B) {
+	bigStore(b, 1_000_000).Close() // built (and compacted) here, once; the child opens it
+	for range b.N {
+		args := []string{"-test.run=^TestRunnerPassChild$", "-test.v"}
+		if *compacted {
+			args = append(args, "-runner.compacted")
+		}
+		cmd := exec.Command(os.Args[0], args...)
+		cmd.Env = append(os.Environ(), "MULTAQUE_PASS_CHILD=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			b.Fatalf("child: %v\n%s", err, out)
+		}
+		var ms, rss, anon, file, hwm float64
+		i := bytes.Index(out, []byte("child:"))
+		if i < 0 {
+			b.Fatalf("child said:\n%s", out)
+		}
+		fmt.Sscanf(string(out[i:]), "child: ms=%f rss=%f anon=%f file=%f hwm=%f", &ms, &rss, &anon, &file, &hwm)
+		b.ReportMetric(ms, "ms/pass")
+		b.ReportMetric(rss, "MB-rss")
+		b.ReportMetric(anon, "MB-rss-anon")
+		b.ReportMetric(file, "MB-rss-file")
+		b.ReportMetric(hwm, "MB-peak-rss")
+	}
+}
+
+// TestRunnerPassChild is the child of BenchmarkRunnerPassMillionAlone.
+func TestRunnerPassChild(t *testing.T) {
+	if os.Getenv("MULTAQUE_PASS_CHILD") != "1" {
+		t.Skip("run by BenchmarkRunnerPassMillionAlone")
+	}
+	cat := bigCatalog(t, 50, 60)
+	db := bigStore(t, 1_000_000)
+	now := day0.Add(time.Hour)
+	r := &matching.Runner{Store: db, Catalog: cat, Notifier: notes{}, Logger: zerolog.Nop(), Now: func() time.Time { return now }}
+	if _, err := r.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	debug.FreeOSMemory() // what parsing the catalogue's YAML left behind
+	start := time.Now()
+	const passes = 20
+	for range passes {
+		if rep, err := r.Run(context.Background()); err != nil || len(rep.Formed) != 0 {
+			t.Fatalf("%+v,%v", rep, err)
+		}
+	}
+	ms := float64(time.Since(start).Microseconds()) / 1000 / passes
+	fmt.Printf("child: ms=%.1f rss=%.1f anon=%.1f file=%.1f hwm=%.1f\n", ms, procMB("VmRSS"), procMB("RssAnon"), procMB("RssFile"), procMB("VmHWM"))
 }
