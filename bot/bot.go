@@ -100,6 +100,7 @@ type Bot struct {
 
 	coordinators *coordinatorSet
 	recent       *recentUpdates
+	rootLog      zerolog.Logger // for the other components' loggers
 
 	teams         TeamStore // nil: team groups are not handled
 	poolLowWater  int
@@ -170,6 +171,7 @@ func New(opts Options) (*Bot, error) {
 		survey:      &Survey{Catalog: opts.Catalog},
 		view:        &renderer{cat: opts.Catalog, texts: opts.Texts, botName: tg.Me.Username},
 		log:         opts.Logger.With().Str("component", "bot").Logger(),
+		rootLog:     opts.Logger,
 		now:         opts.Now,
 		client:      opts.Client,
 		pollTimeout: opts.PollTimeout,

@@ -114,7 +114,7 @@ func (b *Bot) NewProvisioner(opts ProvisionerOptions) (*Provisioner, error) {
 	}
 	return &Provisioner{
 		b: b, store: b.teams, opts: opts,
-		log:     b.log.With().Str("component", "provisioner").Logger(),
+		log:     b.rootLog.With().Str("component", "provisioner").Logger(),
 		checked: make(map[string]time.Time),
 	}, nil
 }

@@ -118,7 +118,7 @@ func (b *Bot) NewSender(store OutboxStore, opts SenderOptions) (*Sender, error) 
 	if opts.SendTimeout <= 0 {
 		opts.SendTimeout = 15 * time.Second
 	}
-	log := b.log
+	log := b.rootLog
 	if opts.Logger != nil {
 		log = *opts.Logger
 	}
