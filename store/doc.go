@@ -1,11 +1,15 @@
 // Package store keeps Multaque's state in one bbolt file: citizens, the
-// waiting index the matcher reads, referral codes, the update ids already
-// handled, and (filled by later work) teams, mentors, coordinators, the group
-// pool, invite codes, proposals, the outbox and the audit trail.
+// waiting index and its per-queue summaries that the matcher reads, referral
+// codes, the update ids already handled, teams, mentors and their invite
+// codes, the group pool, the outbox and the messages given up on; the
+// coordinators, proposals and audit buckets exist for later work.
 //
 // It speaks only in domain terms (multaque.Citizen, multaque error codes) and
 // keeps its invariants inside single transactions: a citizen record, their
-// entries in the waiting index and their referral code always change together.
+// entries in the waiting index, the queue summaries and their referral code
+// always change together; a team forms with its members leaving the queues and
+// with its outbox messages; a change made while handling a Telegram update
+// records the update in the same transaction (multaque.WithUpdate).
 // Writes that come in at a high rate go through bbolt's Batch so that
 // concurrent callers share one fsync; the functions handed to Batch may run
 // more than once and are written to be idempotent.
@@ -14,5 +18,6 @@
 // data (names, typed text, communities) into an error message: ids are the
 // only thing about a person an error may carry. Every bucket that comes to
 // hold something about a person must be covered by ForgetCitizen and
-// PersonalData (see held in personal.go).
+// PersonalData (see held in personal.go; the outbox is cleared by
+// forgetInOutbox).
 package store
