@@ -109,6 +109,64 @@ type personalData struct {
 	// invites they created as a coordinator.
 	Mentor      *mentorRecord `json:"mentor,omitempty"`
 	InviteCodes []string      `json:"invite_codes,omitempty"`
+	// Teams are the teams they are in or mentor; Messages, those waiting to
+	// be sent to them.
+	Teams    []teamView    `json:"teams,omitempty"`
+	Messages []messageView `json:"messages_waiting,omitempty"`
+}
+
+// teamView is a team as the person's own data shows it: what it is, not
+// who else is in it.
+type teamView struct {
+	ID        string              `json:"id"`
+	Project   string              `json:"project"`
+	Community string              `json:"community"`
+	Status    multaque.TeamStatus `json:"status"`
+	Role      string              `json:"role"` // member or mentor
+	Members   int                 `json:"members"`
+}
+
+// messageView is a message waiting in the outbox for the person.
+type messageView struct {
+	Kind      string    `json:"kind"`
+	Text      string    `json:"text"`
+	NotBefore time.Time `json:"not_before"`
+}
+
+// teamsAndMessages adds to pd the teams the person is in or mentors and the
+// messages waiting for them.
+func teamsAndMessages(tx *bolt.Tx, id int64, pd *personalData) error {
+	err := tx.Bucket(bucketTeams).ForEach(func(k, v []byte) error {
+		t, err := decodeTeam(string(k), v)
+		if err != nil {
+			return err
+		}
+		role := ""
+		switch {
+		case t.Mentor == id:
+			role = "mentor"
+		case t.HasMember(id):
+			role = "member"
+		default:
+			return nil
+		}
+		pd.Teams = append(pd.Teams, teamView{ID: t.ID, Project: t.Project, Community: t.Community, Status: t.Status, Role: role, Members: len(t.Members)})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketOutbox).Bucket(bucketOutboxItems).ForEach(func(k, v []byte) error {
+		if chatOf(v) != id {
+			return nil
+		}
+		var it multaque.OutboxItem
+		if err := json.Unmarshal(v, &it); err != nil {
+			return multaque.Errorf(multaque.EINTERNAL, "outbox item: stored record is not valid JSON")
+		}
+		pd.Messages = append(pd.Messages, messageView{Kind: it.Kind, Text: it.Text, NotBefore: it.NotBefore})
+		return nil
+	})
 }
 
 // queuePlace is a citizen's place in one queue of the waiting index.
@@ -156,7 +214,7 @@ func (db *DB) PersonalData(ctx context.Context, id int64) ([]byte, error) {
 				pd.InviteCodes = append(pd.InviteCodes, string(h.key))
 			}
 		}
-		return nil
+		return teamsAndMessages(tx, id, &pd)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("personal data %d: %w", id, err)

@@ -181,3 +181,25 @@ func TestForgetTakesThePersonOutOfTheirTeam(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestPersonalDataShowsTeamsAndWaitingMessages(t *testing.T) {
+	db := openDB(t)
+	save(t, db, newCitizen(1, "Anna", "gracia", "consumer-group"))
+	save(t, db, newCitizen(2, "Bea", "gracia", "consumer-group"))
+	team, err := db.FormTeam(ctx, multaque.Team{Community: "gracia", Project: "consumer-group", Members: members(1, 2)}, t0, invites)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := db.PersonalData(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"id": "` + team.ID + `"`, `"role": "member"`, `"members": 2`, `"text": "join ` + team.ID + `"`} {
+		if !bytes.Contains(data, []byte(want)) {
+			t.Errorf("PersonalData lacks %s:\n%s", want, data)
+		}
+	}
+	if bytes.Contains(data, []byte("Bea")) {
+		t.Errorf("PersonalData of Anna shows another member's name:\n%s", data)
+	}
+}
