@@ -35,9 +35,12 @@ type Catalog struct {
 	communities []multaque.Community
 	communityAt map[string]int // id → index in communities
 	children    map[string][]int
-	ancestors   [][]string      // per community: parent, grandparent, …, root
-	folded      [][]string      // per community: its names folded for Search, one per distinct spelling
-	sortNames   []multaque.Text // per community: its folded name in each language, to order results
+	// The tree is kept as small numbers rather than lists of ids, so that a
+	// catalogue of a whole country's neighbourhoods stays small in memory.
+	parentAt  []int32     // per community: its parent's index, -1 for a root
+	depth     []int32     // per community: how many ancestors it has
+	folded    [][]string  // per community: its names folded for Search, one per distinct spelling
+	sortNames [][3]string // per community: its folded name in each of multaque.Languages, to order results
 }
 
 // file is the shape of the YAML document.
@@ -141,27 +144,31 @@ func build(projects []multaque.Project, communities []multaque.Community) (*Cata
 		communities: communities,
 		communityAt: make(map[string]int, len(communities)),
 		children:    make(map[string][]int),
-		ancestors:   make([][]string, len(communities)),
+		parentAt:    make([]int32, len(communities)),
+		depth:       make([]int32, len(communities)),
 		folded:      make([][]string, len(communities)),
-		sortNames:   make([]multaque.Text, len(communities)),
+		sortNames:   make([][3]string, len(communities)),
 	}
 	for i, cm := range communities {
 		c.communityAt[cm.ID] = i
 		c.children[cm.Parent] = append(c.children[cm.Parent], i)
 		c.folded[i] = foldNames(cm.Name)
-		c.sortNames[i] = make(multaque.Text, len(multaque.Languages))
-		for _, l := range multaque.Languages {
-			c.sortNames[i][l] = fold(cm.Name.In(l))
+		for j, l := range multaque.Languages[:min(3, len(multaque.Languages))] {
+			c.sortNames[i][j] = fold(cm.Name.In(l))
+		}
+	}
+	for i, cm := range communities {
+		c.parentAt[i] = -1
+		if cm.Parent != "" {
+			c.parentAt[i] = int32(c.communityAt[cm.Parent])
 		}
 	}
 	// Parents exist and there is no cycle (checked above), so every walk
 	// ends at a root.
-	for i, cm := range communities {
-		var up []string
-		for parent := cm.Parent; parent != ""; parent = communities[c.communityAt[parent]].Parent {
-			up = append(up, parent)
+	for i := range communities {
+		for p := c.parentAt[i]; p >= 0; p = c.parentAt[p] {
+			c.depth[i]++
 		}
-		c.ancestors[i] = up
 	}
 	return c, nil
 }
@@ -267,7 +274,11 @@ func (c *Catalog) Ancestors(id string) []string {
 	if !ok {
 		return nil
 	}
-	return slices.Clone(c.ancestors[i])
+	out := make([]string, 0, c.depth[i])
+	for p := c.parentAt[i]; p >= 0; p = c.parentAt[p] {
+		out = append(out, c.communities[p].ID)
+	}
+	return out
 }
 
 // Depth returns how many ancestors community id has: 0 for a root (and for
@@ -277,7 +288,7 @@ func (c *Catalog) Depth(id string) int {
 	if !ok {
 		return 0
 	}
-	return len(c.ancestors[i])
+	return int(c.depth[i])
 }
 
 // IsWithin reports whether community id is ancestor or lies inside it: a
@@ -288,5 +299,13 @@ func (c *Catalog) IsWithin(id, ancestor string) bool {
 	if !ok {
 		return false
 	}
-	return id == ancestor || slices.Contains(c.ancestors[i], ancestor)
+	if id == ancestor {
+		return true
+	}
+	for p := c.parentAt[i]; p >= 0; p = c.parentAt[p] {
+		if c.communities[p].ID == ancestor {
+			return true
+		}
+	}
+	return false
 }

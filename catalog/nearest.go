@@ -50,8 +50,8 @@ func (c *Catalog) Nearest(lat, lon float64) (multaque.Community, bool) {
 		if d > closest+nearbyKm {
 			continue
 		}
-		if best < 0 || len(c.ancestors[i]) > len(c.ancestors[best]) ||
-			len(c.ancestors[i]) == len(c.ancestors[best]) && d < dist[best] {
+		if best < 0 || c.depth[i] > c.depth[best] ||
+			c.depth[i] == c.depth[best] && d < dist[best] {
 			best = i
 		}
 	}

@@ -54,7 +54,7 @@ func (c *Catalog) Search(query string, lang multaque.Lang, limit int) []multaque
 		hits = append(hits, hit{
 			i:     i,
 			match: best,
-			depth: len(c.ancestors[i]),
+			depth: int(c.depth[i]),
 			name:  c.sortName(i, lang),
 		})
 	}
@@ -79,8 +79,8 @@ func (c *Catalog) Search(query string, lang multaque.Lang, limit int) []multaque
 // sortName is the folded name of community i in lang, precomputed for the
 // languages we speak.
 func (c *Catalog) sortName(i int, lang multaque.Lang) string {
-	if s, ok := c.sortNames[i][lang]; ok {
-		return s
+	if j := slices.Index(multaque.Languages, lang); j >= 0 && j < len(c.sortNames[i]) {
+		return c.sortNames[i][j]
 	}
 	return fold(c.communities[i].Name.In(lang))
 }
