@@ -23,16 +23,16 @@ func redact(err error, token string) error {
 		return err
 	}
 	msg := err.Error()
-	clean := RedactString(msg, token)
+	clean := redactString(msg, token)
 	if clean == msg {
 		return err
 	}
 	return &redactedError{msg: clean, err: err}
 }
 
-// RedactString replaces every occurrence of token in s, plain or
+// redactString replaces every occurrence of token in s, plain or
 // URL-escaped, by "<redacted>".
-func RedactString(s, token string) string {
+func redactString(s, token string) string {
 	if token == "" {
 		return s
 	}

@@ -27,24 +27,6 @@ import (
 // up 20 times: 25 messages/s become 500/s and a minute lasts 3 s.
 const senderScale = 20
 
-// senderLog is a log sink that goroutines and the test share.
-type senderLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *senderLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *senderLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // outboxRig is the real bot and Sender on a real bbolt file, sending to the
 // fake Telegram with its limits on.
 type outboxRig struct {
@@ -53,7 +35,7 @@ type outboxRig struct {
 	db    *store.DB
 	bot   *bot.Bot
 	reg   *prometheus.Registry
-	logs  *senderLog
+	logs  *syncBuffer
 	scale float64
 
 	mu   sync.Mutex
@@ -76,7 +58,7 @@ func newOutboxRig(t testing.TB, scale float64, wrap func(http.RoundTripper) http
 	if wrap != nil {
 		client = &http.Client{Transport: wrap(client.Transport), Timeout: client.Timeout}
 	}
-	r := &outboxRig{t: t, srv: srv, db: db, reg: prometheus.NewRegistry(), logs: &senderLog{}, scale: scale}
+	r := &outboxRig{t: t, srv: srv, db: db, reg: prometheus.NewRegistry(), logs: &syncBuffer{}, scale: scale}
 	t.Cleanup(func() { r.db.Close() })
 	metrics, err := bot.NewMetrics(r.reg)
 	if err != nil {
