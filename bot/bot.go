@@ -76,6 +76,11 @@ type Options struct {
 	// PoolLowWater: coordinators are alerted when fewer groups than this
 	// are left free in the pool. Default 2.
 	PoolLowWater int
+	// Admin is the store of coordinators, the audit log and what the
+	// coordinators' commands read and change (admin.go). Default: Store, if
+	// it is one; nil turns the coordinators' commands off but for the
+	// configured coordinators' pool and mentor invites.
+	Admin AdminStore
 	// ReminderAfter is how long after their invitation a team member who
 	// has not joined the group gets their one reminder. Default 24h.
 	ReminderAfter time.Duration
@@ -99,6 +104,7 @@ type Bot struct {
 	metrics     *Metrics
 
 	coordinators *coordinatorSet
+	admin        AdminStore // nil: no coordinators' commands
 	recent       *recentUpdates
 	rootLog      zerolog.Logger // for the other components' loggers
 
@@ -179,6 +185,10 @@ func New(opts Options) (*Bot, error) {
 		pacer:       newPacer(opts.PerChatInterval, opts.PerChatBurst, opts.PerGroupPerMinute, opts.RetryAfterUnit, opts.Metrics),
 	}
 	b.coordinators = newCoordinatorSet(opts.Coordinators)
+	b.admin = opts.Admin
+	if b.admin == nil {
+		b.admin, _ = opts.Store.(AdminStore)
+	}
 	b.setTeamOptions(opts)
 	b.recent = newRecentUpdates(100_000)
 	b.dispatch = newDispatcher(opts.Workers, b.handle)

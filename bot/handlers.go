@@ -131,6 +131,9 @@ func (b *Bot) onCommand(ctx context.Context, c tele.Context, cmd, args string) e
 		r.Problem = "nothing_to_cancel"
 		return b.reply(ctx, c, cz, r, nil)
 	default:
+		if ac, ok := b.adminCommand(cmd); ok {
+			return b.onAdminCommand(ctx, c, ac, args, lang)
+		}
 		return b.reply(ctx, c, cz, Reply{Screen: ScreenHelp, Lang: lang, Problem: "unknown_command"}, nil)
 	}
 }

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -15,12 +16,14 @@ import (
 	"github.com/multaque/multaque"
 )
 
-//go:embed locales/*.yaml
+//go:embed locales
 var localeFS embed.FS
 
 // Messages are the interface texts of the bot in every language, read from
-// the locale files (locales/<lang>.yaml, go-i18n format: a message is a
-// string, or a map of plural forms "one"/"other" chosen by .Count).
+// the locale files (go-i18n format: a message is a string, or a map of
+// plural forms "one"/"other" chosen by .Count): locales/<lang>.yaml, and
+// locales/<subject>/<lang>.yaml for the texts of one subject (the admin
+// commands, proposals, …). An id may be defined once per language.
 type Messages struct {
 	localizers map[multaque.Lang]*i18n.Localizer
 	ids        []string
@@ -35,20 +38,38 @@ func LoadMessages() (*Messages, error) {
 func loadMessages(fsys fs.FS, dir string) (*Messages, error) {
 	bundle := i18n.NewBundle(language.Catalan)
 	bundle.RegisterUnmarshalFunc("yaml", yaml.Unmarshal)
+	subjects, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return nil, fmt.Errorf("messages: %w", err)
+	}
+	dirs := []string{dir}
+	for _, e := range subjects {
+		if e.IsDir() {
+			dirs = append(dirs, path.Join(dir, e.Name()))
+		}
+	}
 	ids := map[multaque.Lang]map[string]bool{}
 	for _, lang := range multaque.Languages {
-		name := path.Join(dir, string(lang)+".yaml")
-		buf, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return nil, fmt.Errorf("messages: %w", err)
-		}
-		mf, err := bundle.ParseMessageFileBytes(buf, name)
-		if err != nil {
-			return nil, fmt.Errorf("messages: %s: %w", name, err)
-		}
 		ids[lang] = map[string]bool{}
-		for _, m := range mf.Messages {
-			ids[lang][m.ID] = true
+		for i, d := range dirs {
+			name := path.Join(d, string(lang)+".yaml")
+			buf, err := fs.ReadFile(fsys, name)
+			if i > 0 && errors.Is(err, fs.ErrNotExist) {
+				continue // a subject's language missing shows as missing ids below
+			}
+			if err != nil {
+				return nil, fmt.Errorf("messages: %w", err)
+			}
+			mf, err := bundle.ParseMessageFileBytes(buf, name)
+			if err != nil {
+				return nil, fmt.Errorf("messages: %s: %w", name, err)
+			}
+			for _, m := range mf.Messages {
+				if ids[lang][m.ID] {
+					return nil, multaque.Errorf(multaque.EINVALID, "messages: %q is defined twice in %s", m.ID, lang)
+				}
+				ids[lang][m.ID] = true
+			}
 		}
 	}
 	all := map[string]bool{}

@@ -37,6 +37,7 @@ var (
 	_ bot.Store       = (*store.DB)(nil)
 	_ bot.OutboxStore = (*store.DB)(nil)
 	_ bot.TeamStore   = (*store.DB)(nil)
+	_ bot.AdminStore  = (*store.DB)(nil)
 	_ bot.Catalog     = (*catalog.Catalog)(nil)
 	_ bot.Texts       = (*catalog.Messages)(nil)
 

@@ -1,0 +1,20 @@
+package multaque
+
+import "time"
+
+// AuditEntry records one admin action, or an attempt refused: who, when,
+// which command and, in a few words, on what. Detail names ids (a project,
+// a community, a team, a coordinator's Telegram id), never what people
+// typed about themselves.
+type AuditEntry struct {
+	At      time.Time `json:"at"`
+	Actor   int64     `json:"actor"`   // Telegram id of who ran the command
+	Command string    `json:"command"` // e.g. "threshold", "broadcast"
+	Detail  string    `json:"detail,omitempty"`
+	// Refused is set when the actor was not allowed to run the command
+	// (not a coordinator, or outside their scope).
+	Refused bool `json:"refused,omitempty"`
+}
+
+// MaxAuditDetail is the longest Detail kept; longer ones are cut.
+const MaxAuditDetail = 200

@@ -1,0 +1,162 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"unicode/utf8"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/multaque/multaque"
+)
+
+// The coordinators bucket maps a coordinator's Telegram id (8 bytes,
+// big-endian) to their multaque.Coordinator as JSON. Coordinators listed
+// in the configuration need no record; a record adds one (invited, or the
+// first to /claim) or limits one to some communities.
+//
+// The audit bucket maps a sequence number (8 bytes, big-endian, from the
+// bucket's own sequence) to a multaque.AuditEntry as JSON, oldest first.
+
+// Coordinator returns the stored coordinator with Telegram id id, or an
+// ENOTFOUND error.
+func (db *DB) Coordinator(ctx context.Context, id int64) (*multaque.Coordinator, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var c *multaque.Coordinator
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketCoordinators).Get(idKey(id))
+		if v == nil {
+			return multaque.Errorf(multaque.ENOTFOUND, "coordinator %d not found", id)
+		}
+		c = new(multaque.Coordinator)
+		return json.Unmarshal(v, c)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("coordinator: %w", err)
+	}
+	return c, nil
+}
+
+// Coordinators returns every stored coordinator, by Telegram id.
+func (db *DB) Coordinators(ctx context.Context) ([]multaque.Coordinator, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []multaque.Coordinator
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketCoordinators).ForEach(func(_, v []byte) error {
+			var c multaque.Coordinator
+			if err := json.Unmarshal(v, &c); err != nil {
+				return err
+			}
+			out = append(out, c)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("coordinators: %w", err)
+	}
+	return out, nil
+}
+
+// SaveCoordinator stores c, replacing any record with its id. c must be
+// valid (EINVALID).
+func (db *DB) SaveCoordinator(ctx context.Context, c *multaque.Coordinator) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	data, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("save coordinator: %w", err)
+	}
+	err = db.update(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketCoordinators).Put(idKey(c.ID), data)
+	})
+	if err != nil {
+		return fmt.Errorf("save coordinator: %w", err)
+	}
+	return nil
+}
+
+// RemoveCoordinator deletes the stored coordinator with id id; ENOTFOUND
+// if there is none.
+func (db *DB) RemoveCoordinator(ctx context.Context, id int64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketCoordinators)
+		if b.Get(idKey(id)) == nil {
+			return multaque.Errorf(multaque.ENOTFOUND, "coordinator %d not found", id)
+		}
+		return b.Delete(idKey(id))
+	})
+	if err != nil {
+		return fmt.Errorf("remove coordinator: %w", err)
+	}
+	return nil
+}
+
+// Audit appends e to the audit log. A Detail longer than
+// multaque.MaxAuditDetail bytes is cut at a character boundary.
+func (db *DB) Audit(ctx context.Context, e multaque.AuditEntry) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if len(e.Detail) > multaque.MaxAuditDetail {
+		cut := multaque.MaxAuditDetail
+		for cut > 0 && !utf8.RuneStart(e.Detail[cut]) {
+			cut--
+		}
+		e.Detail = e.Detail[:cut]
+	}
+	data, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	err = db.batch(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketAudit)
+		seq, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		return b.Put(u64(seq), data)
+	})
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	return nil
+}
+
+// AuditLog returns the latest n audit entries, newest first.
+func (db *DB) AuditLog(ctx context.Context, n int) ([]multaque.AuditEntry, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []multaque.AuditEntry
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketAudit).Cursor()
+		for k, v := c.Last(); k != nil && len(out) < n; k, v = c.Prev() {
+			if len(k) != 8 {
+				continue
+			}
+			var e multaque.AuditEntry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("entry %d: %w", binary.BigEndian.Uint64(k), err)
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("audit log: %w", err)
+	}
+	return out, nil
+}
