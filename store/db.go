@@ -37,11 +37,15 @@ var (
 	bucketCodes        = []byte("codes")
 	bucketProposals    = []byte("proposals")
 	bucketAudit        = []byte("audit")
+	bucketThresholds   = []byte("thresholds")
+	bucketBroadcasts   = []byte("broadcasts")
+	bucketErased       = []byte("erased")
 
 	allBuckets = [][]byte{
 		bucketCitizens, bucketWaiting, bucketQueues, bucketRefCodes, bucketUpdates, bucketMeta,
 		bucketOutbox, bucketDead, bucketTeams, bucketTeamsByChat, bucketMentors,
 		bucketCoordinators, bucketPool, bucketCodes, bucketProposals, bucketAudit,
+		bucketThresholds, bucketBroadcasts, bucketErased,
 	}
 
 	keySchema = []byte("schema")
