@@ -9,6 +9,7 @@ type Coordinator struct {
 	// Communities are the ids of the communities they oversee, each with
 	// every community inside it. Empty means all of them.
 	Communities []string  `json:"communities,omitempty"`
+	Name        string    `json:"name,omitempty"` // as shown in /coordinators: their Telegram first name when they became one
 	Lang        Lang      `json:"lang"`
 	AddedAt     time.Time `json:"added_at"`
 }

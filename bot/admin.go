@@ -26,6 +26,7 @@ type AdminStore interface {
 	Audit(ctx context.Context, e multaque.AuditEntry) error
 	AuditLog(ctx context.Context, n int) ([]multaque.AuditEntry, error)
 
+	RoleStore      // roles_admin.go
 	ReportStore    // reports.go
 	ProposalStore  // proposals.go
 	BroadcastStore // broadcast.go

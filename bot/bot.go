@@ -84,6 +84,15 @@ type Options struct {
 	// ReminderAfter is how long after their invitation a team member who
 	// has not joined the group gets their one reminder. Default 24h.
 	ReminderAfter time.Duration
+	// OnCatalogChange, if set, is called once a coordinator's change to the
+	// catalogue is stored (a threshold, an approved proposal, a
+	// translation: proposals.go), to rebuild the Catalog the bot and the
+	// matcher read (see catalog.Live).
+	OnCatalogChange func(ctx context.Context) error
+	// Match runs a matching pass now, the one the schedule runs, and says
+	// what it did: a coordinator's /match (steering.go). Nil: /match says
+	// it is not available.
+	Match func(ctx context.Context) (MatchReport, error)
 }
 
 // Bot is Multaque's Telegram bot.
@@ -108,10 +117,13 @@ type Bot struct {
 	recent       *recentUpdates
 	rootLog      zerolog.Logger // for the other components' loggers
 
+	onCatalogChange func(ctx context.Context) error // Options.OnCatalogChange
+
 	teams         TeamStore // nil: team groups are not handled
 	poolLowWater  int
 	reminderAfter time.Duration
 	provisionWake chan struct{} // wakes the Provisioner
+	match         func(ctx context.Context) (MatchReport, error)
 }
 
 // DefaultAPIURL is Telegram's Bot API server.
@@ -186,10 +198,15 @@ func New(opts Options) (*Bot, error) {
 	}
 	b.coordinators = newCoordinatorSet(opts.Coordinators)
 	b.admin = opts.Admin
+	b.onCatalogChange = opts.OnCatalogChange
 	if b.admin == nil {
 		b.admin, _ = opts.Store.(AdminStore)
 	}
+	if err := b.loadCoordinators(); err != nil { // roles.go
+		return nil, fmt.Errorf("bot: %w", err)
+	}
 	b.setTeamOptions(opts)
+	b.match = opts.Match
 	b.recent = newRecentUpdates(100_000)
 	b.dispatch = newDispatcher(opts.Workers, b.handle)
 	return b, nil

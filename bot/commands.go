@@ -10,10 +10,11 @@ import (
 
 // citizenCommands are the commands of private chats, in menu order. Each
 // has a description "cmd_<name>" in the locale files.
-var citizenCommands = []string{"start", "projects", "me", "settings", "leave", "mydata", "forget", "cancel", "help"}
+var citizenCommands = []string{"start", "projects", "me", "settings", "leave", "propose", "mydata", "forget", "cancel", "help"}
 
 // PublishCommands sets the command menu of private chats in each language,
-// and once without a language for everyone else (in English).
+// and once without a language for everyone else (in English); then each
+// coordinator's chat gets the coordinators' menu.
 func (b *Bot) PublishCommands() error {
 	scope := tele.CommandScope{Type: tele.CommandScopeAllPrivateChats}
 	for _, lang := range multaque.Languages {
@@ -24,6 +25,7 @@ func (b *Bot) PublishCommands() error {
 	if err := b.tg.SetCommands(b.commands(multaque.English), scope); err != nil {
 		return fmt.Errorf("set commands: %w", redact(err, b.token))
 	}
+	b.publishCoordinatorMenus() // roles_admin.go
 	return nil
 }
 

@@ -51,13 +51,12 @@ func (d *dispatcher) submit(ctx context.Context, u tele.Update) (<-chan struct{}
 	if d.closed {
 		return nil, multaque.Errorf(multaque.EUNAVAILABLE, "bot is shutting down")
 	}
-	chat := chatOf(u)
-	if chat < 0 {
-		chat = -chat
-	}
+	// Unsigned, so that every chat id has a shard: -math.MinInt64 is
+	// negative, and so would be its remainder.
+	shard := uint64(chatOf(u)) % uint64(len(d.shards))
 	j := job{ctx: context.WithoutCancel(ctx), upd: u, done: make(chan struct{})}
 	select {
-	case d.shards[chat%int64(len(d.shards))] <- j:
+	case d.shards[shard] <- j:
 		return j.done, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()

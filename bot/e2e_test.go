@@ -55,6 +55,8 @@ type harness struct {
 	stop  func()
 	// coordinators are passed to bot.Options by start.
 	coordinators []int64
+	// match is passed to bot.Options by start (steering_test.go).
+	match func(ctx context.Context) (bot.MatchReport, error)
 }
 
 func newHarness(t testing.TB) *harness {
@@ -84,7 +86,7 @@ func (h *harness) start() {
 	b, err := bot.New(bot.Options{
 		Token: h.srv.Token(), APIURL: h.srv.URL(), Store: db, Catalog: h.cat, Texts: h.texts,
 		Logger: zerolog.New(h.logs).Level(zerolog.DebugLevel), PollTimeout: time.Second,
-		Coordinators: h.coordinators,
+		Coordinators: h.coordinators, Match: h.match,
 	})
 	if err != nil {
 		h.t.Fatalf("bot.New: %v", err)
@@ -236,8 +238,8 @@ func TestCommandsPublishedInEachLanguage(t *testing.T) {
 	h.srv.NewUser("Anna", "ca").Send("/help") // the bot is up once it answers
 	for _, lang := range []string{"ca", "es", "en", ""} {
 		cmds := h.srv.Commands("all_private_chats", lang)
-		if len(cmds) != 9 {
-			t.Fatalf("Commands(%q)=%v, want 9", lang, cmds)
+		if len(cmds) != 10 {
+			t.Fatalf("Commands(%q)=%v, want 10", lang, cmds)
 		}
 		for _, c := range cmds {
 			if len(c.Description) < 3 || strings.HasPrefix(c.Description, "[") {

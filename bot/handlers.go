@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"unicode"
 
 	"github.com/rs/zerolog"
 	tele "gopkg.in/telebot.v3"
@@ -23,6 +24,8 @@ func (b *Bot) route(ctx context.Context, c tele.Context) error {
 	switch {
 	case u.Callback != nil && isLeaveButton(u.Callback.Data):
 		return b.onLeaveButton(ctx, c)
+	case u.Callback != nil && isProposalButton(u.Callback.Data):
+		return b.onProposalButton(ctx, c) // proposals.go
 	case u.Callback != nil:
 		return b.onButton(ctx, c)
 	case u.MyChatMember != nil && u.MyChatMember.Chat != nil && u.MyChatMember.Chat.Type != tele.ChatPrivate:
@@ -56,11 +59,16 @@ func (b *Bot) route(ctx context.Context, c tele.Context) error {
 	}
 }
 
-// parseCommand splits "/cmd@bot args" into "cmd@bot" and "args".
+// parseCommand splits "/cmd@bot args" into "cmd@bot" and "args". The
+// command ends at any whitespace, as Telegram's bot_command entity does
+// ("/start\nc_gracia" is /start with an argument).
 func parseCommand(text string) (cmd, args string) {
 	text = strings.TrimPrefix(text, "/")
-	cmd, args, _ = strings.Cut(text, " ")
-	return cmd, strings.TrimSpace(args)
+	i := strings.IndexFunc(text, unicode.IsSpace)
+	if i < 0 {
+		return text, ""
+	}
+	return text[:i], strings.TrimSpace(text[i:])
 }
 
 const problemUseText = "problem_use_text"
@@ -92,10 +100,10 @@ func (b *Bot) onCommand(ctx context.Context, c tele.Context, cmd, args string) e
 			return b.reply(ctx, c, nil, b.survey.Start(lang, startPayload{}), nil)
 		}
 		return b.reply(ctx, c, cz, b.survey.OpenSettings(cz), nil)
-	case "mentorinvite":
-		return b.onMentorInvite(ctx, c, lang)
 	case "mentor":
 		return b.onMentorCommand(ctx, c, lang)
+	case "claim":
+		return b.onClaim(ctx, c, args, lang) // roles_admin.go
 	case "mydata":
 		return b.onMyData(ctx, c, cz, lang)
 	case "forget":
@@ -111,7 +119,15 @@ func (b *Bot) onCommand(ctx context.Context, c tele.Context, cmd, args string) e
 		})
 	case "leave":
 		return b.onLeave(ctx, c, cz, lang)
+	case "propose":
+		return b.onPropose(ctx, c, cz, lang) // proposals.go
 	case "cancel":
+		if done, err := b.cancelOpenBroadcast(ctx, c, lang); done || err != nil { // broadcast.go
+			return err
+		}
+		if done, err := b.onProposalCancel(ctx, c, lang); done || err != nil { // proposals.go
+			return err
+		}
 		if cz == nil {
 			return b.reply(ctx, c, nil, Reply{Screen: ScreenHelp, Lang: lang, Problem: "nothing_to_cancel"}, nil)
 		}
@@ -153,6 +169,9 @@ func (b *Bot) onStart(ctx context.Context, c tele.Context, cz *multaque.Citizen,
 	if p.Mentor != "" {
 		return b.onMentorLink(ctx, c, cz, p.Mentor)
 	}
+	if p.CoordinatorInvite != "" {
+		return b.onCoordinatorLink(ctx, c, cz, p.CoordinatorInvite) // roles_admin.go
+	}
 	if cz == nil {
 		return b.reply(ctx, c, nil, b.survey.Start(MatchLanguage(c.Sender().LanguageCode), p), nil)
 	}
@@ -173,6 +192,14 @@ func (b *Bot) onStart(ctx context.Context, c tele.Context, cz *multaque.Citizen,
 
 // onInput passes typed text or a location to the survey.
 func (b *Bot) onInput(ctx context.Context, c tele.Context, in Input) error {
+	if in.Text != "" {
+		if done, err := b.onBroadcastText(ctx, c, in.Text); done || err != nil { // broadcast.go
+			return err
+		}
+		if done, err := b.onProposalInput(ctx, c, in); done || err != nil { // proposals.go
+			return err
+		}
+	}
 	in.Now = b.now()
 	cz, err := b.citizen(ctx, c.Sender().ID)
 	if err != nil {
@@ -300,6 +327,9 @@ func (b *Bot) onButton(ctx context.Context, c tele.Context) error {
 	}
 	if isMentorAction(bt.Action) {
 		return b.onMentorButton(ctx, c, lang, bt)
+	}
+	if isBroadcastAction(bt.Action) {
+		return b.onBroadcastButton(ctx, c, lang, bt) // broadcast.go
 	}
 	switch bt.Action {
 	case actLang, actConsent, actDecline:

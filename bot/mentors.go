@@ -147,20 +147,19 @@ func (b *Bot) isMentor(ctx context.Context, id int64) bool {
 	return err == nil && m != nil
 }
 
-// onMentorInvite is /mentorinvite: a coordinator gets a one-time link that
-// makes whoever opens it a mentor; anyone else one neutral sentence.
-func (b *Bot) onMentorInvite(ctx context.Context, c tele.Context, lang multaque.Lang) error {
-	id := c.Sender().ID
-	if !b.isCoordinator(id) {
-		return b.send(ctx, c.Recipient(), view{Text: b.view.t(lang, "mentor_not_available")})
-	}
-	code, err := b.store.CreateMentorCode(ctx, id, b.now().AddDate(0, 0, mentorInviteDays))
+// onMentorInvite is /mentorinvite, a coordinators' command (steering.go):
+// a coordinator gets a one-time link that makes whoever opens it a mentor.
+func (b *Bot) onMentorInvite(ctx context.Context, a *adminCall) error {
+	code, err := b.store.CreateMentorCode(ctx, a.coord.ID, b.now().AddDate(0, 0, mentorInviteDays))
 	if err != nil {
 		return err
 	}
 	zerolog.Ctx(ctx).Info().Msg("mentor invite created")
+	if err := b.audit(ctx, a, "mentor invite"); err != nil {
+		return err
+	}
 	link := "https://t.me/" + b.Username() + "?start=m_" + code
-	return b.send(ctx, c.Recipient(), view{Text: b.view.t(lang, "mentor_invite_link", "Link", esc(link), "Days", mentorInviteDays)})
+	return b.send(ctx, a.c.Recipient(), view{Text: b.view.t(a.lang, "mentor_invite_link", "Link", esc(link), "Days", mentorInviteDays)})
 }
 
 // onMentorCommand is /mentor: a mentor's settings, the onboarding where a

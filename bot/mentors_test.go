@@ -102,7 +102,7 @@ func TestMentorInviteOnlyForCoordinators(t *testing.T) {
 	for _, lang := range []multaque.Lang{multaque.Catalan, multaque.Spanish, multaque.English} {
 		u := h.srv.NewUser("Nobody", string(lang))
 		u.Send("/mentorinvite")
-		got := u.Expect(t, h.text(lang, "mentor_not_available"))
+		got := u.Expect(t, h.text(lang, "admin_refused"))
 		if strings.Contains(got.Text, "t.me") {
 			t.Errorf("a non-coordinator got %q", got.Text)
 		}

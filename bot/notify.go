@@ -56,14 +56,15 @@ func (b *Bot) formingItems(t *multaque.Team, people []int64, langs map[int64]mul
 	return out
 }
 
-// noMentorItems alerts the coordinators that team t formed with no mentor
-// free for it, with the command that brings one.
+// noMentorItems alerts the coordinators who oversee t's community that
+// team t formed with no mentor free for it, with the command that brings
+// one.
 func (b *Bot) noMentorItems(t *multaque.Team, langs map[int64]multaque.Lang) []multaque.OutboxItem {
 	p, _ := b.view.cat.Project(t.Project)
 	c, _ := b.view.cat.Community(t.Community)
 	var out []multaque.OutboxItem
-	for _, id := range b.coordinatorIDs() {
-		lang := langOr(langs, id)
+	for _, id := range b.coordinatorsOverseeing(t.Community) {
+		lang := b.alertLang(langs, id)
 		out = append(out, multaque.OutboxItem{
 			Kind: "alert", Chat: id, Priority: multaque.PriorityUrgent, Owner: "team/" + t.ID,
 			DedupKey:  "nomentor/" + t.ID + "/" + strconv.FormatInt(id, 10),

@@ -15,6 +15,9 @@ type startPayload struct {
 	Project   string
 	Referrer  string
 	Mentor    string // a mentor invite code (mentors.go)
+	// CoordinatorInvite is a coordinator invite code, "k_<code>"
+	// (roles_admin.go).
+	CoordinatorInvite string
 }
 
 const maxPayload = 64 // characters, Telegram's limit for start parameters
@@ -38,6 +41,8 @@ func parsePayload(s string) startPayload {
 			p.Referrer = v
 		case k == "m" && validMentorCode(v):
 			p.Mentor = v
+		case k == "k" && validMentorCode(v): // made like mentor codes
+			p.CoordinatorInvite = v
 		}
 	}
 	return p
@@ -68,6 +73,22 @@ func (p startPayload) String() string {
 		parts = append(parts, "r_"+p.Referrer)
 	}
 	return strings.Join(parts, "_")
+}
+
+// maxCarried is the longest payload the buttons before consent can carry:
+// their callback data is at most "lang|0|ca,<payload>", within 64 bytes.
+const maxCarried = maxCallbackData - len(actLang+"|0|ca,")
+
+// carried encodes p for the buttons before consent: without the referrer
+// when it does not fit with it. A community and a project always fit (two
+// ids of at most multaque.MaxIDLen).
+func (p startPayload) carried() string {
+	s := p.String()
+	if len(s) > maxCarried {
+		p.Referrer = ""
+		s = p.String()
+	}
+	return s
 }
 
 // IsZero reports whether p pre-fills nothing.

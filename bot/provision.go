@@ -98,6 +98,13 @@ type Provisioner struct {
 	// poolEmpty is set in a pass that found no free group: the other teams
 	// waiting for one wait for the next pass instead of asking again.
 	poolEmpty bool
+	// While the store refuses writes (EUNAVAILABLE), passes stop at the
+	// first refusal and the next ones wait (backoff, doubling from
+	// Interval up to a minute) until resumeAt; storeDown says a pass was
+	// stopped so, and is logged once each way.
+	storeDown bool
+	backoff   time.Duration
+	resumeAt  time.Time
 }
 
 // NewProvisioner returns the Provisioner of b's teams. It needs a TeamStore
@@ -152,8 +159,13 @@ func (p *Provisioner) Run(ctx context.Context) error {
 
 // Pass looks at every team once: it provisions those forming, reminds
 // those who have not joined, and checks the groups whose turn it is.
-// Failures are logged and retried at the next pass.
+// Failures are logged and retried at the next pass. While the store
+// refuses writes, a pass stops at the first refusal (each step of a team
+// is done at Telegram before it is recorded) and the passes back off.
 func (p *Provisioner) Pass(ctx context.Context) {
+	if time.Now().Before(p.resumeAt) {
+		return
+	}
 	teams, err := p.store.Teams(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -179,6 +191,15 @@ func (p *Provisioner) Pass(ctx context.Context) {
 			}
 		}
 		queued = queued || sent
+		if multaque.ErrorCode(err) == multaque.EUNAVAILABLE && ctx.Err() == nil {
+			if !p.storeDown {
+				log.Warn().Err(err).Msg("the store cannot write: provisioning paused until it can")
+			}
+			p.storeDown = true
+			p.backoff = min(max(2*p.backoff, p.opts.Interval), time.Minute)
+			p.resumeAt = time.Now().Add(p.backoff)
+			break
+		}
 		if err != nil && ctx.Err() == nil {
 			if multaque.ErrorCode(err) == multaque.ECONFLICT {
 				log.Debug().Err(err).Msg("team changed meanwhile, next pass")
@@ -186,6 +207,10 @@ func (p *Provisioner) Pass(ctx context.Context) {
 				log.Warn().Err(redact(err, p.b.token)).Msg("provisioning failed, next pass retries")
 			}
 		}
+	}
+	if p.storeDown && time.Now().After(p.resumeAt) {
+		p.storeDown, p.backoff = false, 0
+		p.log.Info().Msg("the store writes again: provisioning resumes")
 	}
 	if queued && p.opts.Sender != nil {
 		p.opts.Sender.Wake()

@@ -108,7 +108,7 @@ func (rd *renderer) language(c *multaque.Citizen, r Reply) view {
 			label = "✓ " + label
 		}
 		if c == nil {
-			row = append(row, cb(label, button{Action: actLang, Version: noVersion, Arg: string(l) + "," + r.Payload.String()}))
+			row = append(row, cb(label, button{Action: actLang, Version: noVersion, Arg: string(l) + "," + r.Payload.carried()}))
 		} else {
 			row = append(row, cb(label, button{Action: actLang, Version: c.Survey.Version, Arg: string(l)}))
 		}
@@ -121,7 +121,7 @@ func (rd *renderer) language(c *multaque.Citizen, r Reply) view {
 }
 
 func (rd *renderer) consent(r Reply) view {
-	arg := string(r.Lang) + "," + r.Payload.String()
+	arg := string(r.Lang) + "," + r.Payload.carried()
 	return view{
 		Text: rd.t(r.Lang, "about") + "\n\n" + rd.t(r.Lang, "privacy"),
 		Markup: keyboard(

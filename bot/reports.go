@@ -1,6 +1,622 @@
 package bot
 
-// ReportStore is what the report commands need of the database (see AdminStore).
-type ReportStore interface{}
+// The coordinators' reports: /stats (a message), /chart (a PNG bar chart,
+// chart.go) and /export (CSV documents), each over everything the
+// coordinator oversees or one community of it. Every count of people they
+// show goes through count: one or two people show as "<3". They name
+// nobody but the teams' mentors, who agreed to be shown to coordinators.
+// The figures are read in a few short read transactions before anything
+// is sent.
 
-func (b *Bot) reportCommands() []adminCommand { return nil }
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	tele "gopkg.in/telebot.v3"
+
+	"github.com/multaque/multaque"
+)
+
+// ReportStore is what the report commands need of the database (see AdminStore).
+type ReportStore interface {
+	// StatsByCommunity counts the citizens of each community within
+	// accepts, and their interests.
+	StatsByCommunity(ctx context.Context, within func(community string) bool) ([]multaque.CommunityStats, error)
+	Teams(ctx context.Context) ([]*multaque.Team, error)
+	Mentors(ctx context.Context) ([]multaque.Mentor, error)
+	// MentorLoads counts the teams each mentor mentors that are not closed.
+	MentorLoads(ctx context.Context) (map[int64]int, error)
+	PoolCounts(ctx context.Context) (map[multaque.PoolStatus]int, error)
+	OutboxLen(ctx context.Context) (int, error)
+}
+
+func (b *Bot) reportCommands() []adminCommand {
+	if b.admin == nil {
+		return nil // no store of coordinators: the reports are off
+	}
+	return []adminCommand{
+		{name: "stats", run: b.runStats},
+		{name: "chart", run: b.runChart},
+		{name: "export", run: b.runExport},
+	}
+}
+
+// How much the reports list before "and N more".
+const (
+	maxReportScopeNames = 3  // communities naming a coordinator's scope
+	maxReportProjects   = 20 // lines of interests per project
+	maxReportBuckets    = 8  // queues closest to critical mass
+	maxReportChoices    = 8  // communities offered for an ambiguous name
+	maxReportArg        = 100
+	maxMessageLen       = 4096 // Telegram's limit for a text message
+)
+
+// demandHeader and teamsHeader are the columns of /export's documents, as
+// docs/COORDINATORS.md describes them.
+var (
+	demandHeader = []string{"community_id", "community_name", "project_id", "project_name", "waiting", "in_teams", "critical_mass"}
+	teamsHeader  = []string{"team_id", "community_id", "community_name", "project_id", "project_name", "size", "status", "mentor", "formed", "age_days"}
+)
+
+// reportArea is what a report covers: communities, each with every community
+// inside it.
+type reportArea struct {
+	roots []string // nil: everything, citizens not placed yet included
+	name  string   // how the report names it, in the coordinator's language (not escaped)
+	id    string   // for the audit log: a community id, "scope" or "all"
+}
+
+// inArea reports whether community lies in ar.
+func (b *Bot) inArea(ar reportArea, community string) bool {
+	if ar.roots == nil {
+		return true
+	}
+	if community == "" {
+		return false
+	}
+	return withinAny(ar.roots, community, b.ancestors(community))
+}
+
+func withinAny(roots []string, community string, ancestors []string) bool {
+	for _, r := range roots {
+		if r == community || slices.Contains(ancestors, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// parseReportArg reads the argument of a report command: nothing (the
+// coordinator's whole scope) or a community's id or name, its spaces
+// collapsed. ok is false for an argument no community could be named by:
+// too long, not UTF-8, or with control characters.
+func parseReportArg(s string) (query string, ok bool) {
+	if len(s) > maxReportArg || !utf8.ValidString(s) {
+		return "", false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) && !unicode.IsSpace(r) || unicode.Is(unicode.Cf, r) {
+			return "", false
+		}
+	}
+	return strings.Join(strings.Fields(s), " "), true
+}
+
+// findCommunity looks a community up by id or name: its id when there is
+// one clear answer, otherwise the candidates (none: nothing matches).
+func (b *Bot) findCommunity(query string, lang multaque.Lang) (id string, choices []multaque.Community) {
+	if low := strings.ToLower(query); multaque.ValidID(low) {
+		if _, ok := b.view.cat.Community(low); ok {
+			return low, nil
+		}
+	}
+	hits := b.view.cat.Search(query, lang, maxReportChoices)
+	var exact []string
+	for _, c := range hits {
+		for _, l := range multaque.Languages {
+			if strings.EqualFold(c.Name.In(l), query) {
+				exact = append(exact, c.ID)
+				break
+			}
+		}
+	}
+	switch {
+	case len(exact) == 1:
+		return exact[0], nil
+	case len(hits) == 1:
+		return hits[0].ID, nil
+	}
+	return "", hits
+}
+
+// areaOf works out what a report covers from the command's argument.
+// ok is false when the coordinator has been answered already: with the
+// usage line, the communities to choose from, or a refusal.
+func (b *Bot) areaOf(ctx context.Context, a *adminCall) (ar reportArea, ok bool, err error) {
+	to := a.c.Recipient()
+	query, valid := parseReportArg(a.args)
+	if !valid {
+		return reportArea{}, false, b.send(ctx, to, view{Text: b.reportUsage(a)})
+	}
+	if query == "" {
+		if len(a.coord.Communities) == 0 {
+			return reportArea{name: b.view.t(a.lang, "report_everywhere"), id: "all"}, true, nil
+		}
+		return reportArea{roots: a.coord.Communities, name: b.areaNames(a.lang, a.coord.Communities), id: "scope"}, true, nil
+	}
+	id, choices := b.findCommunity(query, a.lang)
+	switch {
+	case id == "" && len(choices) == 0:
+		return reportArea{}, false, b.send(ctx, to, view{Text: b.view.t(a.lang, "report_unknown_community") + "\n" + b.reportUsage(a)})
+	case id == "":
+		return reportArea{}, false, b.send(ctx, to, view{Text: b.choicesText(a, choices)})
+	case !b.oversees(a.coord, id):
+		return reportArea{}, false, b.refuseOutOfScope(ctx, a, id)
+	}
+	c, _ := b.view.cat.Community(id)
+	return reportArea{roots: []string{id}, name: c.Name.In(a.lang), id: id}, true, nil
+}
+
+func (b *Bot) reportUsage(a *adminCall) string {
+	return b.view.t(a.lang, "report_usage", "Command", a.cmd)
+}
+
+// choicesText offers the communities a name could mean, each with the
+// command that shows it.
+func (b *Bot) choicesText(a *adminCall, choices []multaque.Community) string {
+	var s strings.Builder
+	s.WriteString(b.view.t(a.lang, "report_choose_community"))
+	for _, c := range choices {
+		name := c.Name.In(a.lang)
+		if p, ok := b.view.cat.Community(c.Parent); ok {
+			name += " (" + p.Name.In(a.lang) + ")"
+		}
+		fmt.Fprintf(&s, "\n• %s: <code>/%s %s</code>", esc(name), a.cmd, c.ID)
+	}
+	return s.String()
+}
+
+// areaNames names communities, a few at most, in lang.
+func (b *Bot) areaNames(lang multaque.Lang, ids []string) string {
+	var names []string
+	for i, id := range ids {
+		if i == maxReportScopeNames {
+			names = append(names, b.view.t(lang, "report_and_more", "More", len(ids)-i))
+			break
+		}
+		names = append(names, b.nameOfCommunity(lang, id))
+	}
+	return strings.Join(names, ", ")
+}
+
+// nameOfCommunity is a community's name in lang, not escaped (for charts
+// and CSV); its id if the catalogue no longer has it.
+func (b *Bot) nameOfCommunity(lang multaque.Lang, id string) string {
+	if c, ok := b.view.cat.Community(id); ok {
+		return c.Name.In(lang)
+	}
+	return id
+}
+
+// nameOfProject is a project's name in lang, not escaped (for charts and
+// CSV); its id if the catalogue no longer has it.
+func (b *Bot) nameOfProject(lang multaque.Lang, id string) string {
+	if p, ok := b.view.cat.Project(id); ok {
+		return p.Name.In(lang)
+	}
+	return id
+}
+
+// reportNeed is the project's critical mass as the catalogue has it now,
+// 0 for a project it no longer has.
+func (b *Bot) reportNeed(project string) int {
+	p, _ := b.view.cat.Project(project)
+	return p.MinTeam
+}
+
+// reportDemand is how many people of an area want each project.
+type reportDemand struct {
+	placed   int                              // people who named a community in the area
+	unplaced int                              // people who named none yet (whole-service reports only)
+	projects map[string]multaque.ProjectStats // summed over the area's communities
+}
+
+// areaStats reads the citizens' figures of ar.
+func (b *Bot) areaStats(ctx context.Context, ar reportArea) ([]multaque.CommunityStats, error) {
+	return b.admin.StatsByCommunity(ctx, func(c string) bool { return b.inArea(ar, c) })
+}
+
+func sumDemand(stats []multaque.CommunityStats) reportDemand {
+	d := reportDemand{projects: map[string]multaque.ProjectStats{}}
+	for _, s := range stats {
+		if s.Community == "" {
+			d.unplaced += s.People
+			continue
+		}
+		d.placed += s.People
+		for p, ps := range s.Projects {
+			t := d.projects[p]
+			t.Interested += ps.Interested
+			t.Waiting += ps.Waiting
+			t.InTeams += ps.InTeams
+			d.projects[p] = t
+		}
+	}
+	return d
+}
+
+// reportProjectOrder lists the projects of d in the catalogue's order, then any
+// the catalogue no longer has, by id.
+func (b *Bot) reportProjectOrder(ids map[string]multaque.ProjectStats) []string {
+	var out []string
+	for _, p := range b.view.cat.Projects() {
+		if _, ok := ids[p.ID]; ok {
+			out = append(out, p.ID)
+		}
+	}
+	var gone []string
+	for id := range ids {
+		if _, ok := b.view.cat.Project(id); !ok {
+			gone = append(gone, id)
+		}
+	}
+	slices.Sort(gone)
+	return append(out, gone...)
+}
+
+// reportQueue is the people of one community waiting for one project.
+type reportQueue struct {
+	community, project string
+	waiting, need      int
+}
+
+// closestQueues lists the queues with people waiting, those closest to
+// their critical mass first. They are ordered by what a coordinator sees
+// (one or two people count as none), so that the order tells no more than
+// the "<3" does.
+func (b *Bot) closestQueues(lang multaque.Lang, stats []multaque.CommunityStats) []reportQueue {
+	var qs []reportQueue
+	for _, s := range stats {
+		if s.Community == "" {
+			continue
+		}
+		for p, ps := range s.Projects {
+			if ps.Waiting > 0 {
+				qs = append(qs, reportQueue{community: s.Community, project: p, waiting: ps.Waiting, need: b.reportNeed(p)})
+			}
+		}
+	}
+	shown := func(q reportQueue) int { return int(chartLength(q.waiting)) }
+	slices.SortFunc(qs, func(x, y reportQueue) int {
+		// x before y when shown(x)/need(x) > shown(y)/need(y); a project
+		// the catalogue lost (need 0) comes last.
+		xn, yn := max(x.need, 1), max(y.need, 1)
+		if x.need == 0 {
+			xn = 1 << 20
+		}
+		if y.need == 0 {
+			yn = 1 << 20
+		}
+		return cmp.Or(
+			cmp.Compare(shown(y)*xn, shown(x)*yn),
+			cmp.Compare(shown(y), shown(x)),
+			strings.Compare(b.nameOfCommunity(lang, x.community), b.nameOfCommunity(lang, y.community)),
+			strings.Compare(b.nameOfProject(lang, x.project), b.nameOfProject(lang, y.project)),
+		)
+	})
+	return qs
+}
+
+// runStats is /stats [community]: the figures of the area as a message.
+func (b *Bot) runStats(ctx context.Context, a *adminCall) error {
+	ar, ok, err := b.areaOf(ctx, a)
+	if !ok || err != nil {
+		return err
+	}
+	stats, err := b.areaStats(ctx, ar)
+	if err != nil {
+		return err
+	}
+	teams, err := b.teamsIn(ctx, ar)
+	if err != nil {
+		return err
+	}
+	mentors, err := b.admin.Mentors(ctx)
+	if err != nil {
+		return err
+	}
+	loads, err := b.admin.MentorLoads(ctx)
+	if err != nil {
+		return err
+	}
+	pool, err := b.admin.PoolCounts(ctx)
+	if err != nil {
+		return err
+	}
+	outbox, err := b.admin.OutboxLen(ctx)
+	if err != nil {
+		return err
+	}
+	if err := b.audit(ctx, a, "area "+ar.id); err != nil {
+		return err
+	}
+
+	lang := a.lang
+	t := b.view.t
+	d := sumDemand(stats)
+	var lines []string
+	add := func(s ...string) { lines = append(lines, s...) }
+	add(t(lang, "report_stats_title", "Area", esc(ar.name)), "", t(lang, "report_people", "People", esc(count(d.placed))))
+	if ar.roots == nil && d.unplaced > 0 {
+		add(t(lang, "report_unplaced", "People", esc(count(d.unplaced))))
+	}
+
+	add("", t(lang, "report_interests_head"))
+	order := b.reportProjectOrder(d.projects)
+	for i, p := range order {
+		if i == maxReportProjects {
+			add(t(lang, "report_and_more", "More", len(order)-i))
+			break
+		}
+		ps := d.projects[p]
+		add(t(lang, "report_interest_line", "Project", esc(b.nameOfProject(lang, p)), "Interested", esc(count(ps.Interested)),
+			"Waiting", esc(count(ps.Waiting)), "InTeams", esc(count(ps.InTeams))))
+	}
+	if len(order) == 0 {
+		add(t(lang, "report_none"))
+	}
+
+	add("", t(lang, "report_buckets_head"))
+	qs := b.closestQueues(lang, stats)
+	for i, q := range qs {
+		if i == maxReportBuckets {
+			add(t(lang, "report_and_more", "More", len(qs)-i))
+			break
+		}
+		add(t(lang, "report_bucket_line", "Community", esc(b.nameOfCommunity(lang, q.community)), "Project", esc(b.nameOfProject(lang, q.project)),
+			"Waiting", esc(count(q.waiting)), "Need", q.need))
+	}
+	if len(qs) == 0 {
+		add(t(lang, "report_none"))
+	}
+
+	var forming, active int
+	for _, tm := range teams {
+		switch tm.Status {
+		case multaque.TeamForming:
+			forming++
+		case multaque.TeamActive:
+			active++
+		}
+	}
+	var nMentors, paused, load, capacity int
+	for _, m := range mentors {
+		if !b.mentorServes(ar, m) {
+			continue
+		}
+		nMentors++
+		if m.Paused {
+			paused++
+		}
+		load += loads[m.ID]
+		capacity += m.Capacity
+	}
+	add("", t(lang, "report_teams", "Forming", forming, "Active", active),
+		t(lang, "report_mentors", "Mentors", esc(count(nMentors)), "Paused", esc(count(paused)), "Load", load, "Capacity", capacity),
+		t(lang, "report_pool", "Free", pool[multaque.PoolFree]),
+		t(lang, "report_outbox", "Outbox", outbox),
+		"", t(lang, "report_small_counts"))
+	return b.send(ctx, a.c.Recipient(), view{Text: fitLines(lines, maxMessageLen)})
+}
+
+// fitLines joins lines, leaving out the last ones (for "…") if the text
+// would be longer than limit characters.
+func fitLines(lines []string, limit int) string {
+	text := strings.Join(lines, "\n")
+	for utf8.RuneCountInString(text) > limit && len(lines) > 1 {
+		lines = append(lines[:len(lines)-2], "…")
+		text = strings.Join(lines, "\n")
+	}
+	return text
+}
+
+// teamsIn lists the teams of the area.
+func (b *Bot) teamsIn(ctx context.Context, ar reportArea) ([]*multaque.Team, error) {
+	all, err := b.admin.Teams(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []*multaque.Team
+	for _, t := range all {
+		if b.inArea(ar, t.Community) {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// mentorServes reports whether m may mentor teams somewhere in ar: they
+// cover everywhere, a community in ar, or one that ar lies in.
+func (b *Bot) mentorServes(ar reportArea, m multaque.Mentor) bool {
+	if ar.roots == nil || len(m.Communities) == 0 {
+		return true
+	}
+	for _, c := range m.Communities {
+		if b.inArea(ar, c) {
+			return true
+		}
+		for _, r := range ar.roots {
+			if slices.Contains(b.ancestors(r), c) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// runChart is /chart [community]: people waiting and in teams per
+// project, as a bar chart sent as a photo.
+func (b *Bot) runChart(ctx context.Context, a *adminCall) error {
+	ar, ok, err := b.areaOf(ctx, a)
+	if !ok || err != nil {
+		return err
+	}
+	stats, err := b.areaStats(ctx, ar)
+	if err != nil {
+		return err
+	}
+	if err := b.audit(ctx, a, "area "+ar.id); err != nil {
+		return err
+	}
+	d := sumDemand(stats)
+	var rows []chartRow
+	for _, p := range b.reportProjectOrder(d.projects) {
+		ps := d.projects[p]
+		if ps.Waiting+ps.InTeams > 0 {
+			rows = append(rows, chartRow{Name: b.nameOfProject(a.lang, p), Waiting: ps.Waiting, InTeams: ps.InTeams})
+		}
+	}
+	if len(rows) == 0 {
+		return b.send(ctx, a.c.Recipient(), view{Text: b.view.t(a.lang, "report_chart_empty")})
+	}
+	png, err := renderChart(chartTexts{
+		Title:   b.view.t(a.lang, "report_chart_title", "Area", ar.name),
+		Waiting: b.view.t(a.lang, "report_chart_waiting"),
+		InTeams: b.view.t(a.lang, "report_chart_in_teams"),
+		Axis:    b.view.t(a.lang, "report_chart_axis"),
+	}, rows)
+	if err != nil {
+		return err
+	}
+	caption := b.view.t(a.lang, "report_chart_caption", "Area", esc(ar.name))
+	to := a.c.Recipient()
+	return b.direct(ctx, chatID(to), func() error {
+		photo := &tele.Photo{File: tele.FromReader(bytes.NewReader(png)), Caption: caption} // afresh for a retry: the reader is spent
+		_, err := b.tg.Send(to, photo, &tele.SendOptions{ParseMode: tele.ModeHTML})
+		return err
+	})
+}
+
+// runExport is /export [community]: demand.csv and teams.csv.
+func (b *Bot) runExport(ctx context.Context, a *adminCall) error {
+	ar, ok, err := b.areaOf(ctx, a)
+	if !ok || err != nil {
+		return err
+	}
+	stats, err := b.areaStats(ctx, ar)
+	if err != nil {
+		return err
+	}
+	teams, err := b.teamsIn(ctx, ar)
+	if err != nil {
+		return err
+	}
+	mentors, err := b.admin.Mentors(ctx)
+	if err != nil {
+		return err
+	}
+	demandCSV, err := b.demandCSV(a.lang, stats)
+	if err != nil {
+		return err
+	}
+	teamsCSV, err := b.teamsCSV(a.lang, teams, mentors)
+	if err != nil {
+		return err
+	}
+	if err := b.audit(ctx, a, "area "+ar.id); err != nil {
+		return err
+	}
+	to := a.c.Recipient()
+	for _, doc := range []struct {
+		name, caption string
+		data          []byte
+	}{
+		{"demand.csv", b.view.t(a.lang, "report_export_demand", "Area", esc(ar.name)), demandCSV},
+		{"teams.csv", b.view.t(a.lang, "report_export_teams", "Area", esc(ar.name)), teamsCSV},
+	} {
+		err := b.direct(ctx, chatID(to), func() error {
+			d := &tele.Document{File: tele.FromReader(bytes.NewReader(doc.data)), FileName: doc.name, MIME: "text/csv", Caption: doc.caption}
+			_, err := b.tg.Send(to, d, &tele.SendOptions{ParseMode: tele.ModeHTML})
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// demandCSV is demand.csv: one row per community and project that someone
+// waits for or has a team for.
+func (b *Bot) demandCSV(lang multaque.Lang, stats []multaque.CommunityStats) ([]byte, error) {
+	rows := [][]string{demandHeader}
+	for _, s := range stats { // sorted by community id
+		if s.Community == "" {
+			continue
+		}
+		for _, p := range b.reportProjectOrder(s.Projects) {
+			ps := s.Projects[p]
+			if ps.Waiting+ps.InTeams == 0 {
+				continue
+			}
+			need := ""
+			if n := b.reportNeed(p); n > 0 {
+				need = strconv.Itoa(n)
+			}
+			rows = append(rows, []string{s.Community, csvCell(b.nameOfCommunity(lang, s.Community)), p, csvCell(b.nameOfProject(lang, p)),
+				count(ps.Waiting), count(ps.InTeams), need})
+		}
+	}
+	return writeCSV(rows)
+}
+
+// teamsCSV is teams.csv: one row per team, oldest first.
+func (b *Bot) teamsCSV(lang multaque.Lang, teams []*multaque.Team, mentors []multaque.Mentor) ([]byte, error) {
+	names := make(map[int64]string, len(mentors))
+	for _, m := range mentors {
+		names[m.ID] = m.Name
+	}
+	now := b.now()
+	rows := [][]string{teamsHeader}
+	for _, t := range teams {
+		mentor := ""
+		if t.Mentor != 0 {
+			mentor = names[t.Mentor]
+			if mentor == "" {
+				mentor = "?" // a mentor with no name on record
+			}
+		}
+		age := max(0, int(now.Sub(t.CreatedAt)/(24*time.Hour)))
+		rows = append(rows, []string{t.ID, t.Community, csvCell(b.nameOfCommunity(lang, t.Community)), t.Project, csvCell(b.nameOfProject(lang, t.Project)),
+			count(len(t.Members)), string(t.Status), csvCell(mentor), t.CreatedAt.UTC().Format(time.DateOnly), strconv.Itoa(age)})
+	}
+	return writeCSV(rows)
+}
+
+// csvCell keeps a text from being read as a formula by a spreadsheet (a
+// mentor's name comes from Telegram and could start with "="): such a
+// text gets a leading apostrophe, which spreadsheets do not show.
+func csvCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+func writeCSV(rows [][]string) ([]byte, error) {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	if err := w.WriteAll(rows); err != nil {
+		return nil, fmt.Errorf("write csv: %w", err)
+	}
+	return buf.Bytes(), nil
+}

@@ -1,3 +1,692 @@
 package bot
 
-func (b *Bot) roleCommands() []adminCommand { return nil }
+// Who steers Multaque: the first coordinator (/claim with the setup code of
+// roles.go), the invites that make more (/coordinatorinvite, opened as
+// start=k_<code>), the list (/coordinators), removal (/removecoordinator),
+// scopes (/scope) and the audit log (/audit); and the command menu that
+// coordinators, and only they, get in their private chat.
+//
+// Scopes. A coordinator limited to some communities oversees those and
+// every community inside them. They may invite only within their scope
+// (with no community named, the person they invite gets their scope), see
+// and remove only coordinators whose scope lies within theirs, and see in
+// the audit log only their own entries. Only a coordinator of every
+// community changes scopes. Whatever changes, one coordinator of every
+// community always remains, so that Multaque never loses its steering.
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+	tele "gopkg.in/telebot.v3"
+
+	"github.com/multaque/multaque"
+)
+
+// RoleStore is what the commands of coordinators' roles need of the
+// database besides AdminStore's own methods.
+type RoleStore interface {
+	CreateCoordinatorCode(ctx context.Context, by int64, communities []string, now, expires time.Time) (string, error)
+	CheckCoordinatorCode(ctx context.Context, code string, now time.Time) (by int64, communities []string, err error)
+	RedeemCoordinatorCode(ctx context.Context, code string, c multaque.Coordinator, now time.Time, items func(c *multaque.Coordinator, by int64) []multaque.OutboxItem) (*multaque.Coordinator, int64, error)
+	// UpdateCoordinators applies fn to the stored coordinators, by id, and
+	// stores what it leaves, in one transaction.
+	UpdateCoordinators(ctx context.Context, fn func(cs map[int64]*multaque.Coordinator) error) error
+	AuditLogBy(ctx context.Context, actor int64, n int) ([]multaque.AuditEntry, error)
+}
+
+const (
+	// coordinatorInviteDays is how long a coordinator invite stays valid.
+	coordinatorInviteDays = 7
+	// maxScope is the most communities one scope names.
+	maxScope = 20
+	// defaultAuditEntries and maxAuditEntries are how many entries /audit
+	// shows when not told, and at most.
+	defaultAuditEntries, maxAuditEntries = 20, 100
+	// maxMessage is how long, in bytes, a message of a list may grow before
+	// the rest goes into another: bytes are never fewer than the UTF-16
+	// units Telegram counts up to 4096.
+	maxMessage = 4000
+	// allCommunities is the argument that means every community.
+	allCommunities = "all"
+)
+
+// coordinatorOnlyCommands are coordinators' commands that are handled
+// outside the registry of admin.go, and belong in their menu all the same.
+var coordinatorOnlyCommands = []string{"mentorinvite"}
+
+func (b *Bot) roleCommands() []adminCommand {
+	return []adminCommand{
+		{name: "coordinatorinvite", run: b.runCoordinatorInvite},
+		{name: "coordinators", run: b.runCoordinators},
+		{name: "removecoordinator", run: b.runRemoveCoordinator},
+		{name: "scope", run: b.runScope},
+		{name: "audit", run: b.runAudit},
+	}
+}
+
+// say answers the coordinator running a command with message id.
+func (b *Bot) say(ctx context.Context, a *adminCall, id string, kv ...any) error {
+	return b.send(ctx, a.c.Recipient(), view{Text: b.view.t(a.lang, id, kv...)})
+}
+
+// refuseRole audits a coordinator's command as refused, with detail, and
+// tells them why with message id.
+func (b *Bot) refuseRole(ctx context.Context, a *adminCall, detail, id string, kv ...any) error {
+	if err := b.auditEntry(ctx, multaque.AuditEntry{Actor: a.coord.ID, Command: a.cmd, Detail: detail, Refused: true}); err != nil {
+		return err
+	}
+	return b.say(ctx, a, id, kv...)
+}
+
+// roleRefusal is why a change to the coordinators was not made: the
+// message that says so, and the audit detail.
+type roleRefusal struct {
+	msg, detail string
+}
+
+func (r roleRefusal) Error() string { return r.detail }
+
+// /claim
+
+// onClaim is /claim <setup code>: with the right code the sender becomes
+// the first coordinator, of every community. Anyone else is answered in one
+// sentence that does not say whether a code is pending, and audited.
+func (b *Bot) onClaim(ctx context.Context, c tele.Context, args string, lang multaque.Lang) error {
+	id := c.Sender().ID
+	code := strings.ToUpper(strings.TrimSpace(args))
+	if code == "" || strings.ContainsAny(code, " \n\t") {
+		return b.send(ctx, c.Recipient(), view{Text: b.view.t(lang, "role_claim_usage")})
+	}
+	refuse := func(detail, msg string) error {
+		if err := b.auditEntry(ctx, multaque.AuditEntry{Actor: id, Command: "claim", Detail: detail, Refused: true}); err != nil {
+			return err
+		}
+		return b.send(ctx, c.Recipient(), view{Text: b.view.t(lang, msg)})
+	}
+	coord, err := b.coordinator(ctx, id)
+	if err != nil {
+		return err
+	}
+	if coord != nil {
+		return refuse("already a coordinator", "role_already_coordinator")
+	}
+	if b.admin == nil || len(b.coordinatorIDs()) > 0 {
+		b.dropSetupCode() // someone became a coordinator another way
+	}
+	switch b.claimSetupCode(code) {
+	case setupNone:
+		return refuse("no setup code pending", "role_claim_refused")
+	case setupWrong:
+		return refuse("wrong setup code", "role_claim_refused")
+	case setupBurnt:
+		zerolog.Ctx(ctx).Warn().Int("tries", maxSetupTries).Msg("setup code burnt after wrong tries")
+		b.newSetupCode("too many wrong setup codes were tried: this one replaces the last")
+		return refuse("wrong setup code: setup code replaced", "role_claim_refused")
+	}
+	rec := multaque.Coordinator{ID: id, Name: clipRunes(c.Sender().FirstName, 64), Lang: lang, AddedAt: b.now().UTC()}
+	if err := b.admin.SaveCoordinator(ctx, &rec); err != nil {
+		b.restoreSetupCode(code)
+		return err
+	}
+	if err := b.becameCoordinator(ctx, id); err != nil {
+		return err
+	}
+	zerolog.Ctx(ctx).Info().Msg("first coordinator claimed the setup code")
+	if err := b.auditEntry(ctx, multaque.AuditEntry{Actor: id, Command: "claim", Detail: "first coordinator"}); err != nil {
+		return err
+	}
+	return b.send(ctx, c.Recipient(), view{Text: b.view.t(lang, "role_claimed")})
+}
+
+// becameCoordinator makes what holds coordinators in memory see a change
+// that made id one, and gives them the coordinators' menu.
+func (b *Bot) becameCoordinator(ctx context.Context, id int64) error {
+	if err := b.syncCoordinators(ctx); err != nil {
+		return err
+	}
+	if err := b.publishCoordinatorMenu(ctx, id); err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Int64("coordinator", id).Msg("publish coordinator menu")
+	}
+	return nil
+}
+
+// /coordinatorinvite and its link
+
+// runCoordinatorInvite is /coordinatorinvite [all | community ...]: a
+// one-time link, valid for coordinatorInviteDays, that makes whoever opens
+// it a coordinator of those communities; with none named, of the caller's
+// own scope.
+func (b *Bot) runCoordinatorInvite(ctx context.Context, a *adminCall) error {
+	communities, all, bad, ok := b.parseScope(a.args)
+	switch {
+	case !ok:
+		return b.say(ctx, a, "role_invite_usage")
+	case bad != "":
+		return b.sayUnknownCommunity(ctx, a, bad, "role_invite_usage")
+	case all && len(a.coord.Communities) > 0:
+		return b.refuseOutOfScope(ctx, a, allCommunities)
+	case !all && len(communities) == 0:
+		communities = slices.Clone(a.coord.Communities)
+	}
+	for _, id := range communities {
+		if !b.oversees(a.coord, id) {
+			return b.refuseOutOfScope(ctx, a, id)
+		}
+	}
+	now := b.now().UTC()
+	code, err := b.admin.CreateCoordinatorCode(ctx, a.coord.ID, communities, now, now.AddDate(0, 0, coordinatorInviteDays))
+	if err != nil {
+		return err
+	}
+	if err := b.audit(ctx, a, "invite with scope "+scopeDetail(communities)); err != nil {
+		return err
+	}
+	zerolog.Ctx(ctx).Info().Msg("coordinator invite created")
+	link := "https://t.me/" + b.Username() + "?start=k_" + code
+	return b.say(ctx, a, "role_invite_link", "Link", esc(link), "Days", coordinatorInviteDays,
+		"Scope", b.scopeText(a.lang, communities))
+}
+
+// onCoordinatorLink is /start k_<code>: the person becomes a coordinator
+// with the invite's scope, and the coordinator who invited them is told.
+// An invite is void once whoever made it can no longer give it (removed,
+// or their scope narrowed since).
+func (b *Bot) onCoordinatorLink(ctx context.Context, c tele.Context, cz *multaque.Citizen, code string) error {
+	id := c.Sender().ID
+	lang := MatchLanguage(c.Sender().LanguageCode)
+	if cz != nil {
+		lang = cz.Lang
+	}
+	answer := func(msg string, kv ...any) error {
+		return b.send(ctx, c.Recipient(), view{Text: b.view.t(lang, msg, kv...)})
+	}
+	if b.admin == nil {
+		return answer("role_invite_used")
+	}
+	coord, err := b.coordinator(ctx, id)
+	if err != nil {
+		return err
+	}
+	if coord != nil {
+		return answer("role_already_coordinator")
+	}
+	now := b.now().UTC()
+	by, scope, err := b.admin.CheckCoordinatorCode(ctx, code, now)
+	if msg, ok := inviteProblem(err); ok {
+		return answer(msg)
+	} else if err != nil {
+		return err
+	}
+	inviter, err := b.coordinator(ctx, by)
+	if err != nil {
+		return err
+	}
+	if inviter == nil || !b.within(inviter, scope) {
+		return answer("role_invite_void")
+	}
+	inviterLang := b.coordinatorLang(ctx, by)
+	rec, by, err := b.admin.RedeemCoordinatorCode(ctx, code,
+		multaque.Coordinator{ID: id, Name: clipRunes(c.Sender().FirstName, 64), Lang: lang}, now,
+		func(n *multaque.Coordinator, by int64) []multaque.OutboxItem {
+			return []multaque.OutboxItem{{
+				Kind: "coordinator", Chat: by, Priority: multaque.PriorityNormal,
+				DedupKey:  "coordinator/joined/" + strconv.FormatInt(n.ID, 10) + "/" + n.AddedAt.Format(time.RFC3339Nano),
+				ParseMode: tele.ModeHTML,
+				Text: b.view.t(inviterLang, "role_invite_accepted", "Name", esc(n.Name), "ID", n.ID,
+					"Scope", b.scopeText(inviterLang, n.Communities)),
+			}}
+		})
+	if msg, ok := inviteProblem(err); ok {
+		return answer(msg)
+	} else if err != nil {
+		return err
+	}
+	if err := b.becameCoordinator(ctx, id); err != nil {
+		return err
+	}
+	zerolog.Ctx(ctx).Info().Msg("coordinator invite redeemed")
+	detail := fmt.Sprintf("joined, invited by %d, scope %s", by, scopeDetail(rec.Communities))
+	if err := b.auditEntry(ctx, multaque.AuditEntry{Actor: id, Command: "coordinatorinvite", Detail: detail}); err != nil {
+		return err
+	}
+	return answer("role_welcome", "Scope", b.scopeText(lang, rec.Communities))
+}
+
+// inviteProblem maps the store's answer about a coordinator invite to the
+// message that explains it, if it is one of those.
+func inviteProblem(err error) (string, bool) {
+	switch {
+	case err == nil:
+		return "", false
+	case multaque.ErrorCode(err) == multaque.ENOTFOUND:
+		return "role_invite_used", true
+	case multaque.ErrorCode(err) == multaque.EINVALID && multaque.ErrorMessage(err) == "expired":
+		return "role_invite_expired", true
+	case multaque.ErrorCode(err) == multaque.ECONFLICT:
+		return "role_already_coordinator", true
+	}
+	return "", false
+}
+
+// /coordinators
+
+// runCoordinators is /coordinators: every coordinator, with their name if
+// known, Telegram id and scope; for a coordinator of some communities,
+// only those whose scope lies within theirs.
+func (b *Bot) runCoordinators(ctx context.Context, a *adminCall) error {
+	if a.args != "" {
+		return b.say(ctx, a, "role_coordinators_usage")
+	}
+	stored, err := b.admin.Coordinators(ctx)
+	if err != nil {
+		return err
+	}
+	all := map[int64]*multaque.Coordinator{}
+	for i := range stored {
+		all[stored[i].ID] = &stored[i]
+	}
+	for _, id := range b.coordinatorIDs() {
+		if all[id] == nil && b.isListed(id) {
+			all[id] = &multaque.Coordinator{ID: id}
+		}
+	}
+	var shown []*multaque.Coordinator
+	for _, c := range all {
+		if len(a.coord.Communities) == 0 || len(c.Communities) > 0 && b.within(a.coord, c.Communities) {
+			shown = append(shown, c)
+		}
+	}
+	slices.SortFunc(shown, func(x, y *multaque.Coordinator) int { return cmp.Compare(x.ID, y.ID) })
+	lines := make([]string, 0, len(shown))
+	for _, c := range shown {
+		name := c.Name
+		if name == "" {
+			if cz, err := b.citizen(ctx, c.ID); err != nil {
+				return err
+			} else if cz != nil {
+				name = cz.Name
+			}
+		}
+		if name == "" {
+			name = b.view.t(a.lang, "role_name_unknown")
+		}
+		line := fmt.Sprintf("• <b>%s</b> · <code>%d</code> · %s", esc(name), c.ID, b.scopeText(a.lang, c.Communities))
+		if b.isListed(c.ID) {
+			line += " · " + b.view.t(a.lang, "role_configured")
+		}
+		lines = append(lines, line)
+	}
+	if err := b.audit(ctx, a, fmt.Sprintf("listed %d", len(lines))); err != nil {
+		return err
+	}
+	return b.sendLines(ctx, a, b.view.t(a.lang, "role_coordinators_header"), lines)
+}
+
+// /removecoordinator
+
+// runRemoveCoordinator is /removecoordinator <id>: the stored coordinator
+// id is one no more. Coordinators of the configuration cannot be removed
+// from Telegram, the last coordinator of every community cannot be removed,
+// and a coordinator of some communities removes only coordinators whose
+// scope lies within theirs.
+func (b *Bot) runRemoveCoordinator(ctx context.Context, a *adminCall) error {
+	target, ok := parseID(a.args)
+	if !ok {
+		return b.say(ctx, a, "role_remove_usage")
+	}
+	detail := "remove " + strconv.FormatInt(target, 10)
+	scoped := len(a.coord.Communities) > 0
+	if scoped {
+		// Nothing is said about coordinators outside the caller's
+		// scope, not even whether there is one with that id.
+		t, ok := b.storedCoordinator(target)
+		if !ok || len(t.Communities) == 0 || !b.within(a.coord, t.Communities) {
+			return b.refuseRole(ctx, a, detail+": not within scope", "role_not_within")
+		}
+	}
+	if b.isListed(target) {
+		return b.refuseRole(ctx, a, detail+": configured", "role_remove_configured", "ID", target)
+	}
+	err := b.admin.UpdateCoordinators(ctx, func(cs map[int64]*multaque.Coordinator) error {
+		t := cs[target]
+		switch {
+		case t == nil:
+			return roleRefusal{"role_not_coordinator", detail + ": not a coordinator"}
+		case scoped && (len(t.Communities) == 0 || !b.within(a.coord, t.Communities)):
+			return roleRefusal{"role_not_within", detail + ": not within scope"}
+		}
+		delete(cs, target)
+		if b.unscopedLeft(cs) == 0 {
+			return roleRefusal{"role_last_unscoped", detail + ": last coordinator of every community"}
+		}
+		return nil
+	})
+	if r := (roleRefusal{}); errors.As(err, &r) {
+		return b.refuseRole(ctx, a, r.detail, r.msg, "ID", target)
+	}
+	if err != nil {
+		return err
+	}
+	if err := b.syncCoordinators(ctx); err != nil {
+		return err
+	}
+	if err := b.withdrawCoordinatorMenu(target); err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Int64("coordinator", target).Msg("withdraw coordinator menu")
+	}
+	zerolog.Ctx(ctx).Info().Int64("coordinator", target).Msg("coordinator removed")
+	if err := b.audit(ctx, a, detail); err != nil {
+		return err
+	}
+	return b.say(ctx, a, "role_removed", "ID", target)
+}
+
+// /scope
+
+// runScope is /scope <id> all | <community> ...: sets which communities
+// coordinator id oversees. Only a coordinator of every community may.
+func (b *Bot) runScope(ctx context.Context, a *adminCall) error {
+	if len(a.coord.Communities) > 0 {
+		return b.refuseRole(ctx, a, "scope: only for coordinators of every community", "role_scope_only_unscoped")
+	}
+	idArg, rest, _ := strings.Cut(strings.TrimSpace(a.args), " ")
+	target, ok := parseID(idArg)
+	if !ok || strings.TrimSpace(rest) == "" {
+		return b.say(ctx, a, "role_scope_usage")
+	}
+	communities, all, bad, ok := b.parseScope(rest)
+	switch {
+	case !ok:
+		return b.say(ctx, a, "role_scope_usage")
+	case bad != "":
+		return b.sayUnknownCommunity(ctx, a, bad, "role_scope_usage")
+	}
+	if all {
+		communities = nil
+	}
+	detail := fmt.Sprintf("scope %d: %s", target, scopeDetail(communities))
+	if !b.isCoordinator(target) {
+		return b.refuseRole(ctx, a, detail+": not a coordinator", "role_not_coordinator", "ID", target)
+	}
+	lang := b.coordinatorLang(ctx, target)
+	listed := b.isListed(target)
+	now := b.now().UTC()
+	err := b.admin.UpdateCoordinators(ctx, func(cs map[int64]*multaque.Coordinator) error {
+		t := cs[target]
+		switch {
+		case t == nil && !listed:
+			return roleRefusal{"role_not_coordinator", detail + ": not a coordinator"}
+		case t == nil:
+			// A record limits a coordinator of the configuration.
+			t = &multaque.Coordinator{ID: target, Lang: lang, AddedAt: now}
+			cs[target] = t
+		}
+		t.Communities = slices.Clone(communities)
+		if b.unscopedLeft(cs) == 0 {
+			return roleRefusal{"role_last_unscoped", detail + ": last coordinator of every community"}
+		}
+		return nil
+	})
+	if r := (roleRefusal{}); errors.As(err, &r) {
+		return b.refuseRole(ctx, a, r.detail, r.msg, "ID", target)
+	}
+	if err != nil {
+		return err
+	}
+	if err := b.syncCoordinators(ctx); err != nil {
+		return err
+	}
+	if err := b.audit(ctx, a, detail); err != nil {
+		return err
+	}
+	return b.say(ctx, a, "role_scope_set", "ID", target, "Scope", b.scopeText(a.lang, communities))
+}
+
+// /audit
+
+// runAudit is /audit [n]: the latest n entries of the audit log (default
+// defaultAuditEntries, at most maxAuditEntries), newest first. A
+// coordinator of some communities sees only their own entries: the others'
+// may be about communities outside their scope.
+func (b *Bot) runAudit(ctx context.Context, a *adminCall) error {
+	n := defaultAuditEntries
+	if a.args != "" {
+		v, err := strconv.Atoi(a.args)
+		if err != nil || v < 1 {
+			return b.say(ctx, a, "role_audit_usage")
+		}
+		n = min(v, maxAuditEntries)
+	}
+	var entries []multaque.AuditEntry
+	var err error
+	header := "role_audit_header"
+	if len(a.coord.Communities) == 0 {
+		entries, err = b.admin.AuditLog(ctx, n)
+	} else {
+		entries, err = b.admin.AuditLogBy(ctx, a.coord.ID, n)
+		header = "role_audit_header_own"
+	}
+	if err != nil {
+		return err
+	}
+	if err := b.audit(ctx, a, fmt.Sprintf("read %d", len(entries))); err != nil {
+		return err
+	}
+	if len(entries) == 0 {
+		return b.say(ctx, a, "role_audit_empty")
+	}
+	refused := b.view.t(a.lang, "role_audit_refused")
+	lines := make([]string, len(entries))
+	for i, e := range entries {
+		line := fmt.Sprintf("<code>%s</code> · <code>%d</code> · /%s", e.At.UTC().Format(time.DateTime), e.Actor, esc(e.Command))
+		if e.Detail != "" {
+			line += " · " + esc(e.Detail)
+		}
+		if e.Refused {
+			line += " · ⛔ " + refused
+		}
+		lines[i] = line
+	}
+	return b.sendLines(ctx, a, b.view.t(a.lang, header), lines)
+}
+
+// The menus
+
+// coordinatorCommands is the command menu of a coordinator's private
+// chat in lang: the citizens' commands, then the coordinators'.
+func (b *Bot) coordinatorCommands(lang multaque.Lang) []tele.Command {
+	out := b.commands(lang)
+	for _, name := range b.adminMenu() {
+		out = append(out, tele.Command{Text: name, Description: b.view.t(lang, "cmd_"+name)})
+	}
+	return out
+}
+
+// adminMenu lists the coordinators' commands in menu order: those of the
+// registry, then coordinatorOnlyCommands.
+func (b *Bot) adminMenu() []string {
+	var names []string
+	for _, ac := range b.adminCommands() {
+		names = append(names, ac.name)
+	}
+	for _, name := range coordinatorOnlyCommands {
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+// publishCoordinatorMenu gives coordinator id's private chat the
+// coordinators' menu, in their language. The menu is set for the chat
+// with no language, so that it shows whatever language their Telegram
+// app uses: Telegram looks at a chat's own menu before the menus of all
+// private chats.
+func (b *Bot) publishCoordinatorMenu(ctx context.Context, id int64) error {
+	scope := tele.CommandScope{Type: tele.CommandScopeChat, ChatID: id}
+	if err := b.tg.SetCommands(b.coordinatorCommands(b.coordinatorLang(ctx, id)), scope); err != nil {
+		return fmt.Errorf("set coordinator commands: %w", redact(err, b.token))
+	}
+	return nil
+}
+
+// withdrawCoordinatorMenu takes the coordinators' menu out of id's private
+// chat, which shows the citizens' menu again.
+func (b *Bot) withdrawCoordinatorMenu(id int64) error {
+	scope := tele.CommandScope{Type: tele.CommandScopeChat, ChatID: id}
+	if err := b.tg.DeleteCommands(scope); err != nil {
+		return fmt.Errorf("delete coordinator commands: %w", redact(err, b.token))
+	}
+	return nil
+}
+
+// publishCoordinatorMenus gives every coordinator their menu, at start. A
+// chat Telegram refuses (a configured coordinator who never started the
+// bot) is logged and skipped: it gets its menu at the next start.
+func (b *Bot) publishCoordinatorMenus() {
+	ctx := context.Background()
+	for _, id := range b.coordinatorIDs() {
+		if err := b.publishCoordinatorMenu(ctx, id); err != nil {
+			b.log.Warn().Err(err).Int64("coordinator", id).Msg("publish coordinator menu")
+		}
+	}
+}
+
+// Helpers
+
+// coordinatorLang is the language to write to coordinator id in: their
+// own choice as a citizen, else the one of their record, else the default.
+func (b *Bot) coordinatorLang(ctx context.Context, id int64) multaque.Lang {
+	if cz, err := b.citizen(ctx, id); err == nil && cz != nil && cz.Lang.Valid() {
+		return cz.Lang
+	}
+	if c, ok := b.storedCoordinator(id); ok && c.Lang.Valid() {
+		return c.Lang
+	}
+	return multaque.DefaultLang
+}
+
+// within reports whether every community of scope is within coord's scope;
+// an empty scope (every community) is within an unscoped coordinator's
+// only.
+func (b *Bot) within(coord *multaque.Coordinator, scope []string) bool {
+	if len(coord.Communities) == 0 {
+		return true
+	}
+	if len(scope) == 0 {
+		return false
+	}
+	for _, id := range scope {
+		if !b.oversees(coord, id) {
+			return false
+		}
+	}
+	return true
+}
+
+// unscopedLeft counts the coordinators of every community there would be
+// with cs stored: the listed ones without a record, and the stored ones
+// without communities.
+func (b *Bot) unscopedLeft(cs map[int64]*multaque.Coordinator) int {
+	n := 0
+	for _, c := range cs {
+		if c != nil && len(c.Communities) == 0 {
+			n++
+		}
+	}
+	b.coordinators.mu.RLock()
+	defer b.coordinators.mu.RUnlock()
+	for id := range b.coordinators.listed {
+		if cs[id] == nil {
+			n++
+		}
+	}
+	return n
+}
+
+// parseScope reads "all" or community ids, separated by spaces or commas.
+// ok is false for too many; bad is the first id that names no community.
+// Neither all nor any community means args was empty.
+func (b *Bot) parseScope(args string) (communities []string, all bool, bad string, ok bool) {
+	fields := strings.FieldsFunc(strings.ToLower(args), func(r rune) bool {
+		return r == ',' || r == ' ' || r == '\n' || r == '\t'
+	})
+	if len(fields) == 1 && fields[0] == allCommunities {
+		return nil, true, "", true
+	}
+	if len(fields) > maxScope {
+		return nil, false, "", false
+	}
+	for _, f := range fields {
+		if _, known := b.view.cat.Community(f); !known || !multaque.ValidID(f) {
+			return nil, false, f, true
+		}
+		if !slices.Contains(communities, f) {
+			communities = append(communities, f)
+		}
+	}
+	return communities, false, "", true
+}
+
+// sayUnknownCommunity answers a scope naming a community that does not
+// exist, with the command's usage line.
+func (b *Bot) sayUnknownCommunity(ctx context.Context, a *adminCall, bad, usage string) error {
+	text := b.view.t(a.lang, "role_unknown_community", "Community", esc(clipRunes(bad, 64))) + "\n" + b.view.t(a.lang, usage)
+	return b.send(ctx, a.c.Recipient(), view{Text: text})
+}
+
+// scopeText names a scope in lang: its communities, or every community.
+func (b *Bot) scopeText(lang multaque.Lang, communities []string) string {
+	if len(communities) == 0 {
+		return b.view.t(lang, "role_scope_all")
+	}
+	names := make([]string, len(communities))
+	for i, id := range communities {
+		names[i] = id
+		if c, ok := b.view.cat.Community(id); ok {
+			names[i] = c.Name.In(lang)
+		}
+		names[i] = esc(names[i])
+	}
+	return strings.Join(names, ", ")
+}
+
+// scopeDetail names a scope for the audit log, by ids.
+func scopeDetail(communities []string) string {
+	if len(communities) == 0 {
+		return allCommunities
+	}
+	return strings.Join(communities, ",")
+}
+
+// parseID reads a Telegram user id.
+func parseID(s string) (int64, bool) {
+	id, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	return id, err == nil && id > 0
+}
+
+// sendLines sends header and lines to the coordinator running a command,
+// in as many messages as Telegram's length limit asks for.
+func (b *Bot) sendLines(ctx context.Context, a *adminCall, header string, lines []string) error {
+	var msg strings.Builder
+	msg.WriteString(header)
+	for _, line := range lines {
+		if msg.Len()+1+len(line) > maxMessage {
+			if err := b.send(ctx, a.c.Recipient(), view{Text: msg.String()}); err != nil {
+				return err
+			}
+			msg.Reset()
+		} else {
+			msg.WriteByte('\n')
+		}
+		msg.WriteString(line)
+	}
+	return b.send(ctx, a.c.Recipient(), view{Text: msg.String()})
+}

@@ -17,7 +17,7 @@ func TestAddCoordinator(t *testing.T) {
 	ca := multaque.Catalan
 	u := h.srv.NewUser("Carme", "ca")
 	u.Send("/mentorinvite")
-	u.Expect(t, h.text(ca, "mentor_not_available"))
+	u.Expect(t, h.text(ca, "admin_refused"))
 
 	if !h.bot.AddCoordinator(u.ID) {
 		t.Fatalf("AddCoordinator(%d)=false, want true for someone who was not one", u.ID)

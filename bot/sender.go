@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -85,6 +86,9 @@ type Sender struct {
 	log     zerolog.Logger
 	wake    chan struct{}
 	waits   map[int64]time.Duration // pick's scratch space
+	// storeDown is set while the store refuses to record what was sent
+	// (EUNAVAILABLE): nothing new is sent until it takes writes again.
+	storeDown atomic.Bool
 }
 
 // perChatDue is how many items of one chat the Sender holds at once.
@@ -243,7 +247,7 @@ func (s *Sender) Run(ctx context.Context) error {
 			lastFill = now
 		}
 		next := lastFill.Add(s.opts.PollInterval).Sub(now)
-		if unsettled < s.opts.Workers {
+		if unsettled < s.opts.Workers && !s.storeDown.Load() {
 			h, wait := s.pick(mem, busy, now)
 			if h != nil {
 				if ok, _ := s.pacer.take(h.item.Chat, now); ok {
@@ -365,12 +369,11 @@ func (s *Sender) deliver(ctx context.Context, it multaque.OutboxItem) sendResult
 	log := s.log.With().Uint64("item", it.ID).Str("kind", it.Kind).Int64("chat", it.Chat).Logger()
 
 	// The outcome is recorded even when Run is stopping: the request went.
-	sctx := context.WithoutCancel(ctx)
-	var serr error
+	var write func(ctx context.Context) error // the store write that settles the item
 	switch outcome, retryAfter := classify(err, it.Chat); outcome {
 	case outcomeDelivered:
 		s.metrics.sent.Inc()
-		serr = s.settleDelivered(sctx, it.ID)
+		write = func(ctx context.Context) error { return s.settleDelivered(ctx, it.ID) }
 	case outcomeFlood:
 		s.metrics.failed.WithLabelValues(failFlood).Inc()
 		until := s.pacer.pause(retryAfter)
@@ -378,32 +381,70 @@ func (s *Sender) deliver(ctx context.Context, it multaque.OutboxItem) sendResult
 		res.requeue = true
 	case outcomeTransient:
 		s.metrics.failed.WithLabelValues(failTransient).Inc()
-		serr = s.retry(sctx, it, err, log)
+		write = func(ctx context.Context) error { return s.retry(ctx, it, err, log) }
 	case outcomeUnreachable:
 		s.metrics.failed.WithLabelValues(failUnreachable).Inc()
 		log.Info().Err(err).Msg("person unreachable, item dropped")
-		serr = s.store.DropUnreachable(sctx, it.ID, it.Chat)
+		write = func(ctx context.Context) error { return s.store.DropUnreachable(ctx, it.ID, it.Chat) }
 	case outcomeChatGone:
 		s.metrics.failed.WithLabelValues(failChatGone).Inc()
 		log.Warn().Err(err).Str("owner", it.Owner).Msg("chat gone")
-		if s.opts.ChatGone != nil {
-			if gerr := s.opts.ChatGone(sctx, it); gerr != nil {
-				log.Error().Err(gerr).Msg("report a gone chat")
-				serr = s.retry(sctx, it, err, log)
-				break
+		write = func(ctx context.Context) error {
+			if s.opts.ChatGone != nil {
+				if gerr := s.opts.ChatGone(ctx, it); gerr != nil {
+					if multaque.ErrorCode(gerr) == multaque.EUNAVAILABLE {
+						return gerr // record waits for the store, then tells again
+					}
+					log.Error().Err(gerr).Msg("report a gone chat")
+					return s.retry(ctx, it, err, log)
+				}
 			}
+			return s.bury(ctx, it.ID, "chat gone: "+err.Error())
 		}
-		serr = s.bury(sctx, it.ID, "chat gone: "+err.Error())
 	default:
 		s.metrics.failed.WithLabelValues(failPermanent).Inc()
 		log.Warn().Err(err).Msg("Telegram refused the item for good, moved to dead")
-		serr = s.bury(sctx, it.ID, err.Error())
+		write = func(ctx context.Context) error { return s.bury(ctx, it.ID, err.Error()) }
 	}
-	if serr != nil {
-		// The item stays in the outbox as it was and goes again later.
-		log.Error().Err(serr).Msg("record the outcome of a send")
+	if write != nil {
+		if serr := s.record(ctx, log, write); serr != nil {
+			// The item stays in the outbox as it was and goes again later.
+			log.Error().Err(serr).Msg("record the outcome of a send")
+		}
 	}
 	return res
+}
+
+// maxStoreBackoff bounds record's wait between two tries of a write the
+// store refused.
+const maxStoreBackoff = time.Minute
+
+// record runs write, the store write that settles a sent item, even when
+// Run is stopping (the request went). While the store refuses writes
+// (EUNAVAILABLE: a full disk, a read-only file system) it holds the item,
+// pauses all sending (a message whose sending cannot be recorded would go
+// again at every poll) and tries again with backoff, from MinBackoff
+// doubling to a minute, until the store takes it or ctx is done; the item
+// then stays in the outbox and goes again after a restart. The pause and
+// its end are logged once each.
+func (s *Sender) record(ctx context.Context, log zerolog.Logger, write func(ctx context.Context) error) error {
+	sctx := context.WithoutCancel(ctx)
+	err := write(sctx)
+	for wait := s.opts.MinBackoff; multaque.ErrorCode(err) == multaque.EUNAVAILABLE; wait = min(2*wait, maxStoreBackoff) {
+		if s.storeDown.CompareAndSwap(false, true) {
+			log.Warn().Err(err).Msg("the store cannot write: sending paused until it can")
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		err = write(sctx)
+	}
+	if s.storeDown.CompareAndSwap(true, false) {
+		s.log.Info().Msg("the store writes again: sending resumes")
+	}
+	return err
 }
 
 // settleDelivered records a delivery, trying a few times: an item whose
@@ -411,8 +452,8 @@ func (s *Sender) deliver(ctx context.Context, it multaque.OutboxItem) sendResult
 func (s *Sender) settleDelivered(ctx context.Context, id uint64) error {
 	var err error
 	for attempt := range 3 {
-		if err = s.store.Delivered(ctx, id); err == nil || multaque.ErrorCode(err) == multaque.EINVALID {
-			return err
+		if err = s.store.Delivered(ctx, id); err == nil || multaque.ErrorCode(err) == multaque.EINVALID || multaque.ErrorCode(err) == multaque.EUNAVAILABLE {
+			return err // EUNAVAILABLE: record waits for the store
 		}
 		time.Sleep(time.Duration(attempt+1) * 100 * time.Millisecond)
 	}

@@ -1,3 +1,321 @@
 package bot
 
-func (b *Bot) steeringCommands() []adminCommand { return nil }
+// Steering: the coordinators' commands that look after what makes teams
+// possible. /pool shows the spare groups teams get and the link that adds
+// more; /match runs the matcher now and says what formed; /mentorinvite
+// makes a one-time mentor invite (mentors.go); /mentors lists the mentors
+// with their load. A coordinator limited to some communities sees the
+// teams and mentors of those only; the pool belongs to no community.
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/multaque/multaque"
+)
+
+// SteeringStore is what the steering commands need of the database; it is
+// part of BroadcastStore, and so of AdminStore.
+type SteeringStore interface {
+	PoolGroups(ctx context.Context) ([]multaque.PoolGroup, error)
+	// Mentors returns every mentor, drafts left out.
+	Mentors(ctx context.Context) ([]multaque.Mentor, error)
+	MentorLoads(ctx context.Context) (map[int64]int, error)
+}
+
+// MatchReport says what a matching pass did (Options.Match).
+type MatchReport struct {
+	Formed   []MatchTeam // the teams it formed
+	Joined   []MatchTeam // the open teams it added people to, Added of them each
+	Assigned []MatchTeam // the teams it gave the mentor they lacked
+}
+
+// MatchTeam is a team a matching pass formed or changed.
+type MatchTeam struct {
+	ID        string
+	Community string
+	Project   string
+	Members   int  // how many people it has after the pass
+	Added     int  // how many people the pass added to it (Joined)
+	Mentor    bool // whether it has a mentor after the pass
+}
+
+// NewMatchReport makes the report of a matching pass from the teams as
+// they were before it and after it, and the ids of the teams it formed (in
+// the order it formed them). The teams it added people to, or gave a
+// mentor, are those whose members grew or whose mentor came in between.
+func NewMatchReport(before, after []*multaque.Team, formed []string) MatchReport {
+	was := make(map[string]*multaque.Team, len(before))
+	for _, t := range before {
+		was[t.ID] = t
+	}
+	now := make(map[string]*multaque.Team, len(after))
+	for _, t := range after {
+		now[t.ID] = t
+	}
+	summary := func(t *multaque.Team) MatchTeam {
+		return MatchTeam{ID: t.ID, Community: t.Community, Project: t.Project, Members: len(t.Members), Mentor: t.Mentor != 0}
+	}
+	var rep MatchReport
+	for _, id := range formed {
+		if t := now[id]; t != nil {
+			rep.Formed = append(rep.Formed, summary(t))
+		}
+	}
+	for _, t := range after {
+		old := was[t.ID]
+		if old == nil {
+			continue // new: formed, above
+		}
+		if added := len(t.Members) - len(old.Members); added > 0 {
+			mt := summary(t)
+			mt.Added = added
+			rep.Joined = append(rep.Joined, mt)
+		}
+		if old.Mentor == 0 && t.Mentor != 0 {
+			rep.Assigned = append(rep.Assigned, summary(t))
+		}
+	}
+	return rep
+}
+
+// poolTitlesShown is how many free groups /pool names.
+const poolTitlesShown = 5
+
+// mentorCommunitiesShown is how many of a mentor's communities /mentors
+// names, so that one mentor's line always fits in a message.
+const mentorCommunitiesShown = 12
+
+// maxListText is where a long list is cut into another message: under
+// Telegram's 4096 characters, with room for a line that would cross it.
+const maxListText = 3500
+
+func (b *Bot) steeringCommands() []adminCommand {
+	cmds := []adminCommand{{name: "mentorinvite", run: b.noArgs("/mentorinvite", b.onMentorInvite)}}
+	if b.admin == nil {
+		return cmds // the configured coordinators still make mentor invites
+	}
+	return append(cmds,
+		adminCommand{name: "pool", run: b.noArgs("/pool", b.onPool)},
+		adminCommand{name: "match", run: b.noArgs("/match", b.onMatch)},
+		adminCommand{name: "mentors", run: b.noArgs("/mentors", b.onMentors)},
+	)
+}
+
+// noArgs wraps a command that takes no arguments: given some, it answers
+// with its usage line and does nothing.
+func (b *Bot) noArgs(usage string, run func(ctx context.Context, a *adminCall) error) func(ctx context.Context, a *adminCall) error {
+	return func(ctx context.Context, a *adminCall) error {
+		if a.args != "" {
+			return b.usage(ctx, a, usage)
+		}
+		return run(ctx, a)
+	}
+}
+
+// usage answers a malformed command with how to write it.
+func (b *Bot) usage(ctx context.Context, a *adminCall, usage string) error {
+	return b.send(ctx, a.c.Recipient(), view{Text: b.view.t(a.lang, "steering_usage", "Usage", esc(usage))})
+}
+
+// onPool is /pool: how many groups are free, used by a team and broken,
+// the first free ones by title, and the link that adds another.
+func (b *Bot) onPool(ctx context.Context, a *adminCall) error {
+	groups, err := b.admin.PoolGroups(ctx)
+	if err != nil {
+		return err
+	}
+	n := map[multaque.PoolStatus]int{}
+	var titles []string
+	for _, g := range groups {
+		n[g.Status]++
+		if g.Status == multaque.PoolFree && len(titles) < poolTitlesShown {
+			title := g.Title
+			if title == "" {
+				title = "—"
+			}
+			titles = append(titles, "• "+esc(title))
+		}
+	}
+	lang := a.lang
+	var s strings.Builder
+	s.WriteString(b.view.t(lang, "steering_pool", "Free", n[multaque.PoolFree], "Used", n[multaque.PoolUsed], "Broken", n[multaque.PoolBroken]))
+	if len(titles) > 0 {
+		s.WriteString("\n\n" + b.view.t(lang, "steering_pool_free") + "\n" + strings.Join(titles, "\n"))
+		if more := n[multaque.PoolFree] - len(titles); more > 0 {
+			s.WriteString("\n" + b.view.t(lang, "steering_pool_more", "More", more))
+		}
+	}
+	s.WriteString("\n\n" + b.view.t(lang, "steering_pool_add", "Link", esc(b.startGroupLink())))
+	return b.send(ctx, a.c.Recipient(), view{Text: s.String()})
+}
+
+// onMatch is /match: the matcher runs now (the pass the schedule runs,
+// never at the same time as it) and the coordinator reads what formed in
+// their scope.
+func (b *Bot) onMatch(ctx context.Context, a *adminCall) error {
+	if b.match == nil {
+		return b.send(ctx, a.c.Recipient(), view{Text: b.view.t(a.lang, "steering_match_unavailable")})
+	}
+	rep, err := b.match(ctx)
+	if err != nil {
+		return fmt.Errorf("match now: %w", err)
+	}
+	in := func(ts []MatchTeam) []MatchTeam {
+		return slices.DeleteFunc(slices.Clone(ts), func(t MatchTeam) bool { return !b.oversees(a.coord, t.Community) })
+	}
+	rep = MatchReport{Formed: in(rep.Formed), Joined: in(rep.Joined), Assigned: in(rep.Assigned)}
+	joined := 0
+	for _, t := range rep.Joined {
+		joined += t.Added
+	}
+	if err := b.audit(ctx, a, fmt.Sprintf("formed %d, joined %s, assigned %d", len(rep.Formed), count(joined), len(rep.Assigned))); err != nil {
+		return err
+	}
+	lang := a.lang
+	lines := []string{b.view.t(lang, "steering_match_done")}
+	if len(rep.Formed)+len(rep.Joined)+len(rep.Assigned) == 0 {
+		lines = append(lines, "", b.view.t(lang, "steering_match_nothing"))
+		return b.sendList(ctx, a, lines)
+	}
+	if len(rep.Formed) > 0 {
+		lines = append(lines, "", b.view.t(lang, "steering_match_formed", "Teams", len(rep.Formed)))
+		for _, t := range rep.Formed {
+			mentor := "steering_match_mentor"
+			if !t.Mentor {
+				mentor = "steering_match_no_mentor"
+			}
+			lines = append(lines, b.view.t(lang, "steering_match_team", "Project", b.projectName(lang, t.Project),
+				"Community", b.communityName(lang, t.Community), "Members", esc(count(t.Members)), "Mentor", b.view.t(lang, mentor)))
+		}
+	}
+	if len(rep.Joined) > 0 {
+		lines = append(lines, "", b.view.t(lang, "steering_match_joined", "People", esc(count(joined))))
+		for _, t := range rep.Joined {
+			lines = append(lines, b.view.t(lang, "steering_match_grew", "Project", b.projectName(lang, t.Project),
+				"Community", b.communityName(lang, t.Community), "Added", esc(count(t.Added)), "Members", esc(count(t.Members))))
+		}
+	}
+	if len(rep.Assigned) > 0 {
+		lines = append(lines, "", b.view.t(lang, "steering_match_assigned", "Teams", len(rep.Assigned)))
+		for _, t := range rep.Assigned {
+			lines = append(lines, "• "+b.projectName(lang, t.Project)+" · "+b.communityName(lang, t.Community))
+		}
+	}
+	return b.sendList(ctx, a, lines)
+}
+
+// onMentors is /mentors: every mentor the coordinator may see, with what
+// they mentor, where, how many teams they have against how many they take,
+// and whether they are paused. Mentors agreed to coordinators seeing their
+// name when they joined.
+func (b *Bot) onMentors(ctx context.Context, a *adminCall) error {
+	mentors, err := b.admin.Mentors(ctx)
+	if err != nil {
+		return err
+	}
+	loads, err := b.admin.MentorLoads(ctx)
+	if err != nil {
+		return err
+	}
+	mentors = slices.DeleteFunc(mentors, func(m multaque.Mentor) bool { return !b.mentorInScope(a.coord, &m) })
+	lang := a.lang
+	if len(mentors) == 0 {
+		return b.send(ctx, a.c.Recipient(), view{Text: b.view.t(lang, "steering_mentors_none")})
+	}
+	slices.SortFunc(mentors, func(x, y multaque.Mentor) int {
+		if c := strings.Compare(strings.ToLower(x.Name), strings.ToLower(y.Name)); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.ID, y.ID)
+	})
+	lines := []string{b.view.t(lang, "steering_mentors", "Mentors", len(mentors))}
+	for _, m := range mentors {
+		name := m.Name
+		if name == "" {
+			name = "—"
+		}
+		projects := make([]string, 0, len(m.Projects))
+		for _, p := range m.Projects {
+			projects = append(projects, b.projectName(lang, p))
+		}
+		where := b.view.t(lang, "steering_mentors_everywhere")
+		if len(m.Communities) > 0 {
+			shown := m.Communities[:min(len(m.Communities), mentorCommunitiesShown)]
+			where = b.view.communityNames(lang, shown)
+			if more := len(m.Communities) - len(shown); more > 0 {
+				where += " " + b.view.t(lang, "steering_pool_more", "More", more)
+			}
+		}
+		line := b.view.t(lang, "steering_mentors_line", "Name", esc(name), "Projects", strings.Join(projects, ", "),
+			"Communities", where, "Load", loads[m.ID], "Capacity", m.Capacity)
+		if m.Paused {
+			line += " · " + b.view.t(lang, "steering_mentors_paused")
+		}
+		lines = append(lines, line)
+	}
+	return b.sendList(ctx, a, lines)
+}
+
+// mentorInScope reports whether the coordinator may see mentor m: m covers
+// somewhere that is in the coordinator's scope, or contains part of it.
+func (b *Bot) mentorInScope(coord *multaque.Coordinator, m *multaque.Mentor) bool {
+	if len(coord.Communities) == 0 || len(m.Communities) == 0 {
+		return true
+	}
+	for _, mc := range m.Communities {
+		if b.oversees(coord, mc) {
+			return true
+		}
+		for _, sc := range coord.Communities {
+			if slices.Contains(b.ancestors(sc), mc) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sendList sends lines as one message, or several cut between lines when
+// they would not fit in one.
+func (b *Bot) sendList(ctx context.Context, a *adminCall, lines []string) error {
+	var s strings.Builder
+	n := 0
+	for _, l := range lines {
+		if k := utf8.RuneCountInString(l) + 1; n > 0 && n+k > maxListText {
+			if err := b.send(ctx, a.c.Recipient(), view{Text: s.String()}); err != nil {
+				return err
+			}
+			s.Reset()
+			n = 0
+		}
+		if n > 0 {
+			s.WriteString("\n")
+		}
+		s.WriteString(l)
+		n += utf8.RuneCountInString(l) + 1
+	}
+	return b.send(ctx, a.c.Recipient(), view{Text: s.String()})
+}
+
+// projectName is a project's name in lang, escaped; its id if the
+// catalogue no longer has it.
+func (b *Bot) projectName(lang multaque.Lang, id string) string {
+	if p, ok := b.view.cat.Project(id); ok {
+		return esc(p.Name.In(lang))
+	}
+	return esc(id)
+}
+
+// communityName is a community's name in lang, escaped; its id if the
+// catalogue no longer has it.
+func (b *Bot) communityName(lang multaque.Lang, id string) string {
+	if c, ok := b.view.cat.Community(id); ok {
+		return esc(c.Name.In(lang))
+	}
+	return esc(id)
+}

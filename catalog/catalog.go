@@ -25,22 +25,16 @@ const MaxFileSize = 16 << 20
 // Catalog is a validated set of projects and communities. It is immutable and
 // safe for concurrent use.
 //
-// The values its methods return share their texts (multaque.Text maps,
+// The projects its methods return share their texts (multaque.Text maps,
 // examples, playbooks) with the catalogue: callers must treat them as
-// read-only. The slices themselves are fresh and can be reordered freely.
+// read-only. Communities are made afresh for each call (the catalogue keeps
+// them in a compact form), and every slice returned is fresh and can be
+// reordered freely.
 type Catalog struct {
 	projects  []multaque.Project
 	projectAt map[string]int // id → index in projects
 
-	communities []multaque.Community
-	communityAt map[string]int // id → index in communities
-	children    map[string][]int
-	// The tree is kept as small numbers rather than lists of ids, so that a
-	// catalogue of a whole country's neighbourhoods stays small in memory.
-	parentAt  []int32     // per community: its parent's index, -1 for a root
-	depth     []int32     // per community: how many ancestors it has
-	folded    [][]string  // per community: its names folded for Search, one per distinct spelling
-	sortNames [][3]string // per community: its folded name in each of multaque.Languages, to order results
+	communities *communities // shared by the copies WithProjects makes
 }
 
 // file is the shape of the YAML document.
@@ -138,39 +132,11 @@ func build(projects []multaque.Project, communities []multaque.Community) (*Cata
 	if err := p.err(); err != nil {
 		return nil, err
 	}
-	c := &Catalog{
+	return &Catalog{
 		projects:    projects,
 		projectAt:   indexProjects(projects),
-		communities: communities,
-		communityAt: make(map[string]int, len(communities)),
-		children:    make(map[string][]int),
-		parentAt:    make([]int32, len(communities)),
-		depth:       make([]int32, len(communities)),
-		folded:      make([][]string, len(communities)),
-		sortNames:   make([][3]string, len(communities)),
-	}
-	for i, cm := range communities {
-		c.communityAt[cm.ID] = i
-		c.children[cm.Parent] = append(c.children[cm.Parent], i)
-		c.folded[i] = foldNames(cm.Name)
-		for j, l := range multaque.Languages[:min(3, len(multaque.Languages))] {
-			c.sortNames[i][j] = fold(cm.Name.In(l))
-		}
-	}
-	for i, cm := range communities {
-		c.parentAt[i] = -1
-		if cm.Parent != "" {
-			c.parentAt[i] = int32(c.communityAt[cm.Parent])
-		}
-	}
-	// Parents exist and there is no cycle (checked above), so every walk
-	// ends at a root.
-	for i := range communities {
-		for p := c.parentAt[i]; p >= 0; p = c.parentAt[p] {
-			c.depth[i]++
-		}
-	}
-	return c, nil
+		communities: newCommunities(communities),
+	}, nil
 }
 
 func indexProjects(projects []multaque.Project) map[string]int {
@@ -239,44 +205,50 @@ func (c *Catalog) Project(id string) (multaque.Project, bool) {
 	return c.projects[i], true
 }
 
-// Communities returns every community, in file order.
+// Communities returns every community, in file order. Each call makes
+// them all afresh: for one community, or a few, use Community, Children or
+// Ancestors.
 func (c *Catalog) Communities() []multaque.Community {
-	return slices.Clone(c.communities)
+	out := make([]multaque.Community, c.communities.len())
+	for i := range out {
+		out[i] = c.communities.community(int32(i))
+	}
+	return out
 }
 
 // Community returns the community with the given id.
 func (c *Catalog) Community(id string) (multaque.Community, bool) {
-	i, ok := c.communityAt[id]
+	i, ok := c.communities.find(id)
 	if !ok {
 		return multaque.Community{}, false
 	}
-	return c.communities[i], true
+	return c.communities.community(i), true
 }
 
 // Children returns the communities whose parent is id, in file order. The
 // id "" gives the roots. An unknown id has no children.
 func (c *Catalog) Children(id string) []multaque.Community {
-	at := c.children[id]
-	if len(at) == 0 {
-		return nil
+	p := int32(-1)
+	if id != "" {
+		var ok bool
+		if p, ok = c.communities.find(id); !ok {
+			return nil
+		}
 	}
-	out := make([]multaque.Community, len(at))
-	for k, i := range at {
-		out[k] = c.communities[i]
-	}
-	return out
+	return c.communities.list(c.communities.children(p))
 }
 
 // Ancestors returns the ids above community id, nearest first: its parent,
 // grandparent, … up to its root. A root or an unknown id has none.
 func (c *Catalog) Ancestors(id string) []string {
-	i, ok := c.communityAt[id]
-	if !ok {
+	cs := c.communities
+	i, ok := cs.find(id)
+	if !ok || cs.depth[i] == 0 {
 		return nil
 	}
-	out := make([]string, 0, c.depth[i])
-	for p := c.parentAt[i]; p >= 0; p = c.parentAt[p] {
-		out = append(out, c.communities[p].ID)
+	out := make([]string, 0, cs.depth[i])
+	for p := cs.parentAt[i]; p >= 0; p = cs.parentAt[p] {
+		out = append(out, cs.ids.get(p))
 	}
 	return out
 }
@@ -284,26 +256,27 @@ func (c *Catalog) Ancestors(id string) []string {
 // Depth returns how many ancestors community id has: 0 for a root (and for
 // an unknown id), 1 for its children, and so on.
 func (c *Catalog) Depth(id string) int {
-	i, ok := c.communityAt[id]
+	i, ok := c.communities.find(id)
 	if !ok {
 		return 0
 	}
-	return int(c.depth[i])
+	return int(c.communities.depth[i])
 }
 
 // IsWithin reports whether community id is ancestor or lies inside it: a
 // neighbourhood is within its district, its town and its region. It is false
 // when id is unknown.
 func (c *Catalog) IsWithin(id, ancestor string) bool {
-	i, ok := c.communityAt[id]
+	cs := c.communities
+	i, ok := cs.find(id)
 	if !ok {
 		return false
 	}
 	if id == ancestor {
 		return true
 	}
-	for p := c.parentAt[i]; p >= 0; p = c.parentAt[p] {
-		if c.communities[p].ID == ancestor {
+	for p := cs.parentAt[i]; p >= 0; p = cs.parentAt[p] {
+		if cs.ids.get(p) == ancestor {
 			return true
 		}
 	}

@@ -6,8 +6,11 @@
 //
 // A Catalog is read from YAML (configs/catalog.yaml by default), checked as a
 // whole when it is loaded, and never changes afterwards, so one value can be
-// shared by every goroutine. Lookups, search by name and the community
-// nearest to a shared location are answered from indexes built at load time.
+// shared by every goroutine. Lookups and the community nearest to a shared
+// location are answered from indexes built at load time, search by name from
+// one built on the first search. Communities are kept in a compact form (a
+// country's 100,000 neighbourhoods take a few MB) and made into
+// multaque.Community values when asked for.
 //
 // It must never do I/O after loading, write anything, or know about Telegram
 // or storage: it speaks only the domain types of package multaque.

@@ -32,30 +32,31 @@ func (c *Catalog) Nearest(lat, lon float64) (multaque.Community, bool) {
 	if math.IsNaN(lat) || math.IsNaN(lon) || lat < -90 || lat > 90 || lon < -180 || lon > 180 {
 		return multaque.Community{}, false
 	}
-	dist := make([]float64, len(c.communities))
+	cs := c.communities
+	dist := make([]float64, len(cs.coords))
 	closest := math.Inf(1)
-	for i, cm := range c.communities {
-		dist[i] = math.Inf(1)
-		if cm.Lat == nil || cm.Lon == nil {
-			continue
-		}
-		dist[i] = haversineKm(lat, lon, *cm.Lat, *cm.Lon)
-		closest = min(closest, dist[i])
+	for k, at := range cs.coords {
+		dist[k] = haversineKm(lat, lon, at.lat, at.lon)
+		closest = min(closest, dist[k])
 	}
 	if closest > farKm {
 		return multaque.Community{}, false
 	}
 	best := -1
-	for i, d := range dist {
+	for k, d := range dist {
 		if d > closest+nearbyKm {
 			continue
 		}
-		if best < 0 || c.depth[i] > c.depth[best] ||
-			c.depth[i] == c.depth[best] && d < dist[best] {
-			best = i
+		i, b := cs.coords[k].at, int32(-1)
+		if best >= 0 {
+			b = cs.coords[best].at
+		}
+		if best < 0 || cs.depth[i] > cs.depth[b] ||
+			cs.depth[i] == cs.depth[b] && d < dist[best] {
+			best = k
 		}
 	}
-	return c.communities[best], true
+	return cs.community(cs.coords[best].at), true
 }
 
 // haversineKm is the great-circle distance between two points given in

@@ -5,11 +5,14 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
@@ -51,11 +54,25 @@ func bigCatalog(b testing.TB, minTeam, maxTeam int) *catalog.Catalog {
 func communityOf(i int) string { return "n" + strconv.Itoa(i%1000) + "-" + strconv.Itoa((i/1000)%99) }
 
 // bigStore returns a store of n citizens, each in a random community of
-// bigCatalog with 1-5 random projects. Building it takes minutes, so the
-// file is kept in the temporary directory between runs.
+// bigCatalog with 1-5 random projects (see bigStorePath).
 func bigStore(b testing.TB, n int) *store.DB {
 	b.Helper()
-	path := filepath.Join(os.TempDir(), fmt.Sprintf("multaque-bench-runner-%d-v2.db", n))
+	db, err := store.Open(bigStorePath(b, n))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	return db
+}
+
+// bigStorePath returns the file of bigStore, building it if needed: as
+// ImportCitizens writes it, or a compacted copy with -runner.compacted.
+// Building takes minutes, so the file is kept in the temporary directory
+// between runs; its name changes with the store's layout ("-v4": queue
+// summaries ordered by size class and by age).
+func bigStorePath(b testing.TB, n int) string {
+	b.Helper()
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("multaque-bench-runner-%d-v4.db", n))
 	if _, err := os.Stat(path); err != nil {
 		tmp := path + ".building"
 		os.Remove(tmp)
@@ -91,15 +108,13 @@ func bigStore(b testing.TB, n int) *store.DB {
 	if *compacted {
 		path = compactCopy(b, path)
 	}
-	db, err := store.Open(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	return db
+	return path
 }
 
-var compacted = flag.Bool("runner.compacted", false, "run BenchmarkRunnerPassMillion on a compacted copy of the database, as a nightly backup or `compact` leaves it")
+var (
+	compacted = flag.Bool("runner.compacted", false, "run BenchmarkRunnerPassMillion on a compacted copy of the database, as a nightly backup or `compact` leaves it")
+	pageCache = flag.String("runner.cache", "warm", "BenchmarkRunnerPassMillionAlone: the database file in the page cache before the child starts: warm (all of it, as on a server that has been running), cold (none of it, as after a reboot) or as-is")
+)
 
 // compactCopy returns a compacted copy of the database at path, made once
 // (bbolt's Compact writes each bucket's pages together).
@@ -236,10 +251,36 @@ func BenchmarkRunnerFormTenThousand(b *testing.B) {
 // TestRunnerPassChild), which loads the catalogue and the store, makes a
 // warm-up pass, then 20 timed ones, and reports its memory.
 //
-//	go test -run='^$' -bench=RunnerPassMillionAlone -benchtime=1x ./matching/ [-runner.compacted]
+// Before it starts the child it puts the database file in the page cache
+// (-runner.cache=warm, the default), drops it from there (cold) or leaves
+// the cache as it is (as-is).
+//
+//	go test -run='^$' -bench=RunnerPassMillionAlone -benchtime=1x ./matching/ [-runner.compacted] [-runner.cache=cold]
 func BenchmarkRunnerPassMillionAlone(b *testing.B) {
-	bigStore(b, 1_000_000).Close() // built (and compacted) here, once; the child opens it
+	path := bigStorePath(b, 1_000_000) // built (and compacted) here, once; the child opens it
 	for range b.N {
+		// The kernel maps into a process, around each page it reads, the
+		// neighbouring pages it has cached, so what a pass keeps resident
+		// depends on how much of the file is in the page cache.
+		switch *pageCache {
+		case "warm":
+			f, err := os.Open(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			_, err = io.Copy(io.Discard, f)
+			f.Close()
+			if err != nil {
+				b.Fatal(err)
+			}
+		case "cold":
+			if err := dropFromPageCache(path); err != nil {
+				b.Fatal(err)
+			}
+		case "as-is":
+		default:
+			b.Fatalf("-runner.cache=%q, want warm, cold or as-is", *pageCache)
+		}
 		args := []string{"-test.run=^TestRunnerPassChild$", "-test.v"}
 		if *compacted {
 			args = append(args, "-runner.compacted")
@@ -285,5 +326,20 @@ func TestRunnerPassChild(t *testing.T) {
 		}
 	}
 	ms := float64(time.Since(start).Microseconds()) / 1000 / passes
-	fmt.Printf("child: ms=%.1f rss=%.1f anon=%.1f file=%.1f hwm=%.1f\n", ms, procMB("VmRSS"), procMB("RssAnon"), procMB("RssFile"), procMB("VmHWM"))
+	fmt.Printf("child: ms=%.3f rss=%.1f anon=%.1f file=%.1f hwm=%.1f\n", ms, procMB("VmRSS"), procMB("RssAnon"), procMB("RssFile"), procMB("VmHWM"))
+	if path := os.Getenv("MULTAQUE_PASS_HEAPPROFILE"); path != "" {
+		// What the Go heap holds after the passes:
+		// MULTAQUE_PASS_HEAPPROFILE=heap.prof go test -run='^$' -bench=RunnerPassMillionAlone -benchtime=1x ./matching/
+		// go tool pprof -sample_index=inuse_space -top heap.prof
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runtime.GC()
+		if err := pprof.WriteHeapProfile(f); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		runtime.KeepAlive(r)
+	}
 }

@@ -22,9 +22,11 @@ import (
 // wait, the team is still open, the mentor still missing) and refuses it
 // with an ECONFLICT error otherwise.
 type Store interface {
-	// ForEachQueue gives every queue ("community/project") with people
-	// waiting: how many, and since when the oldest waits.
-	ForEachQueue(ctx context.Context, fn func(queue []byte, waiting int, oldest time.Time) error) error
+	// ForEachQueueDue gives each queue ("community/project") where at
+	// least atLeast people wait or whose oldest came at or before oldestBy
+	// (none by age when oldestBy is zero), once: how many wait, and since
+	// when the oldest waits. It reads only those queues, not all of them.
+	ForEachQueueDue(ctx context.Context, atLeast int, oldestBy time.Time, fn func(queue []byte, waiting int, oldest time.Time) error) error
 	// ForEachWaitingIn gives the people waiting in the queues named.
 	ForEachWaitingIn(ctx context.Context, queues []string, fn func(community, project string, since time.Time, citizen int64) error) error
 	Teams(ctx context.Context) ([]*multaque.Team, error)
@@ -41,7 +43,9 @@ type Store interface {
 // Catalog is what the Runner needs of the catalogue.
 type Catalog interface {
 	Projects() []multaque.Project
-	Communities() []multaque.Community
+	// Ancestors gives the communities above id, nearest first; none for a
+	// root or an unknown id.
+	Ancestors(id string) []string
 }
 
 // Notifier builds the messages that go with each change, enqueued in the
@@ -78,25 +82,35 @@ type Runner struct {
 	Now    func() time.Time
 
 	mu sync.Mutex
-	// parentsOf caches the catalogue's tree: a catalogue never changes, and
-	// one of 100,000 communities takes longer to index than a pass.
-	parentsOf   Catalog
-	parentCache map[string]string
 }
 
-// parents returns the parent of every community that has one.
-func (r *Runner) parents() map[string]string {
-	if r.parentCache != nil && r.parentsOf == r.Catalog {
-		return r.parentCache
-	}
-	m := map[string]string{}
-	for _, c := range r.Catalog.Communities() {
-		if c.Parent != "" {
-			m[c.ID] = c.Parent
+// tree is the part of the catalogue's tree one pass needs: the parents of
+// the communities it reads and of their ancestors. Asking the catalogue for
+// those few, rather than copying the parents of every community, keeps a
+// pass over 100,000 communities from holding a map of all of them.
+type tree struct {
+	cat     Catalog
+	parents map[string]string // Snapshot.Parents
+	known   map[string]bool   // communities whose ancestors are in parents
+}
+
+// add records the ancestors of community c and returns them, nearest first.
+func (t *tree) add(c string) []string {
+	if t.known[c] {
+		var up []string
+		for p, ok := t.parents[c]; ok; p, ok = t.parents[p] {
+			up = append(up, p)
 		}
+		return up
 	}
-	r.parentsOf, r.parentCache = r.Catalog, m
-	return m
+	up := t.cat.Ancestors(c)
+	t.known[c] = true
+	for _, p := range up {
+		t.parents[c] = p
+		c = p
+		t.known[c] = true
+	}
+	return up
 }
 
 // Report says what a pass did.
@@ -200,19 +214,23 @@ func (r *Runner) apply(ctx context.Context, d Decision, now time.Time, rep *Repo
 // queuesToRead picks the queues a pass must read in full: those at critical
 // mass, those with an open team to fill, and those old enough to be pooled
 // at their parent, with every queue above them for the same project. Plan
-// would leave every other queue as it is, so reading only a few small
-// summaries of those keeps a pass fast however many people wait.
-func (r *Runner) queuesToRead(ctx context.Context, s *Snapshot, open map[string]bool) ([]string, error) {
-	selected := map[string]bool{}
-	poolCut := s.Now.Add(-s.PoolAfter)
+// would leave every other queue as it is; the store finds these in indexes
+// ordered by size and by age, so a pass reads a few pages however many
+// people wait (see ForEachQueueDue).
+func (r *Runner) queuesToRead(ctx context.Context, s *Snapshot, t *tree, open map[string]bool) ([]string, error) {
+	selected := make(map[string]bool, len(open))
+	for q := range open {
+		selected[q] = true
+	}
 	least := math.MaxInt // the smallest critical mass: below it, only open teams and pooling matter
 	for _, rules := range s.Projects {
 		least = min(least, rules.MinTeam)
 	}
-	err := r.Store.ForEachQueue(ctx, func(q []byte, n int, oldest time.Time) error {
-		if n < least && len(open) == 0 && (s.PoolAfter == 0 || oldest.After(poolCut)) {
-			return nil // most queues, read and left at once
-		}
+	var poolCut time.Time // zero: no pooling
+	if s.PoolAfter > 0 {
+		poolCut = s.Now.Add(-s.PoolAfter)
+	}
+	err := r.Store.ForEachQueueDue(ctx, least, poolCut, func(q []byte, n int, oldest time.Time) error {
 		i := bytes.IndexByte(q, '/')
 		if i < 0 {
 			return nil
@@ -221,20 +239,15 @@ func (r *Runner) queuesToRead(ctx context.Context, s *Snapshot, open map[string]
 		if !ok {
 			return nil
 		}
-		pool := s.PoolAfter > 0 && !oldest.After(poolCut)
-		if n < rules.MinTeam && !open[string(q)] && !pool {
+		pool := !poolCut.IsZero() && !oldest.After(poolCut)
+		if n < rules.MinTeam && !pool {
 			return nil
 		}
 		selected[string(q)] = true
 		if pool {
 			project := string(q[i+1:])
-			for c, hops := string(q[:i]), 0; hops < 64; hops++ {
-				parent, ok := s.Parents[c]
-				if !ok {
-					break
-				}
-				selected[parent+"/"+project] = true
-				c = parent
+			for _, a := range t.add(string(q[:i])) {
+				selected[a+"/"+project] = true
 			}
 		}
 		return nil
@@ -272,7 +285,8 @@ func (r *Runner) snapshot(ctx context.Context, now time.Time) (Snapshot, error) 
 			s.Projects[id] = rules
 		}
 	}
-	s.Parents = r.parents()
+	t := &tree{cat: r.Catalog, parents: map[string]string{}, known: map[string]bool{}}
+	s.Parents = t.parents
 	teams, err := r.Store.Teams(ctx)
 	if err != nil {
 		return s, err
@@ -297,7 +311,7 @@ func (r *Runner) snapshot(ctx context.Context, now time.Time) (Snapshot, error) 
 			open[t.Community+"/"+t.Project] = true
 		}
 	}
-	queues, err := r.queuesToRead(ctx, &s, open)
+	queues, err := r.queuesToRead(ctx, &s, t, open)
 	if err != nil {
 		return s, err
 	}
@@ -307,6 +321,20 @@ func (r *Runner) snapshot(ctx context.Context, now time.Time) (Snapshot, error) 
 	})
 	if err != nil {
 		return s, err
+	}
+	// Plan walks up from the communities of the people it places (a pooled
+	// queue's parent is among their ancestors) and of the teams it gives
+	// people or a mentor to.
+	for i, w := range s.Waiting {
+		if i == 0 || w.Community != s.Waiting[i-1].Community {
+			t.add(w.Community)
+		}
+	}
+	for _, o := range s.OpenTeams {
+		t.add(o.Community)
+	}
+	for _, m := range s.TeamsWithoutMentor {
+		t.add(m.Community)
 	}
 	mentors, err := r.Store.Mentors(ctx)
 	if err != nil {

@@ -3,7 +3,10 @@ package matching_test
 import (
 	"context"
 	"fmt"
+	"maps"
+	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -220,4 +223,183 @@ func TestRunnerPoolsAtParent(t *testing.T) {
 	if waiting(t, db, "vila-de-gracia", "consumer-group")+waiting(t, db, "la-salut", "consumer-group") != 0 {
 		t.Fatal("pooled people are still waiting in their neighbourhoods")
 	}
+}
+
+// TestRunnerReadsWhatPlanNeeds checks that a pass, which reads only the
+// queues due for a look and the parents of the communities it reads,
+// decides what Plan decides over everything: every queue in full and the
+// whole tree of the catalogue. Random people wait in the communities of
+// Barcelona (city, districts, neighbourhoods) for two projects, some for
+// long enough to be pooled; a first pass forms teams, then more people come
+// and mentors of the city or a district are added, and the second pass is
+// compared.
+func TestRunnerReadsWhatPlanNeeds(t *testing.T) {
+	cat, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	places := []string{"barcelona"}
+	for k := 0; k < len(places); k++ {
+		for _, c := range cat.Children(places[k]) {
+			places = append(places, c.ID)
+		}
+	}
+	projects := []string{"consumer-group", "time-bank"}
+	rules := map[string]matching.Rules{"consumer-group": {MinTeam: 3, MaxTeam: 5}, "time-bank": {MinTeam: 4, MaxTeam: 7}}
+	for seed := range uint64(8) {
+		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(seed, 42))
+			db := openStore(t)
+			now := day0.Add(10 * 24 * time.Hour)
+			r := newRunner(t, db, &now)
+			r.Rules = func() map[string]matching.Rules { return rules }
+			r.PoolAfter = 7 * 24 * time.Hour
+			next := int64(1)
+			arrive := func(n int) {
+				for range n {
+					c := &multaque.Citizen{ID: next, Lang: multaque.Catalan, Name: "Veí", Community: places[rng.IntN(len(places))],
+						ConsentAt: day0, Survey: multaque.Survey{Step: multaque.StepDone, Version: 4}}
+					ps := projects[:1+rng.IntN(2)]
+					if rng.IntN(2) == 0 {
+						ps = projects[1:]
+					}
+					since := now.Add(-time.Duration(1+rng.IntN(3*24)) * time.Hour) // most came lately
+					if rng.IntN(5) == 0 {
+						since = now.Add(-time.Duration(rng.IntN(10*24)) * time.Hour)
+					}
+					c.SetInterests(ps, since)
+					if err := db.SaveCitizen(ctx, c); err != nil {
+						t.Fatal(err)
+					}
+					next++
+				}
+			}
+			arrive(40 + rng.IntN(80))
+			if _, err := r.Run(ctx); err != nil {
+				t.Fatal(err)
+			}
+			arrive(20 + rng.IntN(60))
+			for m := range 1 + rng.IntN(3) {
+				mentor := multaque.Mentor{ID: int64(900 + m), Name: "M", Projects: projects[rng.IntN(2):], Capacity: 1 + rng.IntN(3),
+					Communities: []string{places[rng.IntN(11)]}, Lang: multaque.Catalan, JoinedAt: now} // the city or a district
+				if err := db.SaveMentor(ctx, mentor); err != nil {
+					t.Fatal(err)
+				}
+			}
+
+			want := matching.Plan(fullSnapshot(t, db, cat, now, rules, r.PoolAfter))
+			before := teamsByID(t, db)
+			rep, err := r.Run(ctx)
+			if err != nil || rep.Skipped != 0 {
+				t.Fatalf("Run=%+v,%v, want no error and nothing skipped", rep, err)
+			}
+			var formed, joined, assigned int
+			after := teamsByID(t, db)
+			for _, d := range want {
+				switch d.Kind {
+				case matching.FormTeam:
+					formed++
+					if !slices.ContainsFunc(rep.Formed, func(id string) bool {
+						tm := after[id]
+						return tm.Community == d.Community && tm.Project == d.Project && tm.Mentor == d.Mentor && slices.Equal(memberIDs(tm), d.Members)
+					}) {
+						t.Errorf("Plan over everything forms %+v; the pass formed no such team", d)
+					}
+				case matching.JoinTeam:
+					joined += len(d.Members)
+					if got := memberIDs(after[d.Team])[len(before[d.Team].Members):]; !slices.Equal(got, d.Members) {
+						t.Errorf("Plan over everything adds %v to %s; the pass added %v", d.Members, d.Team, got)
+					}
+				case matching.AssignMentor:
+					assigned++
+					if got := after[d.Team].Mentor; got != d.Mentor {
+						t.Errorf("Plan over everything makes %d the mentor of %s; the pass made %d", d.Mentor, d.Team, got)
+					}
+				}
+			}
+			if len(rep.Formed) != formed || rep.Joined != joined || rep.Assigned != assigned {
+				t.Errorf("pass %+v; Plan over everything forms %d, adds %d, assigns %d", rep, formed, joined, assigned)
+			}
+			t.Logf("second pass: formed %d, joined %d, assigned %d", formed, joined, assigned)
+		})
+	}
+}
+
+// fullSnapshot is the snapshot of everything: every queue in full and the
+// parent of every community of the catalogue.
+func fullSnapshot(t *testing.T, db *store.DB, cat *catalog.Catalog, now time.Time, rules map[string]matching.Rules, poolAfter time.Duration) matching.Snapshot {
+	t.Helper()
+	s := matching.Snapshot{Now: now, Projects: map[string]matching.Rules{}, Parents: map[string]string{}, PoolAfter: poolAfter}
+	for _, p := range cat.Projects() {
+		s.Projects[p.ID] = matching.Rules{MinTeam: p.MinTeam, MaxTeam: p.MaxTeam}
+	}
+	maps.Copy(s.Projects, rules)
+	for _, c := range cat.Communities() {
+		if c.Parent != "" {
+			s.Parents[c.ID] = c.Parent
+		}
+	}
+	var queues []string
+	if err := db.ForEachQueue(ctx, func(q []byte, _ int, _ time.Time) error {
+		queues = append(queues, string(q))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ForEachWaitingIn(ctx, queues, func(community, project string, since time.Time, citizen int64) error {
+		s.Waiting = append(s.Waiting, matching.Waiter{Citizen: citizen, Community: community, Project: project, Since: since})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	teams, err := db.Teams(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	load := map[int64]int{}
+	for _, tm := range teams {
+		if tm.Status == multaque.TeamClosed {
+			continue
+		}
+		if tm.Mentor != 0 {
+			load[tm.Mentor]++
+		} else {
+			s.TeamsWithoutMentor = append(s.TeamsWithoutMentor, matching.MentorlessTeam{ID: tm.ID, Community: tm.Community, Project: tm.Project, Members: memberIDs(tm), CreatedAt: tm.CreatedAt})
+		}
+		if tm.Open(s.Projects[tm.Project].MaxTeam) {
+			s.OpenTeams = append(s.OpenTeams, matching.OpenTeam{ID: tm.ID, Community: tm.Community, Project: tm.Project, Size: len(tm.Members), Mentor: tm.Mentor, CreatedAt: tm.CreatedAt})
+		}
+	}
+	mentors, err := db.Mentors(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range mentors {
+		s.Mentors = append(s.Mentors, matching.MentorLoad{ID: m.ID, Projects: m.Projects, Communities: m.Communities, Capacity: m.Capacity, Load: load[m.ID], Paused: m.Paused})
+	}
+	return s
+}
+
+func teamsByID(t *testing.T, db *store.DB) map[string]*multaque.Team {
+	t.Helper()
+	teams, err := db.Teams(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]*multaque.Team{}
+	for _, tm := range teams {
+		out[tm.ID] = tm
+	}
+	return out
+}
+
+func memberIDs(tm *multaque.Team) []int64 {
+	if tm == nil {
+		return nil
+	}
+	var out []int64
+	for _, m := range tm.Members {
+		out = append(out, m.Citizen)
+	}
+	return out
 }

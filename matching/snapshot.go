@@ -17,6 +17,9 @@ type Snapshot struct {
 	Projects map[string]Rules
 	// Parents gives the parent of each community that has one
 	// (neighbourhood → district → town). A community missing here is a root.
+	// Plan looks up only the communities of Waiting, OpenTeams and
+	// TeamsWithoutMentor and their ancestors, so the Runner puts only those
+	// here, not the whole catalogue.
 	Parents map[string]string
 	// Waiting holds one entry per citizen and project they are still
 	// waiting for. Any order gives the same plan, but Plan is linear only

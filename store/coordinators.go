@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -159,4 +160,130 @@ func (db *DB) AuditLog(ctx context.Context, n int) ([]multaque.AuditEntry, error
 		return nil, fmt.Errorf("audit log: %w", err)
 	}
 	return out, nil
+}
+
+// UpdateCoordinators applies fn to every stored coordinator, by Telegram
+// id, and stores what fn leaves, in one transaction: a record fn deletes
+// from the map is removed, one it adds or changes is saved (each must be
+// valid, under its key: EINVALID). fn's error aborts the change and is
+// returned. It is how a change that must look at every coordinator, such as
+// keeping one who oversees everything, is made without a race.
+func (db *DB) UpdateCoordinators(ctx context.Context, fn func(cs map[int64]*multaque.Coordinator) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketCoordinators)
+		old := map[int64][]byte{}
+		cs := map[int64]*multaque.Coordinator{}
+		err := b.ForEach(func(k, v []byte) error {
+			c := new(multaque.Coordinator)
+			if len(k) != 8 || json.Unmarshal(v, c) != nil {
+				return multaque.Errorf(multaque.EINTERNAL, "coordinators: record %x is malformed", k)
+			}
+			id := int64(binary.BigEndian.Uint64(k))
+			old[id], cs[id] = bytes.Clone(v), c
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if err := fn(cs); err != nil {
+			return err
+		}
+		for id := range old {
+			if cs[id] == nil {
+				if err := b.Delete(idKey(id)); err != nil {
+					return err
+				}
+			}
+		}
+		for id, c := range cs {
+			if c == nil {
+				continue
+			}
+			if c.ID != id {
+				return multaque.Errorf(multaque.EINVALID, "coordinator %d stored under %d", c.ID, id)
+			}
+			if err := c.Validate(); err != nil {
+				return err
+			}
+			data, err := json.Marshal(c)
+			if err != nil {
+				return err
+			}
+			if !bytes.Equal(data, old[id]) {
+				if err := b.Put(idKey(id), data); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("update coordinators: %w", err)
+	}
+	return nil
+}
+
+// AuditLogBy returns the latest n audit entries whose actor is actor,
+// newest first. It reads the log backwards until it has them: an actor who
+// did little long ago costs a walk through the whole log.
+func (db *DB) AuditLogBy(ctx context.Context, actor int64, n int) ([]multaque.AuditEntry, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []multaque.AuditEntry
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketAudit).Cursor()
+		for k, v := c.Last(); k != nil && len(out) < n; k, v = c.Prev() {
+			if len(k) != 8 {
+				continue
+			}
+			var e multaque.AuditEntry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("entry %d: %w", binary.BigEndian.Uint64(k), err)
+			}
+			if e.Actor == actor {
+				out = append(out, e)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("audit log of %d: %w", actor, err)
+	}
+	return out, nil
+}
+
+// forgetRefusedAttempts deletes, when the person with that id erases their
+// data, the audit entries of the commands they were refused, unless they
+// are a stored coordinator. Those entries say only that someone who had no
+// right tried a command; once that person asks to be forgotten, keeping
+// their id for it is not worth it. What coordinators did stays, even once
+// they are coordinators no more, and so does every entry of a person who
+// is a coordinator: the audit log is the record of how Multaque was
+// steered.
+func forgetRefusedAttempts(tx *bolt.Tx, id int64) error {
+	if tx.Bucket(bucketCoordinators).Get(idKey(id)) != nil {
+		return nil
+	}
+	b := tx.Bucket(bucketAudit)
+	var doomed [][]byte
+	err := b.ForEach(func(k, v []byte) error {
+		var e multaque.AuditEntry
+		if json.Unmarshal(v, &e) == nil && e.Actor == id && e.Refused {
+			doomed = append(doomed, bytes.Clone(k))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range doomed {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
 }

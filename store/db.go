@@ -5,9 +5,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/multaque/multaque"
@@ -17,7 +20,11 @@ import (
 
 // SchemaVersion is the layout of the data this package writes. Open records
 // it in a new file and refuses a file written by a newer layout.
-const SchemaVersion = 1
+//
+// Versions: 1, the first; 2 adds the queue summaries ordered by size and by
+// age (queues_by_size, queues_by_age), built from the summaries when a
+// version 1 file is opened.
+const SchemaVersion = 2
 
 // The buckets. Keys and values are described where each bucket is used.
 var (
@@ -42,7 +49,7 @@ var (
 	bucketErased       = []byte("erased")
 
 	allBuckets = [][]byte{
-		bucketCitizens, bucketWaiting, bucketQueues, bucketRefCodes, bucketUpdates, bucketMeta,
+		bucketCitizens, bucketWaiting, bucketQueues, bucketQueuesBySize, bucketQueuesByAge, bucketRefCodes, bucketUpdates, bucketMeta,
 		bucketOutbox, bucketDead, bucketTeams, bucketTeamsByChat, bucketMentors,
 		bucketCoordinators, bucketPool, bucketCodes, bucketProposals, bucketAudit,
 		bucketThresholds, bucketBroadcasts, bucketErased,
@@ -71,11 +78,18 @@ const DefaultBatchDelay = 2 * time.Millisecond
 // and after Close every method fails with bbolt's ErrDatabaseNotOpen. A
 // method given a context that is already done returns ctx.Err() and does
 // nothing; once started, a write is not interrupted.
+//
+// A write the file system refuses (disk full, read-only file system, quota,
+// I/O error) or any write to a database opened ReadOnly fails with an
+// EUNAVAILABLE error and changes nothing: bbolt rolls the transaction back
+// and stays usable, reads go on working, and writes succeed again as soon as
+// the file system takes them.
 type DB struct {
 	bolt        *bolt.DB
 	path        string
 	keepUpdates int
 	batchDelay  time.Duration
+	readOnly    bool
 	now         func() time.Time
 }
 
@@ -103,14 +117,33 @@ func BatchDelay(d time.Duration) Option {
 	}
 }
 
+// ReadOnly opens the file for reading only: Open neither creates it nor
+// completes its buckets, several processes may read it at once (but not
+// while one holds it for writing), and every write fails with EUNAVAILABLE.
+// It is for looking at a database that is not in use (check, backup) and
+// for serving from a file that cannot be written.
+func ReadOnly() Option {
+	return func(db *DB) { db.readOnly = true }
+}
+
 // Open opens the database file at path, creating it and its directories if
 // needed, and makes sure every bucket exists.
 //
 // If another process (or another DB in this process) holds the file, Open
 // fails after about a second with an EUNAVAILABLE error naming the path. A
 // file written by a newer schema than SchemaVersion is refused with EINTERNAL.
+// With ReadOnly, a missing file is an ENOTFOUND error.
 func Open(path string, opts ...Option) (*DB, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	db := &DB{path: path, keepUpdates: DefaultKeepUpdates, batchDelay: DefaultBatchDelay, now: time.Now}
+	for _, opt := range opts {
+		opt(db)
+	}
+	if db.readOnly {
+		// bbolt would create the file it cannot then initialise.
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return nil, multaque.Errorf(multaque.ENOTFOUND, "open store %s: no such file", path)
+		}
+	} else if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	bdb, err := bolt.Open(path, 0o600, &bolt.Options{
@@ -119,6 +152,7 @@ func Open(path string, opts ...Option) (*DB, error) {
 		// space is free and puts that off for a long time.
 		InitialMmapSize: 1 << 30,
 		FreelistType:    bolt.FreelistMapType,
+		ReadOnly:        db.readOnly,
 	})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, multaque.Errorf(multaque.EUNAVAILABLE, "open store %s: the file is locked by another process", path)
@@ -126,21 +160,41 @@ func Open(path string, opts ...Option) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	db := &DB{bolt: bdb, path: path, keepUpdates: DefaultKeepUpdates, batchDelay: DefaultBatchDelay, now: time.Now}
-	for _, opt := range opts {
-		opt(db)
-	}
+	db.bolt = bdb
 	bdb.MaxBatchDelay = db.batchDelay
-	if err := bdb.Update(initSchema); err != nil {
+	initialise := bdb.Update
+	if db.readOnly {
+		initialise = bdb.View
+	}
+	if err := safely(func() error { return initialise(initSchema) }); err != nil {
 		bdb.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	return db, nil
 }
 
+// safely runs fn, turning a panic into an error: bbolt panics on some
+// damaged pages, and a damaged file must not take the program down with it
+// when it is only being opened.
+func safely(fn func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = multaque.Errorf(multaque.EINTERNAL, "the file is damaged: %v", r)
+		}
+	}()
+	return fn()
+}
+
 // initSchema creates every bucket and records the schema version of a new
 // file, all in one transaction so that a file is either new or complete.
+// In a read-only transaction it only checks the version, if there is one.
 func initSchema(tx *bolt.Tx) error {
+	if !tx.Writable() {
+		if meta := tx.Bucket(bucketMeta); meta != nil {
+			return checkSchema(meta.Get(keySchema))
+		}
+		return nil
+	}
 	if _, err := tx.CreateBucketIfNotExists(bucketWaiting); err != nil {
 		return err
 	}
@@ -155,11 +209,28 @@ func initSchema(tx *bolt.Tx) error {
 	if err := initOutbox(tx); err != nil {
 		return err
 	}
+	if err := initErasureSecret(tx); err != nil {
+		return err
+	}
 	meta := tx.Bucket(bucketMeta)
 	v := meta.Get(keySchema)
+	if err := checkSchema(v); err != nil {
+		return err
+	}
+	if v == nil || binary.BigEndian.Uint64(v) < SchemaVersion {
+		// A new file; or an older one, which the steps above brought up to
+		// date in this same transaction: recorded, so that an older
+		// program, which would not keep the newer buckets, refuses it.
+		return meta.Put(keySchema, u64(SchemaVersion))
+	}
+	return nil
+}
+
+// checkSchema refuses a schema version this program cannot read.
+func checkSchema(v []byte) error {
 	switch {
 	case v == nil:
-		return meta.Put(keySchema, u64(SchemaVersion))
+		return nil
 	case len(v) != 8:
 		return multaque.Errorf(multaque.EINTERNAL, "schema version is malformed")
 	case binary.BigEndian.Uint64(v) > SchemaVersion:
@@ -238,7 +309,7 @@ func (db *DB) batch(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 		return err
 	})
 	if err != nil {
-		return err
+		return cannotWrite(err)
 	}
 	if refused == nil && mark != nil {
 		mark.SetRecorded()
@@ -260,7 +331,41 @@ func (db *DB) update(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 	if err == nil && mark != nil {
 		mark.SetRecorded()
 	}
-	return err
+	return cannotWrite(err)
+}
+
+// writeRefusals are the errors with which a file system refuses a write
+// for a while (full, over quota, read-only, failing) and bbolt refuses one
+// to a file opened read-only.
+var writeRefusals = []error{
+	syscall.ENOSPC, syscall.EDQUOT, syscall.EROFS, syscall.EIO, syscall.EFBIG,
+	berrors.ErrDatabaseReadOnly,
+}
+
+// cannotWrite turns err into an EUNAVAILABLE error, still wrapping it, when
+// it says that the file system refused the write; other errors, and nil,
+// are returned as they are. bbolt rolls a transaction back when its commit
+// fails, so nothing of the write is kept.
+func cannotWrite(err error) error {
+	if err == nil {
+		return nil
+	}
+	refused := false
+	for _, r := range writeRefusals {
+		if errors.Is(err, r) {
+			refused = true
+			break
+		}
+	}
+	// bbolt formats the errors of growing the file with %s, which loses
+	// the errno: "file resize error: …" (truncate) and "file sync error: …".
+	if msg := err.Error(); strings.HasPrefix(msg, "file resize error:") || strings.HasPrefix(msg, "file sync error:") {
+		refused = true
+	}
+	if !refused {
+		return err
+	}
+	return fmt.Errorf("%w: %w", multaque.Errorf(multaque.EUNAVAILABLE, "the store cannot write"), err)
 }
 
 // u64 encodes v as 8 bytes, big-endian, so that keys sort by number.

@@ -348,7 +348,10 @@ func (db *DB) settle(ctx context.Context, what string, id uint64, fn func(tx *bo
 		if err != nil {
 			return refuse(err)
 		}
-		return fn(tx, ob, it)
+		if err := fn(tx, ob, it); err != nil {
+			return err
+		}
+		return countBroadcastOutcome(tx, what, it) // broadcasts.go
 	})
 	if err != nil {
 		return fmt.Errorf("%s outbox item %d: %w", what, id, err)

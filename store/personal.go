@@ -54,50 +54,72 @@ func held(tx *bolt.Tx, id int64) ([]holding, error) {
 }
 
 // ForgetCitizen erases everything held about the citizen with that id, in
-// every bucket, in one transaction. It returns an ENOTFOUND error if nothing
-// was held. The erased bytes may linger in the file's free pages until it is
+// every bucket, in one transaction, and records the erasure (see erased.go:
+// a tag of the id, never the id) so that restoring an older backup makes it
+// again. It returns an ENOTFOUND error if nothing was held; the erasure is
+// recorded all the same, since a backup may hold what the file no longer
+// does. The erased bytes may linger in the file's free pages until it is
 // compacted.
 func (db *DB) ForgetCitizen(ctx context.Context, id int64) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	var found bool
 	err := db.update(ctx, func(tx *bolt.Tx) error {
-		hs, err := held(tx, id)
-		if err != nil {
-			return err
-		}
-		if len(hs) == 0 {
-			return multaque.Errorf(multaque.ENOTFOUND, "citizen %d not found", id)
-		}
-		if c, err := getCitizen(tx, id); err != nil {
-			return err
-		} else if c != nil {
-			if err := forgetInTeams(tx, c, db.now()); err != nil {
-				return err
-			}
-		}
-		if err := forgetMentorInTeams(tx, id, db.now()); err != nil {
-			return err
-		}
-		if err := forgetInOutbox(tx, id); err != nil {
-			return err
-		}
-		for _, h := range hs {
-			if err := tx.Bucket(h.bucket).Delete(h.key); err != nil {
-				return err
-			}
-			if bytes.Equal(h.bucket, bucketWaiting) {
-				if err := leaveQueue(tx, h.key); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
+		var err error
+		found, err = forget(tx, id, db.now())
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("forget citizen %d: %w", id, err)
 	}
+	if !found {
+		return multaque.Errorf(multaque.ENOTFOUND, "citizen %d not found", id)
+	}
 	return nil
+}
+
+// forget erases in tx everything held about the person with that id and
+// records the erasure as made at now. found reports whether anything was
+// held.
+func forget(tx *bolt.Tx, id int64, now time.Time) (found bool, err error) {
+	hs, err := held(tx, id)
+	if err != nil {
+		return false, err
+	}
+	if len(hs) == 0 {
+		return false, recordErasure(tx, id, now)
+	}
+	if c, err := getCitizen(tx, id); err != nil {
+		return false, err
+	} else if c != nil {
+		if err := forgetInTeams(tx, c, now); err != nil {
+			return false, err
+		}
+	}
+	if err := forgetMentorInTeams(tx, id, now); err != nil {
+		return false, err
+	}
+	if err := forgetInOutbox(tx, id); err != nil {
+		return false, err
+	}
+	if err := forgetProposals(tx, id); err != nil { // proposals.go
+		return false, err
+	}
+	if err := forgetRefusedAttempts(tx, id); err != nil { // coordinators.go
+		return false, err
+	}
+	for _, h := range hs {
+		if err := tx.Bucket(h.bucket).Delete(h.key); err != nil {
+			return false, err
+		}
+		if bytes.Equal(h.bucket, bucketWaiting) {
+			if err := leaveQueue(tx, h.key); err != nil {
+				return false, err
+			}
+		}
+	}
+	return true, recordErasure(tx, id, now)
 }
 
 // personalData is what PersonalData shows, as JSON.
@@ -113,6 +135,10 @@ type personalData struct {
 	// be sent to them.
 	Teams    []teamView    `json:"teams,omitempty"`
 	Messages []messageView `json:"messages_waiting,omitempty"`
+	// Proposals are the projects they proposed; ProposalNote, a note about
+	// one they are typing as a coordinator.
+	Proposals    []multaque.Proposal    `json:"proposals,omitempty"`
+	ProposalNote *multaque.ProposalNote `json:"proposal_note,omitempty"`
 }
 
 // teamView is a team as the person's own data shows it: what it is, not
@@ -213,6 +239,9 @@ func (db *DB) PersonalData(ctx context.Context, id int64) ([]byte, error) {
 			case string(bucketCodes):
 				pd.InviteCodes = append(pd.InviteCodes, string(h.key))
 			}
+		}
+		if pd.Proposals, pd.ProposalNote, err = proposalsOf(tx, id); err != nil { // proposals.go
+			return err
 		}
 		return teamsAndMessages(tx, id, &pd)
 	})

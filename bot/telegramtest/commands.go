@@ -149,6 +149,29 @@ func (s *Server) CommandsFor(scope tele.CommandScope, languageCode string) []tel
 	return append([]tele.Command(nil), cs.byScope[k]...)
 }
 
+// Menu returns the commands the user with that id sees in their private
+// chat with the bot when their app is in languageCode, as Telegram chooses
+// them: the first list set of the chat with that language, the chat, all
+// private chats with that language, all private chats, the default with
+// that language, the default.
+func (s *Server) Menu(userID int64, languageCode string) []tele.Command {
+	if len(languageCode) > 2 {
+		languageCode = languageCode[:2] // "es-419" looks up "es"
+	}
+	chat := commandScope{Type: "chat", ChatID: userID}
+	cs := &s.commands
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	for _, scope := range []commandScope{chat, {Type: "all_private_chats"}, {Type: "default"}} {
+		for _, lang := range []string{languageCode, ""} {
+			if cmds, ok := cs.byScope[commandKey{scope, lang}]; ok {
+				return append([]tele.Command(nil), cmds...)
+			}
+		}
+	}
+	return nil
+}
+
 func (s *Server) setMyDescription(r *request) (any, *apiError) {
 	return s.setText(r, "description", 512, s.commands.descriptions)
 }

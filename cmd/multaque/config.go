@@ -36,6 +36,8 @@ type Config struct {
 	Coordinators []int64        `yaml:"coordinators"`
 	Matching     MatchingConfig `yaml:"matching"`
 	Sender       SenderConfig   `yaml:"sender"`
+	Teams        TeamsConfig    `yaml:"teams"`
+	Backup       BackupConfig   `yaml:"backup"`
 }
 
 // TelegramConfig says how the bot talks to the Bot API.
@@ -119,6 +121,28 @@ type SenderConfig struct {
 	PerGroupPerMinute int `yaml:"per_group_per_minute"`
 }
 
+// TeamsConfig configures the teams' groups.
+type TeamsConfig struct {
+	// PoolLowWater: coordinators are told when fewer free groups than this
+	// are left in the pool.
+	PoolLowWater int `yaml:"pool_low_water"`
+	// ReminderAfter is how long after their invitation a member who has
+	// not joined their team's group gets their one reminder.
+	ReminderAfter Duration `yaml:"reminder_after"`
+}
+
+// BackupConfig configures the backups the running bot takes of its
+// database: compacted copies, consistent as of one moment, taken while it
+// serves.
+type BackupConfig struct {
+	// Dir is where they go, named multaque-<UTC time>.db; "" takes none.
+	Dir string `yaml:"dir"`
+	// Schedule is when: a standard 5-field cron spec or a descriptor.
+	Schedule string `yaml:"schedule"`
+	// Keep is how many of them are kept; older ones are removed.
+	Keep int `yaml:"keep"`
+}
+
 // Limits Telegram imposes, which Validate enforces.
 const (
 	maxSenderRate        = 30 // messages per second, all chats together
@@ -153,6 +177,14 @@ func DefaultConfig() Config {
 			Rate:              25, // some headroom under Telegram's 30/s for direct answers
 			PerChatInterval:   Duration(time.Second),
 			PerGroupPerMinute: maxPerGroupPerMinute,
+		},
+		Teams: TeamsConfig{
+			PoolLowWater:  2,
+			ReminderAfter: Duration(24 * time.Hour),
+		},
+		Backup: BackupConfig{
+			Schedule: "0 3 * * *", // at night, when few people write
+			Keep:     7,
 		},
 	}
 }
@@ -513,6 +545,11 @@ func (c *Config) envVars() []envVar {
 		}},
 		{name: "MULTAQUE_SENDER_PER_CHAT_INTERVAL", field: "sender.per_chat_interval", set: setDuration(&c.Sender.PerChatInterval)},
 		{name: "MULTAQUE_SENDER_PER_GROUP_PER_MINUTE", field: "sender.per_group_per_minute", set: setInt(&c.Sender.PerGroupPerMinute)},
+		{name: "MULTAQUE_TEAMS_POOL_LOW_WATER", field: "teams.pool_low_water", set: setInt(&c.Teams.PoolLowWater)},
+		{name: "MULTAQUE_TEAMS_REMINDER_AFTER", field: "teams.reminder_after", set: setDuration(&c.Teams.ReminderAfter)},
+		{name: "MULTAQUE_BACKUP_DIR", field: "backup.dir", set: setString(&c.Backup.Dir)},
+		{name: "MULTAQUE_BACKUP_SCHEDULE", field: "backup.schedule", set: setString(&c.Backup.Schedule)},
+		{name: "MULTAQUE_BACKUP_KEEP", field: "backup.keep", set: setInt(&c.Backup.Keep)},
 	}
 }
 
@@ -568,7 +605,8 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 			errs = append(errs, fmt.Errorf("%s: %w", v.name, err))
 		}
 	}
-	return errors.Join(errs...)
+	token, secret := strings.TrimSpace(getenv("MULTAQUE_TELEGRAM_TOKEN")), strings.TrimSpace(getenv("MULTAQUE_WEBHOOK_SECRET"))
+	return errors.Join(maskSecrets(errs, token, secret)...)
 }
 
 // Validate checks the configuration for serve, the real bot: everything
@@ -583,14 +621,35 @@ func (c *Config) Validate() error {
 	case !tokenPattern.MatchString(c.Telegram.Token):
 		errs = append(errs, errors.New("telegram.token: MULTAQUE_TELEGRAM_TOKEN does not look like a bot token (digits, a colon, then letters, digits, _ and -); check for quotes or stray characters"))
 	}
-	return errors.Join(append(errs, c.validate()...)...)
+	return errors.Join(maskSecrets(append(errs, c.validate()...), c.Telegram.Token, c.Telegram.Webhook.Secret)...)
 }
 
 // ValidateSandbox checks the configuration for sandbox mode, which runs the
 // bot against an in-process fake Telegram and so needs no token. Everything
 // else is checked as Validate does.
 func (c *Config) ValidateSandbox() error {
-	return errors.Join(c.validate()...)
+	return errors.Join(maskSecrets(c.validate(), c.Telegram.Token, c.Telegram.Webhook.Secret)...)
+}
+
+// maskSecrets masks the secrets in each error (see maskSecret): a secret
+// pasted into the wrong setting must not be echoed in the problem about it.
+func maskSecrets(errs []error, token, secret string) []error {
+	for i, err := range errs {
+		if m := maskSecret(err.Error(), token, secret); m != err.Error() {
+			errs[i] = errors.New(m)
+		}
+	}
+	return errs
+}
+
+// maskSecret masks in s the bot token, the part of it after the colon
+// (enough to use it) and the webhook secret.
+func maskSecret(s, token, secret string) string {
+	key := ""
+	if _, k, _ := strings.Cut(token, ":"); len(k) >= 16 {
+		key = k
+	}
+	return redact(s, token, key, secret)
 }
 
 var (
@@ -692,6 +751,24 @@ func (c *Config) validate() []error {
 	if s.PerGroupPerMinute < 1 || s.PerGroupPerMinute > maxPerGroupPerMinute {
 		bad("sender.per_group_per_minute", "must be between 1 and %d, got %d", maxPerGroupPerMinute, s.PerGroupPerMinute)
 	}
+
+	if c.Teams.PoolLowWater < 1 {
+		bad("teams.pool_low_water", "must be at least 1, got %d", c.Teams.PoolLowWater)
+	}
+	if c.Teams.ReminderAfter < Duration(time.Minute) {
+		bad("teams.reminder_after", "must be at least 1m, got %s", c.Teams.ReminderAfter)
+	}
+
+	b := c.Backup
+	if _, err := cron.ParseStandard(b.Schedule); err != nil {
+		bad("backup.schedule", "%q is not a cron spec such as \"0 3 * * *\": %v", b.Schedule, err)
+	}
+	if b.Keep < 1 {
+		bad("backup.keep", "must be at least 1, got %d", b.Keep)
+	}
+	if b.Dir != "" && strings.TrimSpace(b.Dir) == "" {
+		bad("backup.dir", "is only spaces; leave it empty to take no backups")
+	}
 	return errs
 }
 
@@ -759,7 +836,7 @@ func (c Config) fields() [][2]string {
 		ids[i] = strconv.FormatInt(id, 10)
 	}
 	t, w := c.Telegram, c.Telegram.Webhook
-	return [][2]string{
+	fields := [][2]string{
 		{"telegram.token", secret(t.Token)},
 		{"telegram.api_url", redactURL(t.APIURL)},
 		{"telegram.mode", t.Mode},
@@ -781,7 +858,17 @@ func (c Config) fields() [][2]string {
 		{"sender.rate", strconv.FormatFloat(c.Sender.Rate, 'g', -1, 64)},
 		{"sender.per_chat_interval", c.Sender.PerChatInterval.String()},
 		{"sender.per_group_per_minute", strconv.Itoa(c.Sender.PerGroupPerMinute)},
+		{"teams.pool_low_water", strconv.Itoa(c.Teams.PoolLowWater)},
+		{"teams.reminder_after", c.Teams.ReminderAfter.String()},
+		{"backup.dir", c.Backup.Dir},
+		{"backup.schedule", c.Backup.Schedule},
+		{"backup.keep", strconv.Itoa(c.Backup.Keep)},
 	}
+	// A secret pasted into another setting is masked there too.
+	for i, f := range fields {
+		fields[i][1] = maskSecret(f[1], t.Token, w.Secret)
+	}
+	return fields
 }
 
 // redactURL masks a password in s, should a self-hosted Bot API URL carry one.

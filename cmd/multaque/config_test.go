@@ -342,6 +342,11 @@ func TestApplyEnv(t *testing.T) {
 				"MULTAQUE_SENDER_RATE":                   "29.5",
 				"MULTAQUE_SENDER_PER_CHAT_INTERVAL":      "0s",
 				"MULTAQUE_SENDER_PER_GROUP_PER_MINUTE":   "19",
+				"MULTAQUE_TEAMS_POOL_LOW_WATER":          "5",
+				"MULTAQUE_TEAMS_REMINDER_AFTER":          "36h",
+				"MULTAQUE_BACKUP_DIR":                    "/backups",
+				"MULTAQUE_BACKUP_SCHEDULE":               "@daily",
+				"MULTAQUE_BACKUP_KEEP":                   "30",
 			},
 			want: func(c *Config) {
 				c.Telegram = TelegramConfig{
@@ -356,6 +361,8 @@ func TestApplyEnv(t *testing.T) {
 				c.Coordinators = []int64{5, 6, 7}
 				c.Matching = MatchingConfig{Schedule: "0 * * * *", ParentPoolingAfter: Duration(168 * time.Hour)}
 				c.Sender = SenderConfig{Rate: 29.5, PerChatInterval: 0, PerGroupPerMinute: 19}
+				c.Teams = TeamsConfig{PoolLowWater: 5, ReminderAfter: Duration(36 * time.Hour)}
+				c.Backup = BackupConfig{Dir: "/backups", Schedule: "@daily", Keep: 30}
 			},
 		},
 		{name: "spaces trimmed", env: map[string]string{"MULTAQUE_TELEGRAM_TOKEN": " " + testToken + "\r\n"}, want: func(c *Config) { c.Telegram.Token = testToken }},
@@ -532,6 +539,17 @@ func TestValidate(t *testing.T) {
 			want: []string{"sender.per_group_per_minute: must be between 1 and 20, got 21"}},
 		{name: "sender.per_group_per_minute zero", config: func() Config { c := validConfig(); c.Sender.PerGroupPerMinute = 0; return c },
 			want: []string{"sender.per_group_per_minute: must be between 1 and 20, got 0"}},
+		{name: "backups on", config: func() Config { c := validConfig(); c.Backup.Dir = "/backups"; return c }},
+		{name: "teams.pool_low_water", config: func() Config { c := validConfig(); c.Teams.PoolLowWater = 0; return c },
+			want: []string{"teams.pool_low_water: must be at least 1, got 0"}},
+		{name: "teams.reminder_after", config: func() Config { c := validConfig(); c.Teams.ReminderAfter = Duration(time.Second); return c },
+			want: []string{"teams.reminder_after: must be at least 1m, got 1s"}},
+		{name: "backup.schedule", config: func() Config { c := validConfig(); c.Backup.Schedule = "nightly"; return c },
+			want: []string{`backup.schedule: "nightly" is not a cron spec`}},
+		{name: "backup.keep", config: func() Config { c := validConfig(); c.Backup.Keep = 0; return c },
+			want: []string{"backup.keep: must be at least 1, got 0"}},
+		{name: "backup.dir spaces", config: func() Config { c := validConfig(); c.Backup.Dir = "  "; return c },
+			want: []string{"backup.dir: is only spaces"}},
 		{name: "every problem at once", config: func() Config {
 			c := DefaultConfig()
 			c.Log.Level = "loud"

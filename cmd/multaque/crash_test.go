@@ -39,13 +39,17 @@ communities:
 // TestTeamsSurviveSIGKILL kills the whole program with SIGKILL at random
 // moments while its matcher forms 200 teams and its provisioner and Sender
 // set up their groups and invite their members, then lets a last run
-// finish. Every person must end in exactly one team, there must be exactly
-// 200 teams, and every member must have their invitation.
+// finish. After each kill `multaque check` must find the file sound; at the
+// end every person must be in exactly one team, there must be exactly 200
+// teams, every member must have their invitation, and the invitations sent
+// twice must be no more than the messages the Sender can have in flight at
+// the kills.
 func TestTeamsSurviveSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts and kills processes for a minute")
 	}
 	const teams, people = 200, 400
+	began := time.Now()
 	srv := telegramtest.NewServer()
 	defer srv.Close()
 	dir := t.TempDir()
@@ -97,11 +101,21 @@ func TestTeamsSurviveSIGKILL(t *testing.T) {
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
 	kills := 0
 	for ; kills < 5; kills++ {
-		p := startProcess(t, env)
-		// The first matching pass starts within a second of the start (cron
-		// rounds @every to whole seconds); the first kills aim at it, the
-		// later ones at the provisioning.
-		wait := 150 + rng.IntN(1000)
+		titled := len(srv.Calls("setChatTitle"))
+		p := startUp(t, srv, env)
+		// The first kills aim at the matching pass: it starts within a
+		// second or two of the start (cron rounds @every to whole seconds),
+		// and the provisioner names the group of each team as soon as it
+		// is formed, while the pass goes on; so they come at a random
+		// moment after the first group is named. The later kills aim at
+		// the provisioning and the invitations.
+		if kills < 2 {
+			deadline := time.Now().Add(time.Minute)
+			for len(srv.Calls("setChatTitle")) == titled && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
+		}
+		wait := rng.IntN(400)
 		if kills >= 2 {
 			wait = 900 + rng.IntN(900)
 		}
@@ -110,6 +124,7 @@ func TestTeamsSurviveSIGKILL(t *testing.T) {
 			t.Fatal(err)
 		}
 		p.Wait()
+		checkClean(t, env, dataPath)
 		formed, active := progress(t, dataPath)
 		t.Logf("kill %d: %d teams formed, %d active", kills+1, formed, active)
 	}
@@ -147,6 +162,7 @@ func TestTeamsSurviveSIGKILL(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.Wait()
+	checkClean(t, env, dataPath)
 
 	db, err = store.Open(dataPath)
 	if err != nil {
@@ -202,7 +218,14 @@ func TestTeamsSurviveSIGKILL(t *testing.T) {
 		}
 		duplicates += n - 1
 	}
-	t.Logf("%d kills; %d teams; %d duplicate invitations (at most the messages in flight at a kill)", kills, len(all), duplicates)
+	// The Sender of `multaque serve` has 16 workers: at most 16 messages in
+	// flight when it is killed.
+	const inFlight = 16
+	t.Logf("%d kills; %d teams; %d duplicate invitations (at most %d: %d in flight at each kill); %v",
+		kills, len(all), duplicates, kills*inFlight, inFlight, time.Since(began).Round(100*time.Millisecond))
+	if duplicates > kills*inFlight {
+		t.Errorf("%d duplicate invitations after %d kills, more than the %d messages that can be in flight", duplicates, kills, kills*inFlight)
+	}
 }
 
 // progress counts the teams formed and active in the database of a killed

@@ -2,15 +2,23 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
+
+	"github.com/multaque/multaque"
+	"github.com/multaque/multaque/store"
 )
 
 // storeProbe is what /healthz asks of the store: any quick read.
@@ -36,6 +44,70 @@ func operatorHandler(db storeProbe, reg *prometheus.Registry) http.Handler {
 		fmt.Fprintln(w, "ok")
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	return mux
+}
+
+// backupTaker is what POST /backup asks of the store.
+type backupTaker interface {
+	Backup(ctx context.Context, path string) (store.BackupInfo, error)
+	Path() string
+}
+
+// withBackup adds to h the endpoint POST /backup, which takes a backup of
+// db (see store.DB.Backup) and sends it as the response body, for
+// `multaque backup` (see ops.go). It answers 403 unless the request comes
+// from a loopback address with token in X-Multaque-Token, and 503 while
+// the store cannot write the copy. The copy is made beside the database
+// and removed once sent.
+func withBackup(h http.Handler, db backupTaker, token string, log zerolog.Logger) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/", h)
+	mux.HandleFunc("POST /backup", func(w http.ResponseWriter, r *http.Request) {
+		host, _, _ := net.SplitHostPort(r.RemoteAddr)
+		ip := net.ParseIP(host)
+		given := r.Header.Get(backupTokenHeader)
+		if ip == nil || !ip.IsLoopback() || token == "" || subtle.ConstantTimeCompare([]byte(given), []byte(token)) != 1 {
+			log.Warn().Str("remote", host).Msg("backup refused: not from this machine, or without the token")
+			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		}
+		// A large copy takes longer than the server's write timeout.
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(time.Hour))
+		f, err := os.CreateTemp(filepath.Dir(db.Path()), "."+filepath.Base(db.Path())+".backup-*")
+		if err != nil {
+			log.Error().Err(err).Msg("backup for a request")
+			http.Error(w, "cannot write the copy", http.StatusServiceUnavailable)
+			return
+		}
+		f.Close()
+		defer os.Remove(f.Name())
+		info, err := db.Backup(r.Context(), f.Name())
+		if err != nil {
+			log.Error().Err(err).Msg("backup for a request")
+			status := http.StatusInternalServerError
+			if multaque.ErrorCode(err) == multaque.EUNAVAILABLE {
+				status = http.StatusServiceUnavailable
+			}
+			http.Error(w, "backup failed", status)
+			return
+		}
+		copyFile, err := os.Open(f.Name())
+		if err != nil {
+			log.Error().Err(err).Msg("backup for a request")
+			http.Error(w, "backup failed", http.StatusInternalServerError)
+			return
+		}
+		defer copyFile.Close()
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("Content-Length", strconv.FormatInt(info.Size, 10))
+		w.Header().Set("X-Multaque-Taken-At", info.TakenAt.Format(time.RFC3339Nano))
+		w.Header().Set("Cache-Control", "no-store")
+		if _, err := io.Copy(w, copyFile); err != nil {
+			log.Warn().Err(err).Msg("backup for a request: sending it failed")
+			return
+		}
+		log.Info().Int64("bytes", info.Size).Dur("took", info.Took).Msg("backup taken for a request")
+	})
 	return mux
 }
 

@@ -3,6 +3,7 @@
 //
 //	multaque serve [--config FILE]   the bot against Telegram
 //	multaque sandbox [--addr ADDR]   the bot against a fake Telegram, played in a browser
+//	multaque backup|restore|check|compact   the operator's work on the database
 //
 // Configuration comes from the YAML file and MULTAQUE_* environment
 // variables; see configs/config.yaml.
@@ -26,6 +27,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/rs/zerolog"
 
+	"github.com/multaque/multaque"
 	"github.com/multaque/multaque/bot"
 	"github.com/multaque/multaque/catalog"
 	"github.com/multaque/multaque/matching"
@@ -39,10 +41,12 @@ var (
 	_ bot.TeamStore   = (*store.DB)(nil)
 	_ bot.AdminStore  = (*store.DB)(nil)
 	_ bot.Catalog     = (*catalog.Catalog)(nil)
+	_ bot.Catalog     = (*catalog.Live)(nil)
 	_ bot.Texts       = (*catalog.Messages)(nil)
 
 	_ matching.Store    = (*store.DB)(nil)
 	_ matching.Catalog  = (*catalog.Catalog)(nil)
+	_ matching.Catalog  = (*catalog.Live)(nil)
 	_ matching.Notifier = (*bot.Bot)(nil)
 )
 
@@ -63,6 +67,16 @@ Usage:
                                    try it with no Telegram account: the bot against an
                                    in-process fake Telegram, played from a web page
 
+The database (data.path, or --data FILE; each takes --config FILE too):
+  multaque backup FILE             write a compacted, consistent copy to FILE; while
+                                   the bot runs, it takes the copy (needs http.addr)
+  multaque restore FILE            replace the database with the backup FILE (the bot
+                                   stopped), making again the erasures made since
+  multaque check                   bbolt's consistency check and Multaque's invariants:
+                                   one problem per line, exit status 1 if any
+  multaque compact                 rewrite the database without its free pages, which
+                                   may hold erased data (the bot stopped)
+
 Configuration: configs/config.yaml, overridden by MULTAQUE_* environment variables.
 `
 
@@ -81,6 +95,14 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return m.Run(ctx)
 	case "sandbox":
 		return runSandbox(ctx, args[1:], getenv, stdout, stderr)
+	case "backup":
+		return runBackup(ctx, args[1:], getenv, stdout, stderr)
+	case "restore":
+		return runRestore(ctx, args[1:], getenv, stdout, stderr)
+	case "check":
+		return runCheck(ctx, args[1:], getenv, stdout, stderr)
+	case "compact":
+		return runCompact(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -108,7 +130,7 @@ type Main struct {
 // when run returns.
 type wiring struct {
 	db      *store.DB
-	catalog *catalog.Catalog
+	catalog *catalog.Live
 	bot     *bot.Bot
 	// runner is the matcher the cron runs; a pass started from elsewhere
 	// never overlaps the cron's.
@@ -178,17 +200,33 @@ func (m *Main) run(ctx context.Context) (err error) {
 		m.log.Info().Msg("store closed")
 	}()
 
+	// The catalogue the bot and the matcher read is the file's with what
+	// coordinators changed on top (approved proposals, thresholds), which
+	// the bot rebuilds after each change (bot.Options.OnCatalogChange).
+	live := catalog.NewLive(cat, texts)
+	reloadCatalog := func(ctx context.Context) error { return live.Reload(ctx, catalogOverlay(db)) }
+	if err := reloadCatalog(ctx); err != nil {
+		if multaque.ErrorCode(err) != multaque.EINVALID {
+			return err
+		}
+		m.log.Warn().Err(err).Msg("catalogue: some changes of coordinators left out")
+	}
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics, err := bot.NewMetrics(reg)
 	if err != nil {
 		return err
 	}
+	// The matcher is made below, with the bot as its notifier; a
+	// coordinator's /match runs it once updates are handled.
+	var runner *matching.Runner
 	b, err := bot.New(bot.Options{
 		Token:             cfg.Telegram.Token,
 		APIURL:            cfg.Telegram.APIURL,
 		Store:             db,
-		Catalog:           cat,
+		Catalog:           live,
+		OnCatalogChange:   reloadCatalog,
 		Texts:             texts,
 		Logger:            m.log,
 		Workers:           cfg.Telegram.Workers,
@@ -197,6 +235,9 @@ func (m *Main) run(ctx context.Context) (err error) {
 		PerGroupPerMinute: cfg.Sender.PerGroupPerMinute,
 		Metrics:           metrics,
 		Coordinators:      cfg.Coordinators,
+		PoolLowWater:      cfg.Teams.PoolLowWater,
+		ReminderAfter:     time.Duration(cfg.Teams.ReminderAfter),
+		Match:             func(ctx context.Context) (bot.MatchReport, error) { return matchNow(ctx, db, runner) },
 	})
 	if err != nil {
 		return err
@@ -212,8 +253,8 @@ func (m *Main) run(ctx context.Context) (err error) {
 	}
 	// The matcher forms teams on the configured schedule and wakes the
 	// provisioner when it has.
-	runner := &matching.Runner{
-		Store: db, Catalog: cat, Notifier: b,
+	runner = &matching.Runner{
+		Store: db, Catalog: live, Notifier: b,
 		PoolAfter: time.Duration(cfg.Matching.ParentPoolingAfter),
 		Formed:    provisioner.Wake,
 		Logger:    m.log.With().Str("component", "matching").Logger(),
@@ -223,8 +264,21 @@ func (m *Main) run(ctx context.Context) (err error) {
 		return err
 	}
 	defer func() { <-matcher.Stop().Done() }() // a pass in progress ends before the store closes
+	// Backups: on the configured schedule, and for `multaque backup`
+	// through the operator endpoint (see ops.go). A backup in progress
+	// ends before the store closes.
+	stopBackups, err := startBackups(ctx, db, cfg.Backup, m.log)
+	if err != nil {
+		return err
+	}
+	defer stopBackups()
 	if cfg.HTTP.Addr != "" {
-		ops, err := startOperatorServer(cfg.HTTP.Addr, operatorHandler(db, reg), m.log)
+		token, err := newOpsToken()
+		if err != nil {
+			return err
+		}
+		handler := withBackup(operatorHandler(db, reg), db, token, m.log.With().Str("component", "backup").Logger())
+		ops, err := startOperatorServer(cfg.HTTP.Addr, handler, m.log)
 		if err != nil {
 			return err
 		}
@@ -235,12 +289,18 @@ func (m *Main) run(ctx context.Context) (err error) {
 				err = serr
 			}
 		}()
+		removeOpsFile, err := writeOpsFile(cfg.Data.Path, ops.addr, token)
+		if err != nil {
+			m.log.Warn().Err(err).Msg("multaque backup cannot ask this process for backups")
+		} else {
+			defer removeOpsFile()
+		}
 	}
 	if err := b.PublishCommands(); err != nil {
 		m.log.Warn().Err(err).Msg("publish commands")
 	}
 	if m.wired != nil {
-		m.wired(wiring{db: db, catalog: cat, bot: b, runner: runner})
+		m.wired(wiring{db: db, catalog: live, bot: b, runner: runner})
 	}
 
 	// The Sender outlives ctx until the updates in flight are handled.
@@ -249,6 +309,10 @@ func (m *Main) run(ctx context.Context) (err error) {
 	go func() { senderDone <- sender.Run(senderCtx) }()
 	provisionerDone := make(chan error, 1)
 	go func() { provisionerDone <- provisioner.Run(senderCtx) }()
+	// Broadcasts confirmed are queued a chunk at a time, resuming any that
+	// a stop interrupted.
+	broadcastsDone := make(chan error, 1)
+	go func() { broadcastsDone <- b.RunBroadcasts(senderCtx) }()
 	if cfg.Telegram.Mode == "webhook" {
 		err = m.serveWebhook(ctx, b)
 	} else {
@@ -261,7 +325,26 @@ func (m *Main) run(ctx context.Context) (err error) {
 	if perr := <-provisionerDone; perr != nil && err == nil {
 		err = perr
 	}
+	if berr := <-broadcastsDone; berr != nil && err == nil {
+		err = berr
+	}
 	return err
+}
+
+// catalogOverlay loads from db what coordinators changed in the
+// catalogue: the approved proposals and the thresholds.
+func catalogOverlay(db *store.DB) func(context.Context) (catalog.Overlay, error) {
+	return func(ctx context.Context) (catalog.Overlay, error) {
+		approved, err := db.Proposals(ctx, multaque.ProposalApproved)
+		if err != nil {
+			return catalog.Overlay{}, err
+		}
+		thresholds, err := db.Thresholds(ctx)
+		if err != nil {
+			return catalog.Overlay{}, err
+		}
+		return catalog.Overlay{Proposals: approved, Thresholds: thresholds}, nil
+	}
 }
 
 func loadCatalog(path string) (*catalog.Catalog, error) {

@@ -175,7 +175,7 @@ var mentorInviteLink = regexp.MustCompile(`\?start=m_([a-z0-9]+)`)
 
 // onboardMentor has the coordinator make a mentor invite (/mentorinvite)
 // and u follow it and answer the onboarding, as a mentor would.
-func (d *demo) onboardMentor(ctx context.Context, cat *catalog.Catalog, u *telegramtest.User) error {
+func (d *demo) onboardMentor(ctx context.Context, cat *catalog.Live, u *telegramtest.User) error {
 	d.coord.Send("/mentorinvite")
 	msg, err := d.coord.Await(ctx, "?start=m_")
 	if err != nil {

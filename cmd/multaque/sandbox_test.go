@@ -280,7 +280,7 @@ func TestSandboxPersonActions(t *testing.T) {
 	s.waitChat(anna.ID, "Becoming a mentor")
 
 	send(s, "/mentorinvite")
-	s.waitChat(anna.ID, "This command is not available to you.")
+	s.waitChat(anna.ID, "This command is not available.")
 	if got := s.act(anna.ID, "coordinator"); !strings.Contains(got, "Anna is a coordinator now") {
 		t.Errorf("Make coordinator said %q", got)
 	}

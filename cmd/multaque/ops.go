@@ -1,0 +1,319 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"github.com/rs/zerolog"
+
+	"github.com/multaque/multaque"
+	"github.com/multaque/multaque/store"
+)
+
+// The operator's commands on the database: backup, restore, check and
+// compact. Only backup works while the bot runs (it asks the running bot
+// for the copy); the others refuse a database in use.
+
+// opsFlags are the flags every operator command takes.
+type opsFlags struct {
+	config string
+	data   string
+}
+
+// parseOpsFlags parses the flags of the command name and returns the
+// configuration they point to, with --data over data.path, and the
+// positional arguments, of which there must be want.
+func parseOpsFlags(name string, args []string, want int, getenv func(string) string, stderr io.Writer) (Config, []string, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f opsFlags
+	fs.StringVar(&f.config, "config", "", "configuration file (default: built-in defaults and MULTAQUE_* variables)")
+	fs.StringVar(&f.data, "data", "", "database file (default: data.path of the configuration)")
+	if err := fs.Parse(args); err != nil {
+		return Config{}, nil, err
+	}
+	if fs.NArg() != want {
+		fmt.Fprint(stderr, usage)
+		return Config{}, nil, fmt.Errorf("%s: want %d file argument(s), got %d", name, want, fs.NArg())
+	}
+	cfg, err := LoadConfig(f.config, getenv)
+	if err != nil {
+		return Config{}, nil, err
+	}
+	if f.data != "" {
+		cfg.Data.Path = f.data
+	}
+	if cfg.Data.Path == "" {
+		return Config{}, nil, errors.New("data.path: required: the bbolt database file")
+	}
+	return cfg, fs.Args(), nil
+}
+
+// runBackup is `multaque backup [--config FILE] [--data FILE] BACKUP`.
+func runBackup(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, files, err := parseOpsFlags("backup", args, 1, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	dest := files[0]
+	db, err := store.Open(cfg.Data.Path, store.ReadOnly())
+	switch {
+	case multaque.ErrorCode(err) == multaque.EUNAVAILABLE:
+		// A running bot holds the file: it takes the copy.
+		info, err := askForBackup(ctx, cfg.Data.Path, dest)
+		if err != nil {
+			return fmt.Errorf("backup: %s is in use and the running bot could not take the backup: %w", cfg.Data.Path, err)
+		}
+		fmt.Fprintf(stdout, "backup of %s taken by the running bot at %s: %s, %s\n",
+			cfg.Data.Path, info.TakenAt.Format(time.RFC3339), dest, humanBytes(info.Size))
+		return nil
+	case err != nil:
+		return fmt.Errorf("backup: %w", err)
+	}
+	defer db.Close()
+	info, err := db.Backup(ctx, dest)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "backup of %s taken at %s: %s, %s in %s\n",
+		cfg.Data.Path, info.TakenAt.Format(time.RFC3339), dest, humanBytes(info.Size), info.Took.Round(time.Millisecond))
+	return nil
+}
+
+// runRestore is `multaque restore [--config FILE] [--data FILE] BACKUP`.
+func runRestore(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, files, err := parseOpsFlags("restore", args, 1, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	rep, err := store.Restore(ctx, files[0], cfg.Data.Path)
+	if err != nil {
+		return err
+	}
+	for _, w := range rep.Warnings {
+		fmt.Fprintln(stderr, "warning:", w)
+	}
+	taken := "at an unknown time"
+	if !rep.TakenAt.IsZero() {
+		taken = "at " + rep.TakenAt.Format(time.RFC3339)
+	}
+	fmt.Fprintf(stdout, "restored %s (taken %s) into %s in %s; erasures made since then and made again: %d\n",
+		files[0], taken, cfg.Data.Path, rep.Took.Round(time.Millisecond), rep.Erasures)
+	return nil
+}
+
+// runCheck is `multaque check [--config FILE] [--data FILE]`: it prints
+// one problem per line and fails if there is any.
+func runCheck(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, _, err := parseOpsFlags("check", args, 0, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	db, err := store.Open(cfg.Data.Path, store.ReadOnly())
+	if multaque.ErrorCode(err) == multaque.EUNAVAILABLE {
+		return fmt.Errorf("check: %s is in use by a running Multaque; check a backup of it instead (multaque backup FILE, then multaque check --data FILE)", cfg.Data.Path)
+	}
+	if err != nil {
+		return fmt.Errorf("check: %w", err)
+	}
+	defer db.Close()
+	problems, err := db.CheckWith(ctx, store.CheckOptions{Coordinators: cfg.Coordinators})
+	if err != nil {
+		return err
+	}
+	for _, p := range problems {
+		fmt.Fprintln(stdout, p)
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("check: %s: %d problem(s)", cfg.Data.Path, len(problems))
+	}
+	fmt.Fprintf(stdout, "%s: sound (checked in %s)\n", cfg.Data.Path, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// runCompact is `multaque compact [--config FILE] [--data FILE]`.
+func runCompact(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, _, err := parseOpsFlags("compact", args, 0, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	rep, err := store.Compact(ctx, cfg.Data.Path)
+	if multaque.ErrorCode(err) == multaque.EUNAVAILABLE {
+		return fmt.Errorf("compact: %s is in use by a running Multaque; stop it first", cfg.Data.Path)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "compacted %s: %s → %s in %s\n", cfg.Data.Path, humanBytes(rep.Before), humanBytes(rep.After), rep.Took.Round(time.Millisecond))
+	return nil
+}
+
+// humanBytes writes n bytes as KiB, MiB or GiB.
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return strconv.FormatInt(n, 10) + " B"
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// startBackups takes a backup into cfg.Dir on cfg.Schedule, keeping
+// cfg.Keep of them, until the returned stop is called; stop waits for a
+// backup in progress. With no cfg.Dir it takes none.
+func startBackups(ctx context.Context, db *store.DB, cfg BackupConfig, log zerolog.Logger) (stop func(), err error) {
+	if cfg.Dir == "" {
+		return func() {}, nil
+	}
+	log = log.With().Str("component", "backup").Logger()
+	logger := cronLog{log}
+	c := cron.New(cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)), cron.WithLogger(logger))
+	_, err = c.AddFunc(cfg.Schedule, func() {
+		info, removed, err := db.BackupInto(ctx, cfg.Dir, cfg.Keep)
+		if err != nil {
+			if ctx.Err() == nil {
+				log.Error().Err(err).Msg("backup failed")
+			}
+			return
+		}
+		log.Info().Str("file", info.Path).Int64("bytes", info.Size).Dur("took", info.Took).Int("removed", len(removed)).Msg("backup taken")
+	})
+	if err != nil {
+		return nil, fmt.Errorf("backup.schedule %q: %w", cfg.Schedule, err)
+	}
+	c.Start()
+	log.Info().Str("dir", cfg.Dir).Str("schedule", cfg.Schedule).Int("keep", cfg.Keep).Msg("backups scheduled")
+	return func() { <-c.Stop().Done() }, nil
+}
+
+// cronLog gives cron's log lines to zerolog.
+type cronLog struct{ log zerolog.Logger }
+
+func (l cronLog) Info(msg string, kv ...any) { l.log.Debug().Fields(kv).Msg("cron: " + msg) }
+
+func (l cronLog) Error(err error, msg string, kv ...any) {
+	l.log.Error().Err(err).Fields(kv).Msg("cron: " + msg)
+}
+
+// The running bot takes a backup for `multaque backup` through POST
+// /backup on its operator address. The request must come from the same
+// machine and carry the token the bot wrote, with its address, in a file
+// beside the database (mode 0600): whoever can read the data directory may
+// have a copy of the database, nobody else, even where the operator
+// address listens beyond loopback (a container's :9090).
+
+// opsFileSuffix names the file beside the database that says where the
+// running bot takes backups, and with what token.
+const opsFileSuffix = ".ops.json"
+
+// opsFile is that file's content.
+type opsFile struct {
+	Addr  string `json:"addr"`
+	Token string `json:"token"`
+}
+
+// backupTokenHeader carries the token of a POST /backup.
+const backupTokenHeader = "X-Multaque-Token"
+
+// newOpsToken returns a new random token for POST /backup.
+func newOpsToken() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// writeOpsFile writes the file telling `multaque backup` that the bot on
+// the database at dataPath takes backups at addr (where its operator
+// server listens) with token, and returns a function that removes it.
+func writeOpsFile(dataPath string, addr net.Addr, token string) (remove func(), err error) {
+	dial := addr.String()
+	if tcp, ok := addr.(*net.TCPAddr); ok && (tcp.IP == nil || tcp.IP.IsUnspecified()) {
+		dial = net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port)) // listening on every address
+	}
+	data, err := json.Marshal(opsFile{Addr: dial, Token: token})
+	if err != nil {
+		return nil, err
+	}
+	path := dataPath + opsFileSuffix
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	return func() { os.Remove(path) }, nil
+}
+
+// askForBackup asks the bot running on the database at dataPath for a
+// backup and writes it to dest (through a temporary file, synced, then
+// renamed).
+func askForBackup(ctx context.Context, dataPath, dest string) (store.BackupInfo, error) {
+	data, err := os.ReadFile(dataPath + opsFileSuffix)
+	if err != nil {
+		return store.BackupInfo{}, fmt.Errorf("the bot's %s cannot be read (is http.addr off?): %w", opsFileSuffix, err)
+	}
+	var of opsFile
+	if err := json.Unmarshal(data, &of); err != nil || of.Addr == "" || of.Token == "" {
+		return store.BackupInfo{}, fmt.Errorf("%s%s is malformed", dataPath, opsFileSuffix)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+of.Addr+"/backup", nil)
+	if err != nil {
+		return store.BackupInfo{}, err
+	}
+	req.Header.Set(backupTokenHeader, of.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return store.BackupInfo{}, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+		return store.BackupInfo{}, fmt.Errorf("%s: %s", resp.Status, msg)
+	}
+	info := store.BackupInfo{Path: dest}
+	info.TakenAt, _ = time.Parse(time.RFC3339Nano, resp.Header.Get("X-Multaque-Taken-At"))
+	tmp, err := os.CreateTemp(filepath.Dir(dest), "."+filepath.Base(dest)+".tmp-*")
+	if err != nil {
+		return info, err
+	}
+	defer os.Remove(tmp.Name())
+	n, err := io.Copy(tmp, resp.Body)
+	if err == nil && resp.ContentLength >= 0 && n != resp.ContentLength {
+		err = fmt.Errorf("got %d of %d bytes", n, resp.ContentLength)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return info, err
+	}
+	if err := os.Rename(tmp.Name(), dest); err != nil {
+		return info, err
+	}
+	info.Size = n
+	return info, nil
+}

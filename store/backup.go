@@ -1,0 +1,568 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/multaque/multaque"
+)
+
+// Backups are compacted copies: bbolt's Compact walks the database in one
+// read transaction, so the copy is the database as of one moment, and it
+// writes only the live keys, so that what an erasure deleted, which may
+// linger in the free pages of the live file, is not copied. A copy is
+// written to a temporary file beside its destination, synced, and only
+// then renamed into place: a crash never leaves half a backup under the
+// final name.
+
+// keyBackupAt is the meta key under which a backup records when it was
+// taken (RFC 3339, UTC, to the nanosecond).
+var keyBackupAt = []byte("backup_at")
+
+// compactTxSize bounds the bytes of keys and values one transaction of a
+// compaction writes, so that the copy's dirty pages do not all sit in memory.
+const compactTxSize = 32 << 20
+
+// BackupInfo describes a backup that was written.
+type BackupInfo struct {
+	Path    string
+	TakenAt time.Time     // the moment the copy is of
+	Size    int64         // bytes
+	Took    time.Duration // from the start of the copy to its rename
+}
+
+// Backup writes a compacted copy of the database, as of one moment, to
+// path, replacing any file there, while the database stays in use: writers
+// go on during the copy (a long copy only keeps the pages it reads from
+// being reused meanwhile). The copy records when it was taken, which
+// Restore reports. Once started, it is not interrupted by ctx.
+func (db *DB) Backup(ctx context.Context, path string) (BackupInfo, error) {
+	if err := ctx.Err(); err != nil {
+		return BackupInfo{}, err
+	}
+	start := time.Now()
+	at := db.now().UTC()
+	tmp, err := tempBeside(path)
+	if err != nil {
+		return BackupInfo{}, fmt.Errorf("backup: %w", err)
+	}
+	defer os.Remove(tmp) // gone by then if it was renamed
+	mark := func(tx *bolt.Tx) error {
+		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return err
+		}
+		return meta.Put(keyBackupAt, []byte(at.Format(time.RFC3339Nano)))
+	}
+	size, err := compactInto(db.bolt, tmp, mark)
+	if err != nil {
+		return BackupInfo{}, fmt.Errorf("backup: %w", err)
+	}
+	if err := commitFile(tmp, path); err != nil {
+		return BackupInfo{}, fmt.Errorf("backup: %w", err)
+	}
+	return BackupInfo{Path: path, TakenAt: at, Size: size, Took: time.Since(start)}, nil
+}
+
+// backupName is how BackupInto names its files: by the time they were
+// taken, so that names sort in time order.
+var backupName = regexp.MustCompile(`^multaque-\d{8}T\d{6}\.\d{3}Z\.db$`)
+
+// BackupInto writes a backup (see Backup) into dir, named
+// multaque-<UTC time>.db, then removes the oldest files of that name until
+// keep are left (keep below 1 counts as 1). Other files in dir are left
+// alone. It returns the backup and the files it removed.
+func (db *DB) BackupInto(ctx context.Context, dir string, keep int) (BackupInfo, []string, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return BackupInfo{}, nil, fmt.Errorf("backup: %w", err)
+	}
+	name := "multaque-" + db.now().UTC().Format("20060102T150405.000Z") + ".db"
+	info, err := db.Backup(ctx, filepath.Join(dir, name))
+	if err != nil {
+		return info, nil, err
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return info, nil, fmt.Errorf("backup: prune: %w", err)
+	}
+	var backups []string
+	for _, e := range entries {
+		if e.Type().IsRegular() && backupName.MatchString(e.Name()) {
+			backups = append(backups, e.Name())
+		}
+	}
+	slices.Sort(backups)
+	var removed []string
+	for _, old := range backups[:max(0, len(backups)-max(keep, 1))] {
+		p := filepath.Join(dir, old)
+		if err := os.Remove(p); err != nil {
+			return info, removed, fmt.Errorf("backup: prune: %w", err)
+		}
+		removed = append(removed, p)
+	}
+	return info, removed, nil
+}
+
+// CompactReport says what Compact did.
+type CompactReport struct {
+	Before, After int64 // file sizes in bytes
+	Took          time.Duration
+}
+
+// Compact rewrites the database file at path with only its live data, so
+// that the free pages, which may still hold erased bytes, are gone, and
+// swaps the new file in with a rename. The database must not be in use: if
+// another process holds it, Compact fails with an EUNAVAILABLE error (from
+// Open) and changes nothing.
+func Compact(ctx context.Context, path string) (CompactReport, error) {
+	if err := ctx.Err(); err != nil {
+		return CompactReport{}, err
+	}
+	start := time.Now()
+	fi, err := os.Stat(path)
+	if err != nil {
+		return CompactReport{}, fmt.Errorf("compact: %w", err)
+	}
+	db, err := Open(path) // holds the lock until the new file is in place
+	if err != nil {
+		return CompactReport{}, fmt.Errorf("compact: %w", err)
+	}
+	defer db.Close()
+	tmp, err := tempBeside(path)
+	if err != nil {
+		return CompactReport{}, fmt.Errorf("compact: %w", err)
+	}
+	defer os.Remove(tmp)
+	size, err := compactInto(db.bolt, tmp, nil)
+	if err != nil {
+		return CompactReport{}, fmt.Errorf("compact: %w", err)
+	}
+	if err := commitFile(tmp, path); err != nil {
+		return CompactReport{}, fmt.Errorf("compact: %w", err)
+	}
+	return CompactReport{Before: fi.Size(), After: size, Took: time.Since(start)}, nil
+}
+
+// RestoreReport says what Restore did.
+type RestoreReport struct {
+	// TakenAt is when the backup was taken; zero if it does not say (a
+	// copy made otherwise than by Backup).
+	TakenAt time.Time
+	// Erasures is how many erasures made after the backup were made again
+	// on the restored data.
+	Erasures int
+	// Warnings are things the operator should know: the database replaced
+	// could not be read, so erasures made after the backup could not be
+	// made again; the backup comes from another database…
+	Warnings []string
+	Took     time.Duration
+}
+
+// Restore replaces the database file at path with the backup at backup.
+// It refuses, with an EUNAVAILABLE error and changing nothing, while
+// another process holds path (stop the bot first).
+//
+// Erasures recorded in the database being replaced that the backup does
+// not hold, those made after it was taken, are made again on the restored
+// data before it takes the database's place, and the record of every
+// erasure is kept; the result is then compacted, so that nothing erased
+// lingers in its free pages. If the database being replaced is missing or
+// cannot be read, the backup is restored as it is, with a warning: the
+// erasures made since it was taken cannot be known.
+func Restore(ctx context.Context, backup, path string) (rep RestoreReport, err error) {
+	start := time.Now()
+	if err := ctx.Err(); err != nil {
+		return rep, err
+	}
+	if same, _ := sameFile(backup, path); same {
+		return rep, multaque.Errorf(multaque.EINVALID, "restore: the backup %s is the database itself", backup)
+	}
+	old, takenAt, err := readBackup(backup)
+	if err != nil {
+		return rep, err
+	}
+	rep.TakenAt = takenAt
+
+	// The database being replaced: held until the backup is in its place,
+	// so that no bot starts on it meanwhile.
+	var cur *erasureLog
+	switch cdb, err := openReplaced(path); {
+	case errors.Is(err, berrors.ErrTimeout):
+		return rep, multaque.Errorf(multaque.EUNAVAILABLE, "restore: %s is in use by a running Multaque; stop it first", path)
+	case errors.Is(err, fs.ErrNotExist):
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("there is no database at %s: restored as it is; erasures made after the backup cannot be known", path))
+	case err != nil:
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the database at %s cannot be opened (%v): restored as it is; erasures made after the backup cannot be known", path, err))
+	default:
+		defer cdb.Close()
+		log, err := readErasuresSafely(cdb)
+		if err != nil {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("the erasures recorded in %s cannot be read (%v): restored as it is; erasures made after the backup cannot be known", path, err))
+		} else {
+			cur = &log
+		}
+	}
+
+	// Stage the backup beside the database, erase again, compact.
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return rep, fmt.Errorf("restore: %w", err)
+	}
+	stage, err := tempBeside(path)
+	if err != nil {
+		return rep, fmt.Errorf("restore: %w", err)
+	}
+	defer os.Remove(stage)
+	if err := copyFile(backup, stage); err != nil {
+		return rep, fmt.Errorf("restore: %w", err)
+	}
+	sdb, err := Open(stage) // completes the buckets of a backup made by an older version
+	if err != nil {
+		return rep, fmt.Errorf("restore: %w", err)
+	}
+	defer sdb.Close()
+	err = sdb.bolt.Update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bucketMeta).Delete(keyBackupAt); err != nil {
+			return err
+		}
+		if cur == nil {
+			return nil
+		}
+		n, warning, err := eraseAgain(tx, *cur, old, takenAt)
+		rep.Erasures = n
+		if warning != "" {
+			rep.Warnings = append(rep.Warnings, warning)
+		}
+		return err
+	})
+	if err != nil {
+		return rep, fmt.Errorf("restore: erase again: %w", err)
+	}
+	final, err := tempBeside(path)
+	if err != nil {
+		return rep, fmt.Errorf("restore: %w", err)
+	}
+	defer os.Remove(final)
+	if _, err := compactInto(sdb.bolt, final, nil); err != nil {
+		return rep, fmt.Errorf("restore: %w", err)
+	}
+	if err := commitFile(final, path); err != nil {
+		return rep, fmt.Errorf("restore: %w", err)
+	}
+	rep.Took = time.Since(start)
+	return rep, nil
+}
+
+// openReplaced opens the database Restore replaces, which may be missing
+// (fs.ErrNotExist: it is not created) or damaged (bbolt panics on some
+// damaged pages as it opens).
+func openReplaced(path string) (bdb *bolt.DB, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			bdb, err = nil, fmt.Errorf("damaged file: %v", r)
+		}
+	}()
+	return bolt.Open(path, 0o600, &bolt.Options{
+		Timeout: time.Second,
+		OpenFile: func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			return os.OpenFile(name, flag&^os.O_CREATE, perm)
+		},
+	})
+}
+
+// readBackup checks that the file at path is a Multaque database this
+// program can read and returns its erasure log and when it was taken.
+func readBackup(path string) (erasureLog, time.Time, error) {
+	if _, err := os.Stat(path); err != nil {
+		return erasureLog{}, time.Time{}, fmt.Errorf("restore: %w", err)
+	}
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		return erasureLog{}, time.Time{}, fmt.Errorf("restore: backup %s: %w", path, err)
+	}
+	defer bdb.Close()
+	var log erasureLog
+	var at time.Time
+	err = bdb.View(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil {
+			return multaque.Errorf(multaque.EINVALID, "backup %s is not a Multaque database", path)
+		}
+		if err := checkSchema(meta.Get(keySchema)); err != nil {
+			return err
+		}
+		if v := meta.Get(keyBackupAt); v != nil {
+			at, _ = time.Parse(time.RFC3339Nano, string(v))
+		}
+		var err error
+		log, err = readErasures(tx)
+		return err
+	})
+	if err != nil {
+		return erasureLog{}, time.Time{}, fmt.Errorf("restore: %w", err)
+	}
+	return log, at, nil
+}
+
+// readErasuresSafely reads the erasure log of a database that may be
+// damaged: bbolt panics on some damaged pages.
+func readErasuresSafely(bdb *bolt.DB) (log erasureLog, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("damaged file: %v", r)
+		}
+	}()
+	err = bdb.View(func(tx *bolt.Tx) error {
+		log, err = readErasures(tx)
+		return err
+	})
+	return log, err
+}
+
+// eraseAgain makes again, in tx (the restored backup), the erasures of cur
+// (the database being replaced) made after the backup was taken, and
+// records every erasure of cur in tx. old is the backup's own log and
+// takenAt its time.
+//
+// When both come from the same database (the same erasure secret), the
+// erasures made after the backup are exactly those old does not hold. A
+// backup of another database (a database started afresh after a loss, say)
+// has other tags, so the erasures made after it are told by their time;
+// without one, every erasure is made again.
+func eraseAgain(tx *bolt.Tx, cur, old erasureLog, takenAt time.Time) (n int, warning string, err error) {
+	var redo map[string]string
+	sameDB := len(cur.secret) > 0 && string(cur.secret) == string(old.secret)
+	if sameDB {
+		redo = cur.since(old)
+	} else {
+		redo = map[string]string{}
+		for tag, at := range cur.at {
+			t, perr := time.Parse(time.RFC3339Nano, at)
+			if takenAt.IsZero() || perr != nil || t.After(takenAt) {
+				redo[tag] = at
+			}
+		}
+		if len(cur.at) > 0 {
+			warning = "the backup comes from another database (its erasure secret differs): the erasures made after it were told by their time"
+		}
+	}
+	if len(redo) > 0 {
+		people, err := peopleIn(tx)
+		if err != nil {
+			return 0, "", err
+		}
+		for _, id := range people {
+			at, ok := redo[erasureTag(cur.secret, id)]
+			if !ok {
+				continue
+			}
+			if _, err := forget(tx, id, time.Now()); err != nil {
+				return n, warning, err
+			}
+			if t, perr := time.Parse(time.RFC3339Nano, at); perr == nil {
+				if err := recordErasure(tx, id, t); err != nil { // when it was asked for
+					return n, warning, err
+				}
+			}
+			n++
+		}
+	}
+	if sameDB {
+		// Keep the record of every erasure, for a restore of an even
+		// older backup.
+		b := tx.Bucket(bucketErased)
+		for tag, at := range cur.at {
+			if err := b.Put([]byte(tag), []byte(at)); err != nil {
+				return n, warning, err
+			}
+		}
+	}
+	return n, warning, nil
+}
+
+// peopleIn returns the id of every person the file tx reads holds anything
+// about: the places where held and ForgetCitizen look, and the teams and
+// the outbox.
+func peopleIn(tx *bolt.Tx) ([]int64, error) {
+	ids := map[int64]bool{}
+	byKey := func(name []byte) error {
+		return tx.Bucket(name).ForEach(func(k, _ []byte) error {
+			if len(k) == 8 {
+				ids[int64(binary.BigEndian.Uint64(k))] = true
+			}
+			return nil
+		})
+	}
+	if err := byKey(bucketCitizens); err != nil {
+		return nil, err
+	}
+	if err := byKey(bucketMentors); err != nil {
+		return nil, err
+	}
+	err := tx.Bucket(bucketWaiting).ForEach(func(k, _ []byte) error {
+		if _, _, _, id, ok := parseWaitingKey(k); ok {
+			ids[id] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = tx.Bucket(bucketRefCodes).ForEach(func(_, v []byte) error {
+		if len(v) == 8 {
+			ids[int64(binary.BigEndian.Uint64(v))] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = tx.Bucket(bucketTeams).ForEach(func(k, v []byte) error {
+		t, err := decodeTeam(string(k), v)
+		if err != nil {
+			return nil // not a person's; Check reports it
+		}
+		for _, m := range t.Members {
+			ids[m.Citizen] = true
+		}
+		if t.Mentor != 0 {
+			ids[t.Mentor] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range []*bolt.Bucket{tx.Bucket(bucketOutbox).Bucket(bucketOutboxItems), tx.Bucket(bucketDead)} {
+		err := b.ForEach(func(_, v []byte) error {
+			if chat := chatOf(v); chat > 0 {
+				ids[chat] = true
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	out := make([]int64, 0, len(ids))
+	for id := range ids {
+		out = append(out, id)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// compactInto writes a compacted copy of src to the new file at path and
+// returns its size. mark, if set, changes the copy before it is synced.
+// The copy is written without an fsync per transaction: it is nobody's data
+// until it is synced once at the end and renamed (commitFile).
+func compactInto(src *bolt.DB, path string, mark func(tx *bolt.Tx) error) (size int64, err error) {
+	dst, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, NoSync: true, FreelistType: bolt.FreelistMapType})
+	if err != nil {
+		return 0, err
+	}
+	defer func() {
+		if cerr := dst.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+	if err := bolt.Compact(dst, src, compactTxSize); err != nil {
+		return 0, fmt.Errorf("copy: %w", cannotWrite(err))
+	}
+	if mark != nil {
+		if err := dst.Update(mark); err != nil {
+			return 0, cannotWrite(err)
+		}
+	}
+	if err := dst.Sync(); err != nil {
+		return 0, cannotWrite(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0, err
+	}
+	return fi.Size(), nil
+}
+
+// tempBeside creates an empty temporary file in the directory of path, for
+// a file that will be renamed to path.
+func tempBeside(path string) (string, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return "", err
+	}
+	name := f.Name()
+	if err := f.Close(); err != nil {
+		os.Remove(name)
+		return "", err
+	}
+	return name, nil
+}
+
+// commitFile syncs the file at tmp, renames it to path and syncs the
+// directory, so that after a crash path holds either the old file or the
+// whole new one.
+func commitFile(tmp, path string) error {
+	f, err := os.OpenFile(tmp, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return cannotWrite(err)
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return cannotWrite(err)
+	}
+	d, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return cannotWrite(d.Sync())
+}
+
+// copyFile copies the file at from to the existing file at to.
+func copyFile(from, to string) error {
+	src, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := os.OpenFile(to, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		dst.Close()
+		return cannotWrite(err)
+	}
+	return dst.Close()
+}
+
+// sameFile reports whether a and b name the same existing file.
+func sameFile(a, b string) (bool, error) {
+	fa, err := os.Stat(a)
+	if err != nil {
+		return false, err
+	}
+	fb, err := os.Stat(b)
+	if err != nil {
+		return false, err
+	}
+	return os.SameFile(fa, fb), nil
+}
