@@ -87,6 +87,12 @@ func (b *Bot) onAdminCommand(ctx context.Context, c tele.Context, ac adminComman
 		if err := b.auditEntry(ctx, multaque.AuditEntry{Actor: id, Command: ac.name, Refused: true}); err != nil {
 			return err
 		}
+		// Someone taken out of the configuration keeps the coordinators'
+		// menu in their chat (Telegram cannot list the chats that have one):
+		// the first refusal takes it away.
+		if err := b.withdrawCoordinatorMenu(id); err != nil {
+			zerolog.Ctx(ctx).Debug().Err(err).Msg("withdraw the coordinators' menu")
+		}
 		return b.send(ctx, c.Recipient(), view{Text: b.view.t(lang, "admin_refused")})
 	}
 	return ac.run(ctx, &adminCall{c: c, coord: coord, lang: lang, cmd: ac.name, args: args})

@@ -692,3 +692,28 @@ func TestNoMentorAlertGoesToThoseWhoOversee(t *testing.T) {
 		t.Errorf("no-mentor alert to %v, want %v (not Dani, of Sants-Montjuïc: %d)", alerted, want, dani.ID)
 	}
 }
+
+// TestMenuWithdrawnFromFormerCoordinator: someone taken out of the
+// configuration keeps the coordinators' menu until their first refused
+// command takes it away.
+func TestMenuWithdrawnFromFormerCoordinator(t *testing.T) {
+	h := newHarness(t)
+	pau := h.srv.NewUser("Pau", "ca")
+	h.shutdown()
+	h.coordinators = []int64{pau.ID}
+	h.start()
+	if menu := menuNames(h.srv.Menu(pau.ID, "ca")); !slices.Contains(menu, "stats") {
+		t.Fatalf("coordinator's menu %v, want /stats in it", menu)
+	}
+	h.shutdown()
+	h.coordinators = nil
+	h.start()
+	if menu := menuNames(h.srv.Menu(pau.ID, "ca")); !slices.Contains(menu, "stats") {
+		t.Fatalf("menu after leaving the configuration %v, want it still there (Telegram keeps it)", menu)
+	}
+	pau.Send("/stats")
+	pau.Expect(t, h.text(multaque.Catalan, "admin_refused"))
+	if menu := menuNames(h.srv.Menu(pau.ID, "ca")); slices.Contains(menu, "stats") {
+		t.Errorf("menu after a refused command %v, want no /stats", menu)
+	}
+}
