@@ -1,8 +1,11 @@
 // Package store keeps Multaque's state in one bbolt file: citizens, the
 // waiting index and its per-queue summaries that the matcher reads, referral
 // codes, the update ids already handled, teams, mentors and their invite
-// codes, the group pool, the outbox and the messages given up on; the
-// coordinators, proposals and audit buckets exist for later work.
+// codes, the group pool, the outbox and the messages given up on,
+// coordinators and the audit log, project proposals and threshold
+// overrides, broadcasts, and keyed tags of erased ids (so that a restore can
+// erase again). It also takes hot compacted backups, restores them, and
+// checks the file's consistency and its invariants (backup.go, check.go).
 //
 // It speaks only in domain terms (multaque.Citizen, multaque error codes) and
 // keeps its invariants inside single transactions: a citizen record, their
