@@ -400,7 +400,7 @@ func (b *Bot) runStats(ctx context.Context, a *adminCall) error {
 	}
 	var nMentors, paused, load, capacity int
 	for _, m := range mentors {
-		if !b.mentorServes(ar, m) {
+		if !b.mentorCovers(ar.roots, m) {
 			continue
 		}
 		nMentors++
@@ -444,17 +444,19 @@ func (b *Bot) teamsIn(ctx context.Context, ar reportArea) ([]*multaque.Team, err
 	return out, nil
 }
 
-// mentorServes reports whether m may mentor teams somewhere in ar: they
-// cover everywhere, a community in ar, or one that ar lies in.
-func (b *Bot) mentorServes(ar reportArea, m multaque.Mentor) bool {
-	if ar.roots == nil || len(m.Communities) == 0 {
+// mentorCovers reports whether m may mentor teams somewhere in the area of
+// roots (nil or empty: everywhere): they cover everywhere, a community in
+// the area, or one that part of the area lies in. Reports and /mentors
+// both show mentors by it.
+func (b *Bot) mentorCovers(roots []string, m multaque.Mentor) bool {
+	if len(roots) == 0 || len(m.Communities) == 0 {
 		return true
 	}
 	for _, c := range m.Communities {
-		if b.inArea(ar, c) {
+		if withinAny(roots, c, b.ancestors(c)) {
 			return true
 		}
-		for _, r := range ar.roots {
+		for _, r := range roots {
 			if slices.Contains(b.ancestors(r), c) {
 				return true
 			}

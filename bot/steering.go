@@ -222,7 +222,7 @@ func (b *Bot) onMentors(ctx context.Context, a *adminCall) error {
 	if err != nil {
 		return err
 	}
-	mentors = slices.DeleteFunc(mentors, func(m multaque.Mentor) bool { return !b.mentorInScope(a.coord, &m) })
+	mentors = slices.DeleteFunc(mentors, func(m multaque.Mentor) bool { return !b.mentorCovers(a.coord.Communities, m) })
 	lang := a.lang
 	if len(mentors) == 0 {
 		return b.send(ctx, a.c.Recipient(), view{Text: b.view.t(lang, "steering_mentors_none")})
@@ -259,25 +259,6 @@ func (b *Bot) onMentors(ctx context.Context, a *adminCall) error {
 		lines = append(lines, line)
 	}
 	return b.sendList(ctx, a, lines)
-}
-
-// mentorInScope reports whether the coordinator may see mentor m: m covers
-// somewhere that is in the coordinator's scope, or contains part of it.
-func (b *Bot) mentorInScope(coord *multaque.Coordinator, m *multaque.Mentor) bool {
-	if len(coord.Communities) == 0 || len(m.Communities) == 0 {
-		return true
-	}
-	for _, mc := range m.Communities {
-		if b.oversees(coord, mc) {
-			return true
-		}
-		for _, sc := range coord.Communities {
-			if slices.Contains(b.ancestors(sc), mc) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // sendList sends lines as one message, or several cut between lines when
