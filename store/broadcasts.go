@@ -611,3 +611,36 @@ func recipientMatcher(communities []string, project string) func(k, v []byte) (r
 		return r, project == "" || r.wants(project), nil
 	}
 }
+
+// forgetInBroadcasts moves the cursor of every broadcast being queued that
+// stopped at citizen id back to the citizen before them, whom it has looked
+// at already, so that no broadcast record keeps the id of someone erased.
+// Queueing then goes on from the same place.
+func forgetInBroadcasts(tx *bolt.Tx, id int64) error {
+	queueing, recs := nested(tx, bucketBroadcastQueueing), nested(tx, bucketBroadcastRecords)
+	if queueing == nil || recs == nil {
+		return nil
+	}
+	return queueing.ForEach(func(k, _ []byte) error {
+		data := recs.Get(k)
+		if data == nil {
+			return nil
+		}
+		bc, err := decodeBroadcast(k, data)
+		if err != nil || bc.Cursor != id {
+			return err
+		}
+		bc.Cursor = 0
+		c := tx.Bucket(bucketCitizens).Cursor()
+		var prev []byte
+		if next, _ := c.Seek(idKey(id)); next == nil {
+			prev, _ = c.Last()
+		} else {
+			prev, _ = c.Prev()
+		}
+		if len(prev) == 8 && int64(binary.BigEndian.Uint64(prev)) < id {
+			bc.Cursor = int64(binary.BigEndian.Uint64(prev))
+		}
+		return putBroadcast(tx.Bucket(bucketBroadcasts), bc)
+	})
+}

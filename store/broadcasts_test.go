@@ -398,3 +398,41 @@ func TestCountBroadcastRecipientsInChunks(t *testing.T) {
 		t.Errorf("queued in %d chunks, want 10 or 11", chunks)
 	}
 }
+
+// TestForgetMovesABroadcastCursor: a broadcast being queued whose cursor
+// stopped at someone who is then forgotten keeps no trace of their id, and
+// queueing goes on with everyone else exactly once.
+func TestForgetMovesABroadcastCursor(t *testing.T) {
+	db := openDB(t, fast)
+	for id := int64(1); id <= 20; id++ {
+		save(t, db, newCitizen(id, "Veí", "gracia"))
+	}
+	bc := confirmed(t, db, nil, "")
+	if _, err := db.QueueBroadcast(ctx, bc.ID, 7, t0); err != nil {
+		t.Fatal(err)
+	}
+	half, _ := db.Broadcast(ctx, bc.ID)
+	if half.Cursor != 7 {
+		t.Fatalf("cursor after one chunk of 7=%d, want 7", half.Cursor)
+	}
+	if err := db.ForgetCitizen(ctx, 7); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := db.Broadcast(ctx, bc.ID)
+	if after.Cursor != 6 {
+		t.Errorf("cursor after forgetting citizen 7=%d, want 6 (the citizen before)", after.Cursor)
+	}
+	queueAll(t, db, bc.ID, 7)
+	items := broadcastItems(t, db, bc.ID)
+	if len(items) != 19 {
+		t.Errorf("%d citizens got the broadcast, want the 19 left", len(items))
+	}
+	if _, ok := items[7]; ok {
+		t.Errorf("the forgotten citizen still has the broadcast")
+	}
+	for chat, texts := range items {
+		if len(texts) != 1 {
+			t.Errorf("chat %d got %d messages, want 1", chat, len(texts))
+		}
+	}
+}

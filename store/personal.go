@@ -109,6 +109,9 @@ func forget(tx *bolt.Tx, id int64, now time.Time) (found bool, err error) {
 	if err := forgetRefusedAttempts(tx, id); err != nil { // coordinators.go
 		return false, err
 	}
+	if err := forgetInBroadcasts(tx, id); err != nil { // broadcasts.go
+		return false, err
+	}
 	for _, h := range hs {
 		if err := tx.Bucket(h.bucket).Delete(h.key); err != nil {
 			return false, err
