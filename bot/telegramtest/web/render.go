@@ -146,5 +146,8 @@ func writeCommands(b *strings.Builder, s string) {
 // safeURL reports whether a link may be followed from the page.
 func safeURL(s string) bool {
 	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https" || u.Scheme == "tg") && !strings.ContainsAny(s, "\x00\n\r")
+	// url.Parse lowers the scheme's case; the page writes s as it is, so s
+	// itself must start with the scheme in lower case.
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https" || u.Scheme == "tg") &&
+		strings.HasPrefix(s, u.Scheme+":") && !strings.ContainsAny(s, "\x00\n\r")
 }
