@@ -9,6 +9,7 @@ package bot
 import (
 	"context"
 	"strconv"
+	"strings"
 
 	"github.com/rs/zerolog"
 	tele "gopkg.in/telebot.v3"
@@ -164,6 +165,30 @@ func (b *Bot) ancestors(community string) []string {
 		out = append(out, c.Parent)
 		id = c.Parent
 	}
+}
+
+// maxListMessage is how long, in bytes, a message of a list may grow
+// before the rest goes into another: bytes are never fewer than the UTF-16
+// units Telegram counts up to 4096.
+const maxListMessage = 4000
+
+// sendLines sends lines to the coordinator running a command, one message
+// cut between lines into as many as Telegram's length limit asks for.
+func (b *Bot) sendLines(ctx context.Context, a *adminCall, lines ...string) error {
+	var msg strings.Builder
+	for _, line := range lines {
+		switch {
+		case msg.Len() > 0 && msg.Len()+1+len(line) > maxListMessage:
+			if err := b.send(ctx, a.c.Recipient(), view{Text: msg.String()}); err != nil {
+				return err
+			}
+			msg.Reset()
+		case msg.Len() > 0:
+			msg.WriteByte('\n')
+		}
+		msg.WriteString(line)
+	}
+	return b.send(ctx, a.c.Recipient(), view{Text: msg.String()})
 }
 
 // count shows a number of people as coordinators may see it: "<3" for one

@@ -503,7 +503,7 @@ func (b *Bot) onBroadcastStatus(ctx context.Context, a *adminCall) error {
 			"Recipients", esc(count(bc.Recipients)), "Queued", esc(count(bc.Queued)),
 			"Delivered", esc(count(bc.Delivered)), "Failed", esc(count(bc.Failed))))
 	}
-	return b.sendList(ctx, a, lines)
+	return b.sendLines(ctx, a, lines...)
 }
 
 // queueBroadcast queues broadcast id a chunk at a time until it is queued

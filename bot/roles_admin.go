@@ -50,10 +50,6 @@ const (
 	// defaultAuditEntries and maxAuditEntries are how many entries /audit
 	// shows when not told, and at most.
 	defaultAuditEntries, maxAuditEntries = 20, 100
-	// maxMessage is how long, in bytes, a message of a list may grow before
-	// the rest goes into another: bytes are never fewer than the UTF-16
-	// units Telegram counts up to 4096.
-	maxMessage = 4000
 	// allCommunities is the argument that means every community.
 	allCommunities = "all"
 )
@@ -327,7 +323,7 @@ func (b *Bot) runCoordinators(ctx context.Context, a *adminCall) error {
 	if err := b.audit(ctx, a, fmt.Sprintf("listed %d", len(lines))); err != nil {
 		return err
 	}
-	return b.sendLines(ctx, a, b.view.t(a.lang, "role_coordinators_header"), lines)
+	return b.sendLines(ctx, a, append([]string{b.view.t(a.lang, "role_coordinators_header")}, lines...)...)
 }
 
 // /removecoordinator
@@ -494,7 +490,7 @@ func (b *Bot) runAudit(ctx context.Context, a *adminCall) error {
 		}
 		lines[i] = line
 	}
-	return b.sendLines(ctx, a, b.view.t(a.lang, header), lines)
+	return b.sendLines(ctx, a, append([]string{b.view.t(a.lang, header)}, lines...)...)
 }
 
 // The menus
@@ -670,23 +666,4 @@ func scopeDetail(communities []string) string {
 func parseID(s string) (int64, bool) {
 	id, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 	return id, err == nil && id > 0
-}
-
-// sendLines sends header and lines to the coordinator running a command,
-// in as many messages as Telegram's length limit asks for.
-func (b *Bot) sendLines(ctx context.Context, a *adminCall, header string, lines []string) error {
-	var msg strings.Builder
-	msg.WriteString(header)
-	for _, line := range lines {
-		if msg.Len()+1+len(line) > maxMessage {
-			if err := b.send(ctx, a.c.Recipient(), view{Text: msg.String()}); err != nil {
-				return err
-			}
-			msg.Reset()
-		} else {
-			msg.WriteByte('\n')
-		}
-		msg.WriteString(line)
-	}
-	return b.send(ctx, a.c.Recipient(), view{Text: msg.String()})
 }

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/multaque/multaque"
 )
@@ -89,10 +88,6 @@ const poolTitlesShown = 5
 // mentorCommunitiesShown is how many of a mentor's communities /mentors
 // names, so that one mentor's line always fits in a message.
 const mentorCommunitiesShown = 12
-
-// maxListText is where a long list is cut into another message: under
-// Telegram's 4096 characters, with room for a line that would cross it.
-const maxListText = 3500
 
 func (b *Bot) steeringCommands() []adminCommand {
 	cmds := []adminCommand{{name: "mentorinvite", run: b.noArgs("/mentorinvite", b.onMentorInvite)}}
@@ -180,7 +175,7 @@ func (b *Bot) onMatch(ctx context.Context, a *adminCall) error {
 	lines := []string{b.view.t(lang, "steering_match_done")}
 	if len(rep.Formed)+len(rep.Joined)+len(rep.Assigned) == 0 {
 		lines = append(lines, "", b.view.t(lang, "steering_match_nothing"))
-		return b.sendList(ctx, a, lines)
+		return b.sendLines(ctx, a, lines...)
 	}
 	if len(rep.Formed) > 0 {
 		lines = append(lines, "", b.view.t(lang, "steering_match_formed", "Teams", len(rep.Formed)))
@@ -206,7 +201,7 @@ func (b *Bot) onMatch(ctx context.Context, a *adminCall) error {
 			lines = append(lines, "• "+b.projectName(lang, t.Project)+" · "+b.communityName(lang, t.Community))
 		}
 	}
-	return b.sendList(ctx, a, lines)
+	return b.sendLines(ctx, a, lines...)
 }
 
 // onMentors is /mentors: every mentor the coordinator may see, with what
@@ -258,29 +253,7 @@ func (b *Bot) onMentors(ctx context.Context, a *adminCall) error {
 		}
 		lines = append(lines, line)
 	}
-	return b.sendList(ctx, a, lines)
-}
-
-// sendList sends lines as one message, or several cut between lines when
-// they would not fit in one.
-func (b *Bot) sendList(ctx context.Context, a *adminCall, lines []string) error {
-	var s strings.Builder
-	n := 0
-	for _, l := range lines {
-		if k := utf8.RuneCountInString(l) + 1; n > 0 && n+k > maxListText {
-			if err := b.send(ctx, a.c.Recipient(), view{Text: s.String()}); err != nil {
-				return err
-			}
-			s.Reset()
-			n = 0
-		}
-		if n > 0 {
-			s.WriteString("\n")
-		}
-		s.WriteString(l)
-		n += utf8.RuneCountInString(l) + 1
-	}
-	return b.send(ctx, a.c.Recipient(), view{Text: s.String()})
+	return b.sendLines(ctx, a, lines...)
 }
 
 // projectName is a project's name in lang, escaped; its id if the

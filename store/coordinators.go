@@ -138,6 +138,16 @@ func (db *DB) Audit(ctx context.Context, e multaque.AuditEntry) error {
 
 // AuditLog returns the latest n audit entries, newest first.
 func (db *DB) AuditLog(ctx context.Context, n int) ([]multaque.AuditEntry, error) {
+	out, err := db.auditLog(ctx, n, func(multaque.AuditEntry) bool { return true })
+	if err != nil {
+		return nil, fmt.Errorf("audit log: %w", err)
+	}
+	return out, nil
+}
+
+// auditLog reads the log backwards, newest first, until it has n entries
+// that keep accepts.
+func (db *DB) auditLog(ctx context.Context, n int, keep func(multaque.AuditEntry) bool) ([]multaque.AuditEntry, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -152,14 +162,13 @@ func (db *DB) AuditLog(ctx context.Context, n int) ([]multaque.AuditEntry, error
 			if err := json.Unmarshal(v, &e); err != nil {
 				return fmt.Errorf("entry %d: %w", binary.BigEndian.Uint64(k), err)
 			}
-			out = append(out, e)
+			if keep(e) {
+				out = append(out, e)
+			}
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("audit log: %w", err)
-	}
-	return out, nil
+	return out, err
 }
 
 // UpdateCoordinators applies fn to every stored coordinator, by Telegram
@@ -230,26 +239,7 @@ func (db *DB) UpdateCoordinators(ctx context.Context, fn func(cs map[int64]*mult
 // newest first. It reads the log backwards until it has them: an actor who
 // did little long ago costs a walk through the whole log.
 func (db *DB) AuditLogBy(ctx context.Context, actor int64, n int) ([]multaque.AuditEntry, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	var out []multaque.AuditEntry
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketAudit).Cursor()
-		for k, v := c.Last(); k != nil && len(out) < n; k, v = c.Prev() {
-			if len(k) != 8 {
-				continue
-			}
-			var e multaque.AuditEntry
-			if err := json.Unmarshal(v, &e); err != nil {
-				return fmt.Errorf("entry %d: %w", binary.BigEndian.Uint64(k), err)
-			}
-			if e.Actor == actor {
-				out = append(out, e)
-			}
-		}
-		return nil
-	})
+	out, err := db.auditLog(ctx, n, func(e multaque.AuditEntry) bool { return e.Actor == actor })
 	if err != nil {
 		return nil, fmt.Errorf("audit log of %d: %w", actor, err)
 	}
