@@ -256,20 +256,14 @@ func (b *Bot) onMentors(ctx context.Context, a *adminCall) error {
 	return b.sendLines(ctx, a, lines...)
 }
 
-// projectName is a project's name in lang, escaped; its id if the
+// projectName is a project's name in lang, escaped for HTML; its id if the
 // catalogue no longer has it.
 func (b *Bot) projectName(lang multaque.Lang, id string) string {
-	if p, ok := b.view.cat.Project(id); ok {
-		return esc(p.Name.In(lang))
-	}
-	return esc(id)
+	return esc(b.nameOfProject(lang, id))
 }
 
-// communityName is a community's name in lang, escaped; its id if the
-// catalogue no longer has it.
+// communityName is a community's name in lang, escaped for HTML; its id if
+// the catalogue no longer has it.
 func (b *Bot) communityName(lang multaque.Lang, id string) string {
-	if c, ok := b.view.cat.Community(id); ok {
-		return esc(c.Name.In(lang))
-	}
-	return esc(id)
+	return esc(b.nameOfCommunity(lang, id))
 }
