@@ -91,7 +91,10 @@ func senderOptions(scale float64) bot.SenderOptions {
 		PollInterval: unit,
 		MinBackoff:   unit,
 		MaxBackoff:   20 * unit,
-		SendTimeout:  2 * time.Second,
+		// Injected timeouts drop the connection; the client's own timeout
+		// must not fire on a request the fake is still answering on a loaded
+		// machine, or a delivered message would be sent again.
+		SendTimeout: 10 * time.Second,
 	}
 }
 
