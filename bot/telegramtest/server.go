@@ -28,7 +28,10 @@ const (
 	DefaultBotName           = "Multaque"
 
 	// DefaultWaitTimeout is how long Expect, WaitBotMessages and Press wait.
-	DefaultWaitTimeout = 5 * time.Second
+	// It only bounds how long a failing test waits, so it is generous: on a
+	// CI machine running every package under -race on two cores, a bot's
+	// answer can take seconds.
+	DefaultWaitTimeout = 15 * time.Second
 
 	// maxUploadBytes is Telegram's limit for files uploaded by bots (50 MB).
 	maxUploadBytes = 50 << 20
