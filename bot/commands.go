@@ -10,7 +10,7 @@ import (
 
 // citizenCommands are the commands of private chats, in menu order. Each
 // has a description "cmd_<name>" in the locale files.
-var citizenCommands = []string{"start", "projects", "me", "settings", "leave", "propose", "mydata", "forget", "cancel", "help"}
+var citizenCommands = []string{"start", "projects", "me", "settings", "leave", "propose", "privacy", "mydata", "forget", "cancel", "help"}
 
 // PublishCommands sets the command menu of private chats in each language,
 // and once without a language for everyone else (in English); then each

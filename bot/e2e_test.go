@@ -238,8 +238,8 @@ func TestCommandsPublishedInEachLanguage(t *testing.T) {
 	h.srv.NewUser("Anna", "ca").Send("/help") // the bot is up once it answers
 	for _, lang := range []string{"ca", "es", "en", ""} {
 		cmds := h.srv.Commands("all_private_chats", lang)
-		if len(cmds) != 10 {
-			t.Fatalf("Commands(%q)=%v, want 10", lang, cmds)
+		if len(cmds) != 11 {
+			t.Fatalf("Commands(%q)=%v, want 11", lang, cmds)
 		}
 		for _, c := range cmds {
 			if len(c.Description) < 3 || strings.HasPrefix(c.Description, "[") {

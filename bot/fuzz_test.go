@@ -435,7 +435,7 @@ func FuzzParseCommand(f *testing.F) {
 func FuzzCommand(f *testing.F) {
 	rig := newFuzzBot(f, 4)
 	for i, s := range []string{"/start", "/start c_gracia_p_consumer-group_r_abc", "/start m_abcdefghij2345", "/help", "/projects",
-		"/me", "/settings", "/leave", "/mydata", "/forget", "/cancel", "/mentor", "/mentorinvite", "/help@multaque_bot", "/help@other_bot",
+		"/me", "/settings", "/leave", "/privacy", "/mydata", "/forget", "/cancel", "/mentor", "/mentorinvite", "/help@multaque_bot", "/help@other_bot",
 		"/nonsense", "Anna", "Gràcia", "  ", "/threshold gracia consumer-group 6", "/stats", "/broadcast gracia Hola",
 		"/START", strings.Repeat("x", 5000), "/start " + strings.Repeat("c_gracia_", 10)} {
 		f.Add(uint8(i%len(rig.people)), s) // the fuzzer tries them on the others

@@ -104,6 +104,8 @@ func (b *Bot) onCommand(ctx context.Context, c tele.Context, cmd, args string) e
 		return b.onMentorCommand(ctx, c, lang)
 	case "claim":
 		return b.onClaim(ctx, c, args, lang) // roles_admin.go
+	case "privacy":
+		return b.onPrivacy(ctx, c, cz, lang) // privacy.go
 	case "mydata":
 		return b.onMyData(ctx, c, cz, lang)
 	case "forget":
