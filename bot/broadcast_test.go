@@ -357,3 +357,48 @@ func TestRunBroadcastsResumes(t *testing.T) {
 		t.Errorf("OutboxLen=%d, %v; want the 3 messages of the broadcast", n, err)
 	}
 }
+
+// TestForgetWhileABroadcastIsQueued: a recipient who erases themselves with
+// /forget while a coordinator's broadcast waits in the outbox loses their
+// message with the rest of their data; the other recipient keeps theirs.
+// No Sender runs here, so the messages wait.
+func TestForgetWhileABroadcastIsQueued(t *testing.T) {
+	h, coord := newMentorHarness(t)
+	ctx, ca, es := context.Background(), multaque.Catalan, multaque.Spanish
+	leaving := h.srv.NewUser("Rita", "es")
+	h.survey(leaving, es, "Rita Zubiaurre")
+	staying := h.srv.NewUser("Pau", "ca")
+	h.survey(staying, ca, "Pau Vidal")
+
+	coord.Send("/broadcast all")
+	coord.Expect(t, h.plainText(ca, "broadcast_write", "Target", h.text(ca, "broadcast_target_all")))
+	preview := h.previewOf(t, coord, ca, "Assemblea dijous", "<3") // two recipients show as <3
+	coord.PressData(preview.ID, preview.Keyboard[0][0].Data)
+	eventually(t, "the broadcast is queued", func() bool {
+		list, err := h.db.Broadcasts(ctx, 1, nil)
+		return err == nil && len(list) == 1 && list[0].Status == multaque.BroadcastQueued
+	})
+	waiting := func() map[int64]int {
+		items, err := h.db.Due(ctx, time.Now().Add(time.Hour), 100, 0, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[int64]int{}
+		for _, it := range items {
+			if it.Kind == "broadcast" {
+				out[it.Chat]++
+			}
+		}
+		return out
+	}
+	if got := waiting(); got[leaving.ID] != 1 || got[staying.ID] != 1 || len(got) != 2 {
+		t.Fatalf("messages of the broadcast waiting per chat %v, want one for each of %d and %d", got, leaving.ID, staying.ID)
+	}
+
+	leaving.Send("/forget")
+	leaving.Press(t, h.text(es, "btn_forget"))
+	leaving.Expect(t, h.text(es, "forgotten"))
+	if got := waiting(); got[leaving.ID] != 0 || got[staying.ID] != 1 || len(got) != 1 {
+		t.Errorf("after /forget the messages waiting per chat are %v, want only %d's", got, staying.ID)
+	}
+}

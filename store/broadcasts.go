@@ -32,9 +32,18 @@ import (
 //
 // A broadcast is queued in chunks, each one write transaction that puts a
 // chunk of messages in the outbox and moves the broadcast's cursor past
-// the citizens it looked at: a crash loses no chunk and repeats none. Each
-// message also carries the dedup key broadcast/<id>/<citizen>, so that
-// nobody gets a broadcast twice even if a chunk were repeated.
+// the citizens it looked at: a crash loses no chunk and repeats none. The
+// cursor alone keeps anyone from being queued twice: it only moves
+// forward, chunks of one broadcast are serialised by bbolt's single
+// writer, and a broadcast queued in full is never queued again.
+// forgetInBroadcasts moves it back only over the person it erases; a later
+// chunk meets them again only if they came back as a new person, which a
+// dedup key, erased with them, would not have stopped either. So its
+// messages carry no dedup key: a key per recipient would cost a million
+// keys for a broadcast to a million people, kept for KeepDedupKeys, and
+// every erasure walks the keys (forgetInOutbox). Keys
+// broadcast/<id>/<citizen> that earlier versions wrote are pruned, and
+// erased, like any other.
 var (
 	bucketBroadcastRecords  = []byte("records")
 	bucketBroadcastOpen     = []byte("open")
@@ -346,14 +355,11 @@ func (db *DB) QueueBroadcast(ctx context.Context, id uint64, limit int, now time
 			if err := checkOutboxItem(&it); err != nil {
 				return err
 			}
-			added, err := enqueueTx(tx, &it, now)
-			if err != nil {
+			if _, err := enqueueTx(tx, &it, now); err != nil {
 				return err
 			}
-			if added {
-				next.Queued++
-				queued++
-			}
+			next.Queued++
+			queued++
 		}
 		if k == nil {
 			next.Status, next.DoneAt, next.Cursor = multaque.BroadcastQueued, now, 0
@@ -374,7 +380,8 @@ func (db *DB) QueueBroadcast(ctx context.Context, id uint64, limit int, now time
 	return out, nil
 }
 
-// broadcastItem is the outbox item of broadcast bc to citizen in lang.
+// broadcastItem is the outbox item of broadcast bc to citizen in lang. It
+// has no DedupKey: the broadcast's cursor keeps it from being queued twice.
 func broadcastItem(bc *multaque.Broadcast, citizen int64, lang multaque.Lang) multaque.OutboxItem {
 	text := bc.Texts[lang]
 	if text == "" {
@@ -382,8 +389,7 @@ func broadcastItem(bc *multaque.Broadcast, citizen int64, lang multaque.Lang) mu
 	}
 	return multaque.OutboxItem{
 		Kind: "broadcast", Chat: citizen, Priority: multaque.PriorityBulk,
-		DedupKey: "broadcast/" + strconv.FormatUint(bc.ID, 10) + "/" + strconv.FormatInt(citizen, 10),
-		Text:     text, ParseMode: "HTML", Owner: BroadcastOwner(bc.ID),
+		Text: text, ParseMode: "HTML", Owner: BroadcastOwner(bc.ID),
 	}
 }
 

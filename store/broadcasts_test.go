@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/multaque/multaque"
 	"github.com/multaque/multaque/store"
 )
@@ -435,4 +437,67 @@ func TestForgetMovesABroadcastCursor(t *testing.T) {
 			t.Errorf("chat %d got %d messages, want 1", chat, len(texts))
 		}
 	}
+}
+
+// TestForgetARecipientOfAQueuedBroadcast: a broadcast's messages carry no
+// dedup key; erasing a recipient while they wait removes that person's
+// message, and the message and key an older version queued for them, and
+// nobody else's.
+func TestForgetARecipientOfAQueuedBroadcast(t *testing.T) {
+	db := openDB(t, fast)
+	for id := int64(1); id <= 10; id++ {
+		save(t, db, newCitizen(id, "Veí", "gracia"))
+	}
+	// A message of broadcast 99 as versions before 2026-11 queued it, with
+	// its dedup key.
+	old := multaque.OutboxItem{
+		Kind: "broadcast", Chat: 4, Priority: multaque.PriorityBulk, ParseMode: "HTML", Text: "Abans",
+		Owner: store.BroadcastOwner(99), DedupKey: "broadcast/99/4",
+	}
+	if _, err := db.Enqueue(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	bc := confirmed(t, db, nil, "")
+	queueAll(t, db, bc.ID, 4)
+	if keys := outboxKeys(t, db); !slices.Equal(keys, []string{"broadcast/99/4"}) {
+		t.Fatalf("dedup keys after queueing %q, want only the older version's", keys)
+	}
+
+	if err := db.ForgetCitizen(ctx, 4); err != nil {
+		t.Fatal(err)
+	}
+	items := broadcastItems(t, db, bc.ID)
+	if _, ok := items[4]; ok || len(items) != 9 {
+		t.Errorf("after erasing citizen 4 the broadcast waits for %v, want the 9 others", chats(items))
+	}
+	for chat, texts := range items {
+		if len(texts) != 1 {
+			t.Errorf("chat %d has %d messages, want 1", chat, len(texts))
+		}
+	}
+	if left := broadcastItems(t, db, 99); len(left) != 0 {
+		t.Errorf("the older version's message is still there: %v", left)
+	}
+	if keys := outboxKeys(t, db); len(keys) != 0 {
+		t.Errorf("dedup keys after the erasure %q, want none", keys)
+	}
+	if n, err := db.OutboxLen(ctx); err != nil || n != 9 {
+		t.Errorf("OutboxLen=%d, %v; want 9", n, err)
+	}
+}
+
+// outboxKeys returns the dedup keys the outbox remembers.
+func outboxKeys(t *testing.T, db *store.DB) []string {
+	t.Helper()
+	var out []string
+	err := db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("outbox")).Bucket([]byte("keys")).ForEach(func(k, _ []byte) error {
+			out = append(out, string(k))
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
