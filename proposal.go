@@ -101,19 +101,40 @@ const (
 // MaxTeamSize bounds the team sizes coordinators can set with thresholds.
 const MaxTeamSize = 200
 
+// TextProblem is what CleanProposalText finds wrong with a text: the
+// message of the EINVALID error it returns.
+type TextProblem string
+
+// The problems CleanProposalText reports. Whoever shows them to people
+// needs a sentence for each of TextProblems.
+const (
+	TextEmpty    TextProblem = "empty"
+	TextTooLong  TextProblem = "too_long"
+	TextOneLine  TextProblem = "one_line"
+	TextBadChars TextProblem = "bad_chars"
+)
+
+// TextProblems lists every problem CleanProposalText can report.
+func TextProblems() []TextProblem {
+	return []TextProblem{TextEmpty, TextTooLong, TextOneLine, TextBadChars}
+}
+
+// textProblem is the error CleanProposalText returns for problem p.
+func textProblem(p TextProblem) error { return Errorf(EINVALID, "%s", p) }
+
 // CleanProposalText trims a typed text for one field of a proposal and
 // checks it: not empty, at most max characters, on one line unless
 // multiline (inner spaces of a line are collapsed), no control or format
-// characters. The error messages are "empty", "too_long", "one_line" and
-// "bad_chars".
+// characters. A refused text gets an EINVALID error whose message is one
+// of TextProblems.
 func CleanProposalText(s string, max int, multiline bool) (string, error) {
 	if !utf8.ValidString(s) {
-		return "", Errorf(EINVALID, "bad_chars")
+		return "", textProblem(TextBadChars)
 	}
 	s = strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	if len(lines) > 1 && !multiline {
-		return "", Errorf(EINVALID, "one_line")
+		return "", textProblem(TextOneLine)
 	}
 	for i, l := range lines {
 		lines[i] = strings.Join(strings.Fields(l), " ")
@@ -124,13 +145,13 @@ func CleanProposalText(s string, max int, multiline bool) (string, error) {
 	}
 	switch {
 	case s == "":
-		return "", Errorf(EINVALID, "empty")
+		return "", textProblem(TextEmpty)
 	case utf8.RuneCountInString(s) > max:
-		return "", Errorf(EINVALID, "too_long")
+		return "", textProblem(TextTooLong)
 	}
 	for _, r := range s {
 		if r != '\n' && (unicode.IsControl(r) || unicode.Is(unicode.Cf, r) && r != '\u200d') {
-			return "", Errorf(EINVALID, "bad_chars")
+			return "", textProblem(TextBadChars)
 		}
 	}
 	return s, nil

@@ -21,8 +21,12 @@ import (
 // teamRig is the real bot, Sender and Provisioner on a real bbolt file,
 // polling the fake Telegram, with one coordinator who has started the bot.
 type teamRig struct {
-	*harness   // for its survey and texts; its bot is this rig's
-	coord      *telegramtest.User
+	*harness // for its survey and texts; its bot is this rig's
+	// coord is Carme, a configured coordinator of every community, with
+	// no record; coord2 is Pau, with rigOptions.secondCoordinator.
+	coord, coord2 *telegramtest.User
+	// live is the bot's catalogue, with rigOptions.liveCatalog.
+	live       *catalog.Live
 	checkEvery time.Duration
 	prov       *bot.Provisioner
 	stopProv   func()
@@ -38,6 +42,14 @@ type rigOptions struct {
 	noProvisioner bool
 	// checkEvery is the Provisioner's CheckGroupsEvery (default 300ms).
 	checkEvery time.Duration
+	// liveCatalog gives the bot the live catalogue cmd/multaque wires (the
+	// file's, with approved proposals and thresholds on top) and the
+	// OnCatalogChange hook that rebuilds it after each change. The rig's
+	// live is it; its harness's cat stays the file's.
+	liveCatalog bool
+	// secondCoordinator adds Pau, a coordinator of every community with a
+	// record in English, who has started the bot: the rig's coord2.
+	secondCoordinator bool
 }
 
 func newTeamRig(t *testing.T, o rigOptions) *teamRig {
@@ -66,10 +78,37 @@ func newTeamRig(t *testing.T, o rigOptions) *teamRig {
 	if o.reminderAfter == 0 {
 		o.reminderAfter = time.Hour
 	}
+	var cat bot.Catalog = h.cat
+	var onCatalogChange func(ctx context.Context) error
+	if o.liveCatalog {
+		r.live = catalog.NewLive(h.cat, h.texts)
+		cat = r.live
+		onCatalogChange = func(ctx context.Context) error {
+			return r.live.Reload(ctx, func(ctx context.Context) (catalog.Overlay, error) {
+				approved, err := h.db.Proposals(ctx, multaque.ProposalApproved)
+				if err != nil {
+					return catalog.Overlay{}, err
+				}
+				ts, err := h.db.Thresholds(ctx)
+				return catalog.Overlay{Proposals: approved, Thresholds: ts}, err
+			})
+		}
+	}
+	coordinators := []int64{r.coord.ID}
+	if o.secondCoordinator {
+		// Carme has no record: the bot writes to her in the default
+		// language, Catalan. Pau has one, in English.
+		r.coord2 = srv.NewUser("Pau", "en")
+		coordinators = append(coordinators, r.coord2.ID)
+		err := h.db.SaveCoordinator(context.Background(), &multaque.Coordinator{ID: r.coord2.ID, Lang: multaque.English, AddedAt: time.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	h.bot, err = bot.New(bot.Options{
-		Token: srv.Token(), APIURL: srv.URL(), Store: h.db, Catalog: h.cat, Texts: h.texts, Client: client,
+		Token: srv.Token(), APIURL: srv.URL(), Store: h.db, Catalog: cat, Texts: h.texts, Client: client,
 		Logger: zerolog.New(h.logs).Level(zerolog.DebugLevel), PollTimeout: time.Second,
-		Coordinators: []int64{r.coord.ID}, ReminderAfter: o.reminderAfter,
+		Coordinators: coordinators, ReminderAfter: o.reminderAfter, OnCatalogChange: onCatalogChange,
 	})
 	if err != nil {
 		t.Fatalf("bot.New: %v", err)
@@ -100,8 +139,12 @@ func newTeamRig(t *testing.T, o rigOptions) *teamRig {
 		}
 	}
 	t.Cleanup(r.stop)
-	r.coord.Send("/start")
-	r.coord.Expect(t, "Multaque")
+	for _, u := range []*telegramtest.User{r.coord, r.coord2} {
+		if u != nil {
+			u.Send("/start")
+			u.Expect(t, "Multaque")
+		}
+	}
 	return r
 }
 

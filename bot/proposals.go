@@ -114,6 +114,48 @@ const maxListedProposals = 10
 // no longer as the button or the typed answer saw it.
 var errProposalMoved = errors.New("proposal changed since")
 
+// proposalProblem is what is wrong with a typed answer to a proposal's
+// question, with a /translate or with a coordinator's note. Its value is
+// the id of the sentence that tells the person; problemLine gives every
+// sentence the data it may use.
+type proposalProblem string
+
+// The problems of proposals' typed answers.
+const (
+	problemProposalEmpty      proposalProblem = "proposal_problem_empty"
+	problemProposalTooLong    proposalProblem = "proposal_problem_too_long"
+	problemProposalOneLine    proposalProblem = "proposal_problem_one_line"
+	problemProposalBadChars   proposalProblem = "proposal_problem_bad_chars"
+	problemProposalMass       proposalProblem = "proposal_problem_mass"
+	problemProposalUseButtons proposalProblem = "proposal_problem_use_buttons"
+	problemTranslateUsage     proposalProblem = "translate_usage" // malformed arguments of /translate
+	// proposalCancelled is no problem: /cancel left a change opened from
+	// the summary, whose answer stays as it was.
+	proposalCancelled proposalProblem = "cancelled"
+)
+
+// proposalTextProblems gives each problem CleanProposalText reports its
+// sentence.
+var proposalTextProblems = map[multaque.TextProblem]proposalProblem{
+	multaque.TextEmpty:    problemProposalEmpty,
+	multaque.TextTooLong:  problemProposalTooLong,
+	multaque.TextOneLine:  problemProposalOneLine,
+	multaque.TextBadChars: problemProposalBadChars,
+}
+
+// textProblem returns the problem that err, from CleanProposalText,
+// names. Any other error comes back as an internal one, so that the person
+// gets the generic answer in their language (never a raw message id) and
+// the log gets the error, which names the problem, not the text.
+func textProblem(err error) (proposalProblem, error) {
+	if multaque.ErrorCode(err) == multaque.EINVALID {
+		if p, ok := proposalTextProblems[multaque.TextProblem(multaque.ErrorMessage(err))]; ok {
+			return p, nil
+		}
+	}
+	return "", multaque.Errorf(multaque.EINTERNAL, "clean a proposal's text: unexpected problem: %v", err)
+}
+
 // proposalLimit is the longest answer of each typed step.
 var proposalLimit = map[multaque.ProposalStep]int{
 	multaque.ProposalStepName:        multaque.MaxProposalName,
@@ -123,21 +165,21 @@ var proposalLimit = map[multaque.ProposalStep]int{
 
 // applyProposalAnswer applies a typed answer to the step p waits for and
 // moves p to the next step (or back to the summary when the step was
-// opened from it). It returns the problem with the answer as a message id,
-// "" if it was taken.
-func applyProposalAnswer(p *multaque.Proposal, text string) string {
+// opened from it). It returns the problem with the answer, "" if it was
+// taken, or an error if the text's cleaner failed unexpectedly.
+func applyProposalAnswer(p *multaque.Proposal, text string) (proposalProblem, error) {
 	step := p.Step
 	switch step {
 	case multaque.ProposalStepMass:
 		n, ok := parseMass(text)
 		if !ok {
-			return "proposal_problem_mass"
+			return problemProposalMass, nil
 		}
 		p.MinTeam = n
 	case multaque.ProposalStepName, multaque.ProposalStepPitch, multaque.ProposalStepExplanation:
 		clean, err := multaque.CleanProposalText(text, proposalLimit[step], step == multaque.ProposalStepExplanation)
 		if err != nil {
-			return "proposal_problem_" + multaque.ErrorMessage(err)
+			return textProblem(err)
 		}
 		field := map[multaque.ProposalStep]*multaque.Text{
 			multaque.ProposalStepName: &p.Name, multaque.ProposalStepPitch: &p.Pitch, multaque.ProposalStepExplanation: &p.Explanation,
@@ -147,7 +189,7 @@ func applyProposalAnswer(p *multaque.Proposal, text string) string {
 		}
 		(*field)[p.Lang] = clean
 	default:
-		return "proposal_problem_use_buttons"
+		return problemProposalUseButtons, nil
 	}
 	next := map[multaque.ProposalStep]multaque.ProposalStep{
 		multaque.ProposalStepName:        multaque.ProposalStepPitch,
@@ -159,7 +201,7 @@ func applyProposalAnswer(p *multaque.Proposal, text string) string {
 		next = multaque.ProposalStepConfirm
 	}
 	p.Step, p.Editing = next, false
-	return ""
+	return "", nil
 }
 
 // parseMass reads a critical mass: a whole number within the limits.
@@ -214,9 +256,10 @@ type translation struct {
 
 // parseTranslate reads "<project> <lang> name|pitch|explanation <text>";
 // the text runs to the end and may span lines for an explanation. It
-// returns the problem as a message id: "usage" for malformed arguments,
-// or one of the text's problems.
-func parseTranslate(args string) (translation, string) {
+// returns the problem: problemTranslateUsage for malformed arguments, or
+// one of the text's (with the translation but its text read); an error if
+// the text's cleaner failed unexpectedly.
+func parseTranslate(args string) (translation, proposalProblem, error) {
 	var tr translation
 	rest := args
 	var words [3]string
@@ -231,14 +274,15 @@ func parseTranslate(args string) (translation, string) {
 	tr.project, tr.lang, tr.field = words[0], multaque.Lang(strings.ToLower(words[1])), multaque.ProposalStep(strings.ToLower(words[2]))
 	limit, ok := proposalLimit[tr.field]
 	if !multaque.ValidID(tr.project) || !tr.lang.Valid() || !ok || strings.TrimSpace(rest) == "" {
-		return translation{}, "usage"
+		return translation{}, problemTranslateUsage, nil
 	}
 	text, err := multaque.CleanProposalText(rest, limit, tr.field == multaque.ProposalStepExplanation)
 	if err != nil {
-		return translation{}, "proposal_problem_" + multaque.ErrorMessage(err)
+		problem, err := textProblem(err)
+		return tr, problem, err
 	}
 	tr.text = text
-	return tr, ""
+	return tr, "", nil
 }
 
 // projectSlug makes a project id from a name: lower case, no accents,
@@ -362,14 +406,20 @@ func (b *Bot) onProposalInput(ctx context.Context, c tele.Context, in Input) (bo
 		}
 		text = text[:cut]
 	}
-	if problem := applyProposalAnswer(cloneProposal(p), text); problem != "" {
+	problem, err := applyProposalAnswer(cloneProposal(p), text)
+	if err != nil {
+		return true, err
+	}
+	if problem != "" {
 		return true, b.send(ctx, c.Recipient(), b.view.proposalScreen(p, problem))
 	}
 	saved, err := b.admin.UpdateProposal(ctx, p.ID, func(cur *multaque.Proposal) error {
 		if cur.Version != p.Version {
 			return errProposalMoved
 		}
-		if applyProposalAnswer(cur, text) != "" {
+		if problem, err := applyProposalAnswer(cur, text); err != nil {
+			return err
+		} else if problem != "" {
 			return errProposalMoved
 		}
 		cur.UpdatedAt = b.now()
@@ -430,7 +480,7 @@ func (b *Bot) onProposalCancel(ctx context.Context, c tele.Context, lang multaqu
 	if err != nil {
 		return true, err
 	}
-	return true, b.send(ctx, c.Recipient(), b.view.proposalScreen(saved, "cancelled"))
+	return true, b.send(ctx, c.Recipient(), b.view.proposalScreen(saved, proposalCancelled))
 }
 
 // onProposalButton handles the buttons of proposals: the proposer's and
@@ -786,14 +836,17 @@ func (b *Bot) onProposalNote(ctx context.Context, c tele.Context, note *multaque
 		}
 		return b.send(ctx, c.Recipient(), view{Text: b.view.t(lang, "admin_refused")})
 	}
+	var problem proposalProblem
 	clean := ""
-	if len(text) <= maxTextLen {
-		clean, err = multaque.CleanProposalText(text, maxProposalNote, true)
-	} else {
-		err = multaque.Errorf(multaque.EINVALID, "too_long")
+	if len(text) > maxTextLen {
+		problem = problemProposalTooLong
+	} else if clean, err = multaque.CleanProposalText(text, maxProposalNote, true); err != nil {
+		if problem, err = textProblem(err); err != nil {
+			return err
+		}
 	}
-	if err != nil {
-		return b.send(ctx, c.Recipient(), view{Text: "⚠️ " + b.view.t(lang, "proposal_problem_"+multaque.ErrorMessage(err), "Limit", maxProposalNote)})
+	if problem != "" {
+		return b.send(ctx, c.Recipient(), view{Text: b.view.problemLine(lang, problem, maxProposalNote)})
 	}
 	return b.decide(ctx, c, lang, *note, clean)
 }
@@ -981,13 +1034,14 @@ func (b *Bot) onTranslate(ctx context.Context, a *adminCall) error {
 	if ok, err := b.wholeCatalogue(ctx, a.coord.ID, a.coord, a.cmd); err != nil || !ok {
 		return b.refusedWhole(ctx, a, err)
 	}
-	tr, problem := parseTranslate(a.args)
+	tr, problem, err := parseTranslate(a.args)
 	switch {
-	case problem == "usage":
-		return b.send(ctx, a.c.Recipient(), view{Text: b.view.t(a.lang, "translate_usage")})
+	case err != nil:
+		return err
+	case problem == problemTranslateUsage:
+		return b.send(ctx, a.c.Recipient(), view{Text: b.view.t(a.lang, string(problemTranslateUsage))})
 	case problem != "":
-		limit := proposalLimit[multaque.ProposalStep(strings.ToLower(wordAt(a.args, 2)))]
-		return b.send(ctx, a.c.Recipient(), view{Text: "⚠️ " + b.view.t(a.lang, problem, "Limit", limit) + "\n\n" + b.view.t(a.lang, "translate_usage")})
+		return b.send(ctx, a.c.Recipient(), view{Text: b.view.problemLine(a.lang, problem, proposalLimit[tr.field]) + "\n\n" + b.view.t(a.lang, string(problemTranslateUsage))})
 	}
 	p, err := b.admin.ProjectProposal(ctx, tr.project)
 	if multaque.ErrorCode(err) == multaque.ENOTFOUND {
@@ -1021,15 +1075,6 @@ func (b *Bot) onTranslate(ctx context.Context, a *adminCall) error {
 		"Project", tr.project, "Field", string(tr.field), "Language", b.view.t(a.lang, "proposal_lang_"+string(tr.lang)))})
 }
 
-// wordAt returns the i-th whitespace-separated word of s, "" if none.
-func wordAt(s string, i int) string {
-	f := strings.Fields(s)
-	if i < len(f) {
-		return f[i]
-	}
-	return ""
-}
-
 // --- Screens --------------------------------------------------------------------
 
 // cloneProposal copies p so that changing the copy leaves p alone.
@@ -1041,7 +1086,7 @@ func cloneProposal(p *multaque.Proposal) *multaque.Proposal {
 
 // proposalScreen is what the proposer sees of their proposal: the question
 // it waits for, its summary to send, or that it waits for coordinators.
-func (rd *renderer) proposalScreen(p *multaque.Proposal, problem string) view {
+func (rd *renderer) proposalScreen(p *multaque.Proposal, problem proposalProblem) view {
 	lang := p.Lang
 	var v view
 	switch {
@@ -1071,9 +1116,16 @@ func (rd *renderer) proposalScreen(p *multaque.Proposal, problem string) view {
 		v = rd.proposalSummary(p, "")
 	}
 	if problem != "" {
-		v.Text = "⚠️ " + rd.t(lang, problem, "Limit", proposalLimit[p.Step], "Min", multaque.MinProposalTeam, "Max", multaque.MaxProposalTeam) + "\n\n" + v.Text
+		v.Text = rd.problemLine(lang, problem, proposalLimit[p.Step]) + "\n\n" + v.Text
 	}
 	return v
+}
+
+// problemLine is the warning that tells about problem, with the data its
+// sentence may use: limit, the longest text the answer may be, and the
+// bounds of a critical mass.
+func (rd *renderer) problemLine(lang multaque.Lang, problem proposalProblem, limit int) string {
+	return "⚠️ " + rd.t(lang, string(problem), "Limit", limit, "Min", multaque.MinProposalTeam, "Max", multaque.MaxProposalTeam)
 }
 
 // proposalSummary shows a proposal's answers, headed by head (a message

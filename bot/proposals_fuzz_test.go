@@ -36,7 +36,11 @@ func FuzzProposalArgs(f *testing.F) {
 				t.Fatalf("parseThreshold(%q) lists", s)
 			}
 		}
-		if tr, problem := parseTranslate(s); problem == "" {
+		tr, problem, err := parseTranslate(s)
+		if err != nil {
+			t.Fatalf("parseTranslate(%q): %v, want a problem with a sentence", s, err)
+		}
+		if problem == "" {
 			limit := proposalLimit[tr.field]
 			clean, err := multaque.CleanProposalText(tr.text, limit, tr.field == multaque.ProposalStepExplanation)
 			if !multaque.ValidID(tr.project) || !tr.lang.Valid() || limit == 0 || err != nil || clean != tr.text {
@@ -56,7 +60,9 @@ func FuzzProposalArgs(f *testing.F) {
 		for _, step := range []multaque.ProposalStep{multaque.ProposalStepName, multaque.ProposalStepPitch, multaque.ProposalStepExplanation, multaque.ProposalStepMass} {
 			p := &multaque.Proposal{ID: 1, Proposer: 1, Lang: multaque.Catalan, Status: multaque.ProposalDraft,
 				Step: step, Version: 1, CreatedAt: time.Unix(1, 0)}
-			if applyProposalAnswer(p, s) != "" {
+			if problem, err := applyProposalAnswer(p, s); err != nil {
+				t.Fatalf("answer %q at %s: %v, want a problem with a sentence", s, step, err)
+			} else if problem != "" {
 				continue
 			}
 			if err := p.Validate(); err != nil {

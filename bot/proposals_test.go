@@ -3,8 +3,6 @@ package bot_test
 import (
 	"context"
 	"fmt"
-	"html"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,97 +10,15 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/multaque/multaque"
-	"github.com/multaque/multaque/bot"
 	"github.com/multaque/multaque/bot/telegramtest"
-	"github.com/multaque/multaque/catalog"
 	"github.com/multaque/multaque/matching"
-	"github.com/multaque/multaque/store"
 )
 
-// proposalRig is the real bot and Sender on a real bbolt file, polling the
-// fake Telegram, reading the live catalogue that cmd/multaque wires (the
-// file's, with approved proposals and thresholds on top, rebuilt after
-// each change), with coordinators who have started the bot. newHarness's
-// bot reads a fixed catalogue, hence a rig of its own.
-type proposalRig struct {
-	*harness
-	live   *catalog.Live
-	coord  *telegramtest.User // Carme, of every community, in Catalan
-	coord2 *telegramtest.User // Pau, of every community, in English
-}
-
-func newProposalRig(t *testing.T) *proposalRig {
-	t.Helper()
-	srv := telegramtest.NewServer()
-	t.Cleanup(srv.Close)
-	h := &harness{t: t, srv: srv, path: filepath.Join(t.TempDir(), "multaque.db"), logs: &syncBuffer{}}
-	var err error
-	if h.cat, err = catalog.Default(); err != nil {
-		t.Fatal(err)
-	}
-	if h.texts, err = catalog.LoadMessages(); err != nil {
-		t.Fatal(err)
-	}
-	if h.db, err = store.Open(h.path); err != nil {
-		t.Fatal(err)
-	}
-	r := &proposalRig{harness: h, live: catalog.NewLive(h.cat, h.texts),
-		coord: srv.NewUser("Carme", "ca"), coord2: srv.NewUser("Pau", "en")}
-	// Carme is a configured coordinator with no record: the bot writes to
-	// her in the default language, Catalan. Pau has a record, in English.
-	err = h.db.SaveCoordinator(context.Background(), &multaque.Coordinator{ID: r.coord2.ID, Lang: multaque.English, AddedAt: time.Now()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	reload := func(ctx context.Context) error {
-		return r.live.Reload(ctx, func(ctx context.Context) (catalog.Overlay, error) {
-			approved, err := h.db.Proposals(ctx, multaque.ProposalApproved)
-			if err != nil {
-				return catalog.Overlay{}, err
-			}
-			ts, err := h.db.Thresholds(ctx)
-			return catalog.Overlay{Proposals: approved, Thresholds: ts}, err
-		})
-	}
-	h.bot, err = bot.New(bot.Options{
-		Token: srv.Token(), APIURL: srv.URL(), Store: h.db, Catalog: r.live, Texts: h.texts,
-		Logger: zerolog.New(h.logs).Level(zerolog.DebugLevel), PollTimeout: time.Second,
-		Coordinators: []int64{r.coord.ID, r.coord2.ID}, OnCatalogChange: reload,
-	})
-	if err != nil {
-		t.Fatalf("bot.New: %v", err)
-	}
-	sender, err := h.bot.NewSender(h.db, bot.SenderOptions{PollInterval: 50 * time.Millisecond, MinBackoff: 50 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{}, 2)
-	go func() { h.bot.Run(ctx); done <- struct{}{} }()
-	go func() { sender.Run(ctx); done <- struct{}{} }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		<-done
-		if err := h.db.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-		if strings.Contains(h.logs.String(), srv.Token()) {
-			t.Errorf("the bot token appears in the logs")
-		}
-	})
-	for _, u := range []*telegramtest.User{r.coord, r.coord2} {
-		u.Send("/start")
-		u.Expect(t, "Multaque")
-	}
-	return r
-}
-
-// visible is a message as a person reads it: tags removed, entities
-// decoded.
-func (r *proposalRig) visible(lang multaque.Lang, id string, data map[string]any) string {
-	return html.UnescapeString(r.textWith(lang, id, data))
-}
+// proposalRig is what the proposal tests run on: a teamRig whose bot reads
+// the live catalogue (rebuilt after each change, as cmd/multaque wires it),
+// with two coordinators of every community, Carme in Catalan and Pau in
+// English, and no Provisioner.
+var proposalRig = rigOptions{liveCatalog: true, secondCoordinator: true, noProvisioner: true}
 
 // with is a shorthand for template data.
 func with(kv ...any) map[string]any {
@@ -115,7 +31,7 @@ func with(kv ...any) map[string]any {
 
 // propose walks u, a citizen who speaks Spanish, through /propose to a sent
 // proposal with critical mass mass, and returns it as stored.
-func (r *proposalRig) propose(u *telegramtest.User, name string, mass int) *multaque.Proposal {
+func (r *teamRig) propose(u *telegramtest.User, name string, mass int) *multaque.Proposal {
 	r.t.Helper()
 	es := multaque.Spanish
 	u.Send("/propose")
@@ -138,7 +54,7 @@ func (r *proposalRig) propose(u *telegramtest.User, name string, mass int) *mult
 }
 
 // cardHead is the head of a proposal's card as a coordinator reads it.
-func (r *proposalRig) cardHead(lang multaque.Lang, p *multaque.Proposal) string {
+func (r *teamRig) cardHead(lang multaque.Lang, p *multaque.Proposal) string {
 	return r.textWith(lang, "proposal_card_head", with("ID", p.ID, "Language", r.text(lang, "proposal_lang_"+string(p.Lang))))
 }
 
@@ -155,8 +71,8 @@ func answer(t *testing.T, u *telegramtest.User, update int) telegramtest.Callbac
 	return a
 }
 
-// audited returns the audit entries of command, newest first.
-func (r *proposalRig) audited(command string) []multaque.AuditEntry {
+// auditEntries returns the audit entries of command, newest first.
+func (r *teamRig) auditEntries(command string) []multaque.AuditEntry {
 	r.t.Helper()
 	log, err := r.db.AuditLog(context.Background(), 1000)
 	if err != nil {
@@ -181,7 +97,7 @@ func TestProposalBecomesAProjectCitizensChoose(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the whole flow over HTTP")
 	}
-	r := newProposalRig(t)
+	r := newTeamRig(t, proposalRig)
 	es, ca := multaque.Spanish, multaque.Catalan
 	ctx := context.Background()
 	anna := r.srv.NewUser("Anna", "es")
@@ -231,7 +147,7 @@ func TestProposalBecomesAProjectCitizensChoose(t *testing.T) {
 	if !strings.Contains(asked.Text, "Explica què costa el terreny.") {
 		t.Fatalf("the proposer reads %q, want the coordinator's note", asked.Text)
 	}
-	if got := r.audited("changes"); len(got) != 1 || got[0].Actor != r.coord.ID || got[0].Refused {
+	if got := r.auditEntries("changes"); len(got) != 1 || got[0].Actor != r.coord.ID || got[0].Refused {
 		t.Fatalf("audit of changes: %+v", got)
 	}
 
@@ -254,7 +170,7 @@ func TestProposalBecomesAProjectCitizensChoose(t *testing.T) {
 	r.coord.Press(t, r.text(ca, "proposal_btn_approve"))
 	r.coord.Expect(t, r.textWith(ca, "proposal_approved_coord", with("Project", "taller-de-reparacion")))
 	anna.Expect(t, r.textWith(es, "proposal_approved", with("Name", "Taller de reparación")))
-	if got := r.audited("approve"); len(got) != 1 || !strings.Contains(got[0].Detail, "taller-de-reparacion") {
+	if got := r.auditEntries("approve"); len(got) != 1 || !strings.Contains(got[0].Detail, "taller-de-reparacion") {
 		t.Fatalf("audit of approve: %+v", got)
 	}
 
@@ -301,10 +217,10 @@ func TestProposalBecomesAProjectCitizensChoose(t *testing.T) {
 // critical mass a citizen's progress counts against and the matcher forms
 // teams with; reset brings the catalogue's back.
 func TestThresholdChangesWhatCitizensAndMatcherSee(t *testing.T) {
-	r := newProposalRig(t)
+	r := newTeamRig(t, proposalRig)
 	ca, es := multaque.Catalan, multaque.Spanish
 	ctx := context.Background()
-	usage := r.visible(ca, "threshold_usage", with("Max", multaque.MaxTeamSize))
+	usage := r.visible(ca, "threshold_usage", "Max", multaque.MaxTeamSize)
 	anna := r.srv.NewUser("Anna", "es")
 	r.survey(anna, es, "Anna")
 	anna.Expect(t, "1 de 8 vecinos de Gracia")
@@ -323,7 +239,7 @@ func TestThresholdChangesWhatCitizensAndMatcherSee(t *testing.T) {
 
 	r.coord.Send("/threshold consumer-group 2 4")
 	r.coord.Expect(t, r.textWith(ca, "threshold_set", with("Name", r.project(ca, "consumer-group"), "OldMin", 8, "OldMax", 15, "Min", 2, "Max", 4)))
-	if got := r.audited("threshold"); len(got) != 1 || got[0].Detail != "consumer-group 8-15 → 2-4" {
+	if got := r.auditEntries("threshold"); len(got) != 1 || got[0].Detail != "consumer-group 8-15 → 2-4" {
 		t.Fatalf("audit: %+v", got)
 	}
 	anna.Send("/me")
@@ -353,7 +269,7 @@ func TestThresholdChangesWhatCitizensAndMatcherSee(t *testing.T) {
 // gets the neutral refusal; a coordinator of some communities cannot change
 // the whole catalogue; each attempt is audited and changes nothing.
 func TestProposalCommandsRefused(t *testing.T) {
-	r := newProposalRig(t)
+	r := newTeamRig(t, proposalRig)
 	ca, es := multaque.Catalan, multaque.Spanish
 	ctx := context.Background()
 	anna := r.srv.NewUser("Anna", "es")
@@ -408,8 +324,13 @@ func TestProposalCommandsRefused(t *testing.T) {
 	r.coord.Expect(t, r.text(ca, "proposals_usage"))
 	for _, bad := range []string{"", "taller-de-reparacion", "taller-de-reparacion fr name Hort", "taller-de-reparacion ca title Hort", "taller-de-reparacion ca name"} {
 		r.coord.Send(strings.TrimSpace("/translate " + bad))
-		r.coord.Expect(t, r.visible(ca, "translate_usage", nil))
+		r.coord.Expect(t, r.visible(ca, "translate_usage"))
 	}
+	// A text the field cannot take says why, with the field's limit.
+	r.coord.Send("/translate consumer-group ca name " + strings.Repeat("x", 65))
+	r.coord.Expect(t, r.textWith(ca, "proposal_problem_too_long", with("Limit", 64)))
+	r.coord.Send("/translate consumer-group ca pitch Grup\nde consum")
+	r.coord.Expect(t, r.text(ca, "proposal_problem_one_line"))
 	r.coord.Send("/translate consumer-group ca name Grup")
 	r.coord.Expect(t, r.textWith(ca, "translate_file_project", with("Project", "consumer-group")))
 	r.coord.Send("/translate taller-de-reparacion ca name Hort")
@@ -443,7 +364,7 @@ func TestProposalCommandsRefused(t *testing.T) {
 // coordinators deciding at once the first wins and the second is told who
 // decided.
 func TestProposalDecidedOnce(t *testing.T) {
-	r := newProposalRig(t)
+	r := newTeamRig(t, proposalRig)
 	ca, en, es := multaque.Catalan, multaque.English, multaque.Spanish
 	ctx := context.Background()
 	anna := r.srv.NewUser("Anna", "es")
@@ -488,7 +409,7 @@ func TestProposalDecidedOnce(t *testing.T) {
 	if got.Status != multaque.ProposalRejected || got.DecidedBy != r.coord.ID {
 		t.Fatalf("stored %s by %d, want rejected by Carme", got.Status, got.DecidedBy)
 	}
-	if n := len(r.audited("approve")); n != 0 {
+	if n := len(r.auditEntries("approve")); n != 0 {
 		t.Fatalf("%d approvals audited, want none", n)
 	}
 	if approved, _ := r.db.Proposals(ctx, multaque.ProposalApproved); len(approved) != 0 {
@@ -507,7 +428,7 @@ func TestProposalDecidedOnce(t *testing.T) {
 	if len(approved) != 1 || approved[0].Project != "banco-de-semillas" {
 		t.Fatalf("approved %+v, want one, as banco-de-semillas", approved)
 	}
-	if n := len(r.audited("approve")); n != 1 {
+	if n := len(r.auditEntries("approve")); n != 1 {
 		t.Fatalf("%d approvals audited, want 1", n)
 	}
 	winner := approved[0].DeciderName
@@ -532,7 +453,7 @@ func TestProposalDecidedOnce(t *testing.T) {
 // TestProposalCancelAndStrangers: /cancel leaves a proposal being written
 // and a coordinator's note; someone who never consented cannot propose.
 func TestProposalCancelAndStrangers(t *testing.T) {
-	r := newProposalRig(t)
+	r := newTeamRig(t, proposalRig)
 	ca, es := multaque.Catalan, multaque.Spanish
 	ctx := context.Background()
 	stranger := r.srv.NewUser("Xavi", "ca")
@@ -558,6 +479,8 @@ func TestProposalCancelAndStrangers(t *testing.T) {
 	card := r.coord.Expect(t, r.cardHead(ca, p))
 	r.coord.PressData(card.ID, buttonData(t, card, r.text(ca, "proposal_btn_changes")))
 	r.coord.Expect(t, r.textWith(ca, "proposal_note_changes_ask", with("Name", "Taller de reparación")))
+	r.coord.Send(strings.Repeat("x", 1001))
+	r.coord.Expect(t, r.textWith(ca, "proposal_problem_too_long", with("Limit", 1000)))
 	r.coord.Send("/cancel")
 	r.coord.Expect(t, r.text(ca, "proposal_note_cancelled"))
 	if got, _ := r.db.Proposal(ctx, p.ID); got.Status != multaque.ProposalPending {
