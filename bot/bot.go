@@ -19,6 +19,8 @@ type Store interface {
 	SaveCitizen(ctx context.Context, c *multaque.Citizen) error
 	UpdateCitizen(ctx context.Context, id int64, fn func(c *multaque.Citizen) error) (*multaque.Citizen, error)
 	ForgetCitizen(ctx context.Context, id int64) error
+	// Erasable reports whether ForgetCitizen would erase anything.
+	Erasable(ctx context.Context, id int64) (bool, error)
 	AddReferral(ctx context.Context, code string) error
 	MarkUnreachable(ctx context.Context, id int64) error
 	CountWaiting(ctx context.Context, community string, projects []string) (map[string]int, error)

@@ -166,7 +166,9 @@ func (r *teamRig) startProvisioner(sender *bot.Sender) *bot.Provisioner {
 // eventually waits up to 10 s for cond.
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	// Generous: it bounds only a failing test, and CI runs every package
+	// under -race on two cores.
+	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting until %s", what)

@@ -109,11 +109,15 @@ func (b *Bot) onCommand(ctx context.Context, c tele.Context, cmd, args string) e
 	case "mydata":
 		return b.onMyData(ctx, c, cz, lang)
 	case "forget":
-		if cz == nil && !b.isMentor(ctx, id) {
-			return b.send(ctx, c.Recipient(), view{Text: b.view.t(lang, "nothing_held")})
+		erasable, err := b.store.Erasable(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !erasable {
+			return b.send(ctx, c.Recipient(), view{Text: b.view.t(lang, "nothing_held") + b.coordinatorKeeps(ctx, id, lang)})
 		}
 		return b.send(ctx, c.Recipient(), view{
-			Text: b.view.t(lang, "forget_confirm"),
+			Text: b.view.t(lang, "forget_confirm") + b.coordinatorKeeps(ctx, id, lang),
 			Markup: keyboard([]tele.InlineButton{
 				cb(b.view.t(lang, "btn_forget"), button{Action: actForget, Version: noVersion}),
 				cb(b.view.t(lang, "btn_keep"), button{Action: actKeep, Version: noVersion}),
@@ -426,25 +430,37 @@ func (b *Bot) onWant(ctx context.Context, c tele.Context, cz *multaque.Citizen, 
 
 // onForget erases the person from every bucket, after they confirmed.
 func (b *Bot) onForget(ctx context.Context, c tele.Context, cz *multaque.Citizen, lang multaque.Lang) error {
-	if cz == nil && !b.isMentor(ctx, c.Sender().ID) {
+	id := c.Sender().ID
+	err := b.store.ForgetCitizen(ctx, id)
+	switch {
+	case multaque.ErrorCode(err) == multaque.ENOTFOUND:
 		_ = c.Respond()
-		return b.edit(ctx, c, view{Text: b.view.t(lang, "nothing_held")})
-	}
-	if err := b.store.ForgetCitizen(ctx, c.Sender().ID); err != nil && multaque.ErrorCode(err) != multaque.ENOTFOUND {
+		return b.edit(ctx, c, view{Text: b.view.t(lang, "nothing_held") + b.coordinatorKeeps(ctx, id, lang)})
+	case err != nil:
 		return err
 	}
 	zerolog.Ctx(ctx).Info().Msg("citizen erased")
 	_ = c.Respond()
-	return b.edit(ctx, c, view{Text: b.view.t(lang, "forgotten")})
+	return b.edit(ctx, c, view{Text: b.view.t(lang, "forgotten") + b.coordinatorKeeps(ctx, id, lang)})
+}
+
+// coordinatorKeeps is what /forget adds for a coordinator: their
+// coordinator record and the audit log of their actions stay (see
+// store.heldRefusedAttempts). It is empty for anyone else.
+func (b *Bot) coordinatorKeeps(ctx context.Context, id int64, lang multaque.Lang) string {
+	if coord, err := b.coordinator(ctx, id); err != nil || coord == nil {
+		return ""
+	}
+	return "\n\n" + b.view.t(lang, "forget_coordinator_kept")
 }
 
 // onMyData sends everything held about the person as a JSON document.
 func (b *Bot) onMyData(ctx context.Context, c tele.Context, cz *multaque.Citizen, lang multaque.Lang) error {
-	if cz == nil && !b.isMentor(ctx, c.Sender().ID) {
-		return b.send(ctx, c.Recipient(), view{Text: b.view.t(lang, "nothing_held")})
-	}
 	data, err := b.store.PersonalData(ctx, c.Sender().ID)
-	if err != nil {
+	switch {
+	case multaque.ErrorCode(err) == multaque.ENOTFOUND:
+		return b.send(ctx, c.Recipient(), view{Text: b.view.t(lang, "nothing_held")})
+	case err != nil:
 		return err
 	}
 	return b.direct(ctx, chatID(c.Recipient()), func() error {

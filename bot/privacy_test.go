@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"encoding/json"
 	"maps"
 	"slices"
 	"strings"
@@ -148,4 +149,51 @@ func TestCoordinatorWelcomeSaysWhatIsKept(t *testing.T) {
 	pau := h.srv.NewUser("Pau", "ca")
 	pau.Send("/start k_" + h.roleInvite(t, ivan, "all"))
 	mentions("Pau", pau.Expect(t, h.textWith(ca, "role_welcome", map[string]any{"Scope": h.text(ca, "role_scope_all")})).Text)
+}
+
+// TestRefusedCommandsAreTheirData: someone who never answered the survey
+// tries a coordinators' command and is refused; the attempt is audited
+// with their id. /mydata shows it to them, /forget erases it. A
+// coordinator who asks /forget is told that their record and the audit log
+// of their actions stay.
+func TestRefusedCommandsAreTheirData(t *testing.T) {
+	h, carme := newMentorHarness(t) // Carme: a configured coordinator
+	en, ca := multaque.English, multaque.Catalan
+
+	joe := h.srv.NewUser("Joe", "en")
+	joe.Send("/stats")
+	joe.Expect(t, h.text(en, "admin_refused"))
+	h.roleAudited(t, joe.ID, "stats", true)
+
+	joe.Send("/mydata")
+	doc := joe.Expect(t, h.text(en, "mydata_caption"))
+	var pd struct {
+		Audit []multaque.AuditEntry `json:"audit_entries"`
+	}
+	if doc.Document == nil || json.Unmarshal(doc.Document.Data, &pd) != nil || len(pd.Audit) != 1 || pd.Audit[0].Command != "stats" || !pd.Audit[0].Refused {
+		t.Fatalf("/mydata of someone refused once = %+v, want a JSON document with the refused /stats", doc.Document)
+	}
+
+	joe.Send("/forget")
+	joe.Press(t, h.text(en, "btn_forget"))
+	if got := joe.Expect(t, h.text(en, "forgotten")); got.Text != h.text(en, "forgotten") {
+		t.Errorf("/forget of a citizen = %q, want %q alone", got.Text, h.text(en, "forgotten"))
+	}
+	for _, e := range h.roleAudit(t) {
+		if e.Actor == joe.ID {
+			t.Errorf("the audit log still holds %+v after /forget", e)
+		}
+	}
+	joe.Send("/mydata")
+	joe.Expect(t, h.text(en, "nothing_held"))
+	joe.Send("/forget")
+	joe.Expect(t, h.text(en, "nothing_held"))
+
+	// Carme, a coordinator with no survey answers, has nothing erasable:
+	// she is told so, and that her record and audit entries stay.
+	carme.Send("/forget")
+	want := h.text(ca, "nothing_held") + "\n\n" + h.text(ca, "forget_coordinator_kept")
+	if got := carme.Expect(t, h.text(ca, "forget_coordinator_kept")); got.Text != want {
+		t.Errorf("/forget of a coordinator = %q, want %q", got.Text, want)
+	}
 }

@@ -246,34 +246,38 @@ func (db *DB) AuditLogBy(ctx context.Context, actor int64, n int) ([]multaque.Au
 	return out, nil
 }
 
-// forgetRefusedAttempts deletes, when the person with that id erases their
-// data, the audit entries of the commands they were refused, unless they
-// are a stored coordinator. Those entries say only that someone who had no
-// right tried a command; once that person asks to be forgotten, keeping
-// their id for it is not worth it. What coordinators did stays, even once
-// they are coordinators no more, and so does every entry of a person who
-// is a coordinator: the audit log is the record of how Multaque was
-// steered.
-func forgetRefusedAttempts(tx *bolt.Tx, id int64) error {
+// heldRefusedAttempts appends to out the audit entries of the commands the
+// person with that id was refused, unless they are a stored coordinator.
+// Those entries say only that someone who had no right tried a command;
+// once that person asks to be forgotten, keeping their id for it is not
+// worth it, so /forget erases them and /mydata shows them. What
+// coordinators did stays, even once they are coordinators no more, and so
+// does every entry of a person who is a coordinator: the audit log is the
+// record of how Multaque was steered.
+func heldRefusedAttempts(tx *bolt.Tx, id int64, out []holding) ([]holding, error) {
 	if tx.Bucket(bucketCoordinators).Get(idKey(id)) != nil {
-		return nil
+		return out, nil
 	}
-	b := tx.Bucket(bucketAudit)
-	var doomed [][]byte
-	err := b.ForEach(func(k, v []byte) error {
+	err := tx.Bucket(bucketAudit).ForEach(func(k, v []byte) error {
 		var e multaque.AuditEntry
 		if json.Unmarshal(v, &e) == nil && e.Actor == id && e.Refused {
-			doomed = append(doomed, bytes.Clone(k))
+			out = append(out, holding{bucketAudit, bytes.Clone(k)})
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	for _, k := range doomed {
-		if err := b.Delete(k); err != nil {
-			return err
+	return out, err
+}
+
+// auditEntriesOf returns every audit entry whose actor is the person with
+// that id, oldest first: what /mydata shows of the audit log.
+func auditEntriesOf(tx *bolt.Tx, id int64) ([]multaque.AuditEntry, error) {
+	var out []multaque.AuditEntry
+	err := tx.Bucket(bucketAudit).ForEach(func(_, v []byte) error {
+		var e multaque.AuditEntry
+		if json.Unmarshal(v, &e) == nil && e.Actor == id {
+			out = append(out, e)
 		}
-	}
-	return nil
+		return nil
+	})
+	return out, err
 }

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"encoding/json"
 	"errors"
 	"slices"
 	"testing"
@@ -295,5 +296,66 @@ func TestForgetErasesRefusedAttempts(t *testing.T) {
 	want := []kept{{8, true}, {7, false}, {6, false}, {6, true}}
 	if !slices.Equal(got, want) {
 		t.Errorf("audit log after /forget holds %v, want %v", got, want)
+	}
+}
+
+// TestRefusedAttemptsAreTheirData: someone who never answered the survey
+// but was refused a coordinators' command is held in the audit log by
+// their id: /mydata shows it and /forget erases it. A coordinator's /mydata
+// shows their coordinator record and every entry of theirs, which /forget
+// keeps.
+func TestRefusedAttemptsAreTheirData(t *testing.T) {
+	db := openDB(t, fast)
+	saveCoordinator(t, db, newCoordinator(6))
+	audit(t, db,
+		multaque.AuditEntry{At: t0, Actor: 5, Command: "stats", Refused: true},
+		multaque.AuditEntry{At: t0, Actor: 5, Command: "export", Refused: true},
+		multaque.AuditEntry{At: t0, Actor: 6, Command: "threshold", Detail: "consumer-group 2 10"},
+		multaque.AuditEntry{At: t0, Actor: 8, Command: "stats", Refused: true},
+	)
+
+	var pd struct {
+		Coordinator *multaque.Coordinator `json:"coordinator"`
+		Audit       []multaque.AuditEntry `json:"audit_entries"`
+	}
+	personal := func(id int64) {
+		t.Helper()
+		pd.Coordinator, pd.Audit = nil, nil
+		raw, err := db.PersonalData(ctx, id)
+		if err != nil {
+			t.Fatalf("PersonalData(%d): %v", id, err)
+		}
+		if err := json.Unmarshal(raw, &pd); err != nil {
+			t.Fatalf("PersonalData(%d) is not JSON: %v", id, err)
+		}
+	}
+	personal(5)
+	if pd.Coordinator != nil || len(pd.Audit) != 2 || pd.Audit[0].Command != "stats" || pd.Audit[1].Command != "export" {
+		t.Errorf("PersonalData(5) = coordinator %+v, audit %+v; want no record and the two refused commands", pd.Coordinator, pd.Audit)
+	}
+	personal(6)
+	if pd.Coordinator == nil || pd.Coordinator.ID != 6 || len(pd.Audit) != 1 || pd.Audit[0].Command != "threshold" {
+		t.Errorf("PersonalData(6) = coordinator %+v, audit %+v; want their record and their threshold", pd.Coordinator, pd.Audit)
+	}
+
+	if err := db.ForgetCitizen(ctx, 5); err != nil {
+		t.Fatalf("ForgetCitizen(5), who holds only refused attempts: %v, want them erased", err)
+	}
+	if _, err := db.PersonalData(ctx, 5); multaque.ErrorCode(err) != multaque.ENOTFOUND {
+		t.Errorf("PersonalData(5) after /forget: %v, want ENOTFOUND", err)
+	}
+	if err := db.ForgetCitizen(ctx, 6); multaque.ErrorCode(err) != multaque.ENOTFOUND {
+		t.Errorf("ForgetCitizen(6), a coordinator with no citizen data: %v, want ENOTFOUND (nothing erasable)", err)
+	}
+	personal(6)
+	if pd.Coordinator == nil || len(pd.Audit) != 1 {
+		t.Errorf("after /forget the coordinator's record and entry are %+v, %+v; want both kept", pd.Coordinator, pd.Audit)
+	}
+	log, err := db.AuditLog(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(log) != 2 || log[0].Actor != 8 || log[1].Actor != 6 {
+		t.Errorf("audit log after /forget: %+v, want the entries of 8 and 6", log)
 	}
 }

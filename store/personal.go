@@ -50,7 +50,10 @@ func held(tx *bolt.Tx, id int64) ([]holding, error) {
 	if err != nil {
 		return nil, err
 	}
-	return heldAsMentor(tx, id, out)
+	if out, err = heldAsMentor(tx, id, out); err != nil {
+		return nil, err
+	}
+	return heldRefusedAttempts(tx, id, out) // coordinators.go
 }
 
 // ForgetCitizen erases everything held about the citizen with that id, in
@@ -79,6 +82,24 @@ func (db *DB) ForgetCitizen(ctx context.Context, id int64) error {
 	return nil
 }
 
+// Erasable reports whether ForgetCitizen would erase anything about the
+// person with that id: /forget asks for a confirmation only then.
+func (db *DB) Erasable(ctx context.Context, id int64) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	var n int
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		hs, err := held(tx, id)
+		n = len(hs)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("erasable %d: %w", id, err)
+	}
+	return n > 0, nil
+}
+
 // forget erases in tx everything held about the person with that id and
 // records the erasure as made at now. found reports whether anything was
 // held.
@@ -104,9 +125,6 @@ func forget(tx *bolt.Tx, id int64, now time.Time) (found bool, err error) {
 		return false, err
 	}
 	if err := forgetProposals(tx, id); err != nil { // proposals.go
-		return false, err
-	}
-	if err := forgetRefusedAttempts(tx, id); err != nil { // coordinators.go
 		return false, err
 	}
 	if err := forgetInBroadcasts(tx, id); err != nil { // broadcasts.go
@@ -142,6 +160,12 @@ type personalData struct {
 	// one they are typing as a coordinator.
 	Proposals    []multaque.Proposal    `json:"proposals,omitempty"`
 	ProposalNote *multaque.ProposalNote `json:"proposal_note,omitempty"`
+	// Coordinator is their coordinator record, and Audit the audit entries
+	// of the commands they sent, done or refused. /forget erases the
+	// refused ones of someone who is not a coordinator; the rest stays (see
+	// heldRefusedAttempts).
+	Coordinator *multaque.Coordinator `json:"coordinator,omitempty"`
+	Audit       []multaque.AuditEntry `json:"audit_entries,omitempty"`
 }
 
 // teamView is a team as the person's own data shows it: what it is, not
@@ -222,7 +246,16 @@ func (db *DB) PersonalData(ctx context.Context, id int64) ([]byte, error) {
 		if err != nil {
 			return err
 		}
-		if len(hs) == 0 {
+		if v := tx.Bucket(bucketCoordinators).Get(idKey(id)); v != nil {
+			pd.Coordinator = new(multaque.Coordinator)
+			if err := json.Unmarshal(v, pd.Coordinator); err != nil {
+				return multaque.Errorf(multaque.EINTERNAL, "coordinator %d: stored record is not valid JSON", id)
+			}
+		}
+		if pd.Audit, err = auditEntriesOf(tx, id); err != nil { // coordinators.go
+			return err
+		}
+		if len(hs) == 0 && pd.Coordinator == nil && len(pd.Audit) == 0 {
 			return multaque.Errorf(multaque.ENOTFOUND, "citizen %d not found", id)
 		}
 		for _, h := range hs {
