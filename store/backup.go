@@ -23,9 +23,9 @@ import (
 // read transaction, so the copy is the database as of one moment, and it
 // writes only the live keys, so that what an erasure deleted, which may
 // linger in the free pages of the live file, is not copied. A copy is
-// written to a temporary file beside its destination, synced, and only
-// then renamed into place: a crash never leaves half a backup under the
-// final name.
+// written to a temporary file beside its destination (see TempFile), synced,
+// and only then renamed into place: a crash never leaves half a backup
+// under the final name, and the sweeps remove what it leaves.
 
 // keyBackupAt is the meta key under which a backup records when it was
 // taken (RFC 3339, UTC, to the nanosecond).
@@ -53,12 +53,51 @@ func (db *DB) Backup(ctx context.Context, path string) (BackupInfo, error) {
 		return BackupInfo{}, err
 	}
 	start := time.Now()
-	at := db.now().UTC()
-	tmp, err := tempBeside(path)
+	tmp, err := CreateTemp(path)
 	if err != nil {
 		return BackupInfo{}, fmt.Errorf("backup: %w", err)
 	}
-	defer os.Remove(tmp) // gone by then if it was renamed
+	defer tmp.Discard()
+	info, err := db.backupInto(tmp)
+	if err != nil {
+		return BackupInfo{}, fmt.Errorf("backup: %w", err)
+	}
+	if err := tmp.Commit(); err != nil {
+		return BackupInfo{}, fmt.Errorf("backup: %w", err)
+	}
+	info.Path, info.Took = path, time.Since(start)
+	return info, nil
+}
+
+// BackupTemp writes a backup, as Backup does, to a new temporary file beside
+// the database, named .<database file name>.backup-<digits>, and returns it
+// with its offset at the start, for a caller that sends it elsewhere
+// (POST /backup). Until the caller discards it, which it must, the sweeps
+// leave it alone. The returned BackupInfo's Path is the file's.
+func (db *DB) BackupTemp(ctx context.Context) (*TempFile, BackupInfo, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, BackupInfo{}, err
+	}
+	start := time.Now()
+	tmp, err := createTemp(filepath.Dir(db.path), "."+filepath.Base(db.path)+backupTempSuffix, "")
+	if err != nil {
+		return nil, BackupInfo{}, fmt.Errorf("backup: %w", err)
+	}
+	info, err := db.backupInto(tmp)
+	if err == nil {
+		_, err = tmp.f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		tmp.Discard()
+		return nil, BackupInfo{}, fmt.Errorf("backup: %w", err)
+	}
+	info.Path, info.Took = tmp.Name(), time.Since(start)
+	return tmp, info, nil
+}
+
+// backupInto writes the backup to tmp, synced.
+func (db *DB) backupInto(tmp *TempFile) (BackupInfo, error) {
+	at := db.now().UTC()
 	mark := func(tx *bolt.Tx) error {
 		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
 		if err != nil {
@@ -68,12 +107,9 @@ func (db *DB) Backup(ctx context.Context, path string) (BackupInfo, error) {
 	}
 	size, err := compactInto(db.bolt, tmp, mark)
 	if err != nil {
-		return BackupInfo{}, fmt.Errorf("backup: %w", err)
+		return BackupInfo{}, err
 	}
-	if err := commitFile(tmp, path); err != nil {
-		return BackupInfo{}, fmt.Errorf("backup: %w", err)
-	}
-	return BackupInfo{Path: path, TakenAt: at, Size: size, Took: time.Since(start)}, nil
+	return BackupInfo{TakenAt: at, Size: size}, nil
 }
 
 // backupName is how BackupInto names its files: by the time they were
@@ -140,16 +176,16 @@ func Compact(ctx context.Context, path string) (CompactReport, error) {
 		return CompactReport{}, fmt.Errorf("compact: %w", err)
 	}
 	defer db.Close()
-	tmp, err := tempBeside(path)
+	tmp, err := CreateTemp(path)
 	if err != nil {
 		return CompactReport{}, fmt.Errorf("compact: %w", err)
 	}
-	defer os.Remove(tmp)
+	defer tmp.Discard()
 	size, err := compactInto(db.bolt, tmp, nil)
 	if err != nil {
 		return CompactReport{}, fmt.Errorf("compact: %w", err)
 	}
-	if err := commitFile(tmp, path); err != nil {
+	if err := tmp.Commit(); err != nil {
 		return CompactReport{}, fmt.Errorf("compact: %w", err)
 	}
 	return CompactReport{Before: fi.Size(), After: size, Took: time.Since(start)}, nil
@@ -219,20 +255,20 @@ func Restore(ctx context.Context, backup, path string) (rep RestoreReport, err e
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return rep, fmt.Errorf("restore: %w", err)
 	}
-	stage, err := tempBeside(path)
+	stage, err := CreateTemp(path)
 	if err != nil {
 		return rep, fmt.Errorf("restore: %w", err)
 	}
-	defer os.Remove(stage)
+	defer stage.Discard()
 	if err := copyFile(backup, stage); err != nil {
 		return rep, fmt.Errorf("restore: %w", err)
 	}
-	sdb, err := Open(stage) // completes the buckets of a backup made by an older version
+	sdb, err := openStaged(stage)
 	if err != nil {
 		return rep, fmt.Errorf("restore: %w", err)
 	}
 	defer sdb.Close()
-	err = sdb.bolt.Update(func(tx *bolt.Tx) error {
+	err = sdb.Update(func(tx *bolt.Tx) error {
 		if err := tx.Bucket(bucketMeta).Delete(keyBackupAt); err != nil {
 			return err
 		}
@@ -249,19 +285,35 @@ func Restore(ctx context.Context, backup, path string) (rep RestoreReport, err e
 	if err != nil {
 		return rep, fmt.Errorf("restore: erase again: %w", err)
 	}
-	final, err := tempBeside(path)
+	final, err := CreateTemp(path)
 	if err != nil {
 		return rep, fmt.Errorf("restore: %w", err)
 	}
-	defer os.Remove(final)
-	if _, err := compactInto(sdb.bolt, final, nil); err != nil {
+	defer final.Discard()
+	if _, err := compactInto(sdb, final, nil); err != nil {
 		return rep, fmt.Errorf("restore: %w", err)
 	}
-	if err := commitFile(final, path); err != nil {
+	if err := final.Commit(); err != nil {
 		return rep, fmt.Errorf("restore: %w", err)
 	}
 	rep.Took = time.Since(start)
 	return rep, nil
+}
+
+// openStaged opens the backup copied to stage as Open would, completing
+// the buckets of a backup made by an older version, through the
+// descriptor stage is held by (see TempFile.openBolt). The stage is not
+// taken again after the database is closed: it is only discarded then.
+func openStaged(stage *TempFile) (*bolt.DB, error) {
+	bdb, err := stage.openBolt(bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType})
+	if err != nil {
+		return nil, err
+	}
+	if err := safely(func() error { return bdb.Update(initSchema) }); err != nil {
+		bdb.Close()
+		return nil, err
+	}
+	return bdb, nil
 }
 
 // openReplaced opens the database Restore replaces, which may be missing
@@ -463,18 +515,21 @@ func peopleIn(tx *bolt.Tx) ([]int64, error) {
 	return out, nil
 }
 
-// compactInto writes a compacted copy of src to the new file at path and
-// returns its size. mark, if set, changes the copy before it is synced.
-// The copy is written without an fsync per transaction: it is nobody's data
-// until it is synced once at the end and renamed (commitFile).
-func compactInto(src *bolt.DB, path string, mark func(tx *bolt.Tx) error) (size int64, err error) {
-	dst, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, NoSync: true, FreelistType: bolt.FreelistMapType})
+// compactInto writes a compacted copy of src to the new, empty file tmp,
+// synced, and returns its size. mark, if set, changes the copy before it is
+// synced. The copy is written without an fsync per transaction: it is
+// nobody's data until it is synced once at the end and renamed (Commit).
+func compactInto(src *bolt.DB, tmp *TempFile, mark func(tx *bolt.Tx) error) (size int64, err error) {
+	dst, err := tmp.openBolt(bolt.Options{Timeout: time.Second, NoSync: true, FreelistType: bolt.FreelistMapType})
 	if err != nil {
 		return 0, err
 	}
 	defer func() {
 		if cerr := dst.Close(); cerr != nil && err == nil {
 			err = cerr
+		}
+		if lerr := tmp.relock(); lerr != nil && err == nil {
+			err = lerr
 		}
 	}()
 	if err := bolt.Compact(dst, src, compactTxSize); err != nil {
@@ -488,70 +543,24 @@ func compactInto(src *bolt.DB, path string, mark func(tx *bolt.Tx) error) (size 
 	if err := dst.Sync(); err != nil {
 		return 0, cannotWrite(err)
 	}
-	fi, err := os.Stat(path)
+	fi, err := tmp.f.Stat()
 	if err != nil {
 		return 0, err
 	}
 	return fi.Size(), nil
 }
 
-// tempBeside creates an empty temporary file in the directory of path, for
-// a file that will be renamed to path.
-func tempBeside(path string) (string, error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return "", err
-	}
-	name := f.Name()
-	if err := f.Close(); err != nil {
-		os.Remove(name)
-		return "", err
-	}
-	return name, nil
-}
-
-// commitFile syncs the file at tmp, renames it to path and syncs the
-// directory, so that after a crash path holds either the old file or the
-// whole new one.
-func commitFile(tmp, path string) error {
-	f, err := os.OpenFile(tmp, os.O_RDWR, 0)
-	if err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return cannotWrite(err)
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return cannotWrite(err)
-	}
-	d, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return cannotWrite(d.Sync())
-}
-
-// copyFile copies the file at from to the existing file at to.
-func copyFile(from, to string) error {
+// copyFile copies the file at from to the empty file to.
+func copyFile(from string, to *TempFile) error {
 	src, err := os.Open(from)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	dst, err := os.OpenFile(to, os.O_WRONLY|os.O_TRUNC, 0)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(dst, src); err != nil {
-		dst.Close()
+	if _, err := io.Copy(to.f, src); err != nil {
 		return cannotWrite(err)
 	}
-	return dst.Close()
+	return nil
 }
 
 // sameFile reports whether a and b name the same existing file.

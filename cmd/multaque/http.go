@@ -8,8 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
@@ -49,16 +47,17 @@ func operatorHandler(db storeProbe, reg *prometheus.Registry) http.Handler {
 
 // backupTaker is what POST /backup asks of the store.
 type backupTaker interface {
-	Backup(ctx context.Context, path string) (store.BackupInfo, error)
+	BackupTemp(ctx context.Context) (*store.TempFile, store.BackupInfo, error)
 	Path() string
 }
 
 // withBackup adds to h the endpoint POST /backup, which takes a backup of
-// db (see store.DB.Backup) and sends it as the response body, for
+// db (see store.DB.BackupTemp) and sends it as the response body, for
 // `multaque backup` (see ops.go). It answers 403 unless the request comes
 // from a loopback address with token in X-Multaque-Token, and 503 while
 // the store cannot write the copy. The copy is made beside the database
-// and removed once sent.
+// and removed once sent; before it, the temporary files that interrupted
+// backups, restores and compactions left there are removed.
 func withBackup(h http.Handler, db backupTaker, token string, log zerolog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", h)
@@ -73,15 +72,9 @@ func withBackup(h http.Handler, db backupTaker, token string, log zerolog.Logger
 		}
 		// A large copy takes longer than the server's write timeout.
 		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(time.Hour))
-		f, err := os.CreateTemp(filepath.Dir(db.Path()), "."+filepath.Base(db.Path())+".backup-*")
-		if err != nil {
-			log.Error().Err(err).Msg("backup for a request")
-			http.Error(w, "cannot write the copy", http.StatusServiceUnavailable)
-			return
-		}
-		f.Close()
-		defer os.Remove(f.Name())
-		info, err := db.Backup(r.Context(), f.Name())
+		removed, err := store.SweepDatabaseTemps(db.Path())
+		logSwept(log, removed, err)
+		backup, info, err := db.BackupTemp(r.Context())
 		if err != nil {
 			log.Error().Err(err).Msg("backup for a request")
 			status := http.StatusInternalServerError
@@ -91,18 +84,12 @@ func withBackup(h http.Handler, db backupTaker, token string, log zerolog.Logger
 			http.Error(w, "backup failed", status)
 			return
 		}
-		copyFile, err := os.Open(f.Name())
-		if err != nil {
-			log.Error().Err(err).Msg("backup for a request")
-			http.Error(w, "backup failed", http.StatusInternalServerError)
-			return
-		}
-		defer copyFile.Close()
+		defer backup.Discard()
 		w.Header().Set("Content-Type", "application/octet-stream")
 		w.Header().Set("Content-Length", strconv.FormatInt(info.Size, 10))
 		w.Header().Set("X-Multaque-Taken-At", info.TakenAt.Format(time.RFC3339Nano))
 		w.Header().Set("Cache-Control", "no-store")
-		if _, err := io.Copy(w, copyFile); err != nil {
+		if _, err := io.Copy(w, backup); err != nil {
 			log.Warn().Err(err).Msg("backup for a request: sending it failed")
 			return
 		}

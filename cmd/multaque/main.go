@@ -193,6 +193,7 @@ func (m *Main) run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	sweepDatabaseDir(m.log, cfg.Data.Path) // what a killed backup, restore or compaction left
 	defer func() {
 		if cerr := db.Close(); cerr != nil && err == nil {
 			err = fmt.Errorf("close store: %w", cerr)

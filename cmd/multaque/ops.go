@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
@@ -69,6 +68,8 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	dest := files[0]
+	removed, err := store.SweepTemps(dest)
+	saySwept(stdout, stderr, removed, err)
 	db, err := store.Open(cfg.Data.Path, store.ReadOnly())
 	switch {
 	case multaque.ErrorCode(err) == multaque.EUNAVAILABLE:
@@ -99,6 +100,8 @@ func runRestore(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
+	removed, err := store.SweepDatabaseTemps(cfg.Data.Path)
+	saySwept(stdout, stderr, removed, err)
 	rep, err := store.Restore(ctx, files[0], cfg.Data.Path)
 	if err != nil {
 		return err
@@ -151,6 +154,8 @@ func runCompact(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
+	removed, err := store.SweepDatabaseTemps(cfg.Data.Path)
+	saySwept(stdout, stderr, removed, err)
 	rep, err := store.Compact(ctx, cfg.Data.Path)
 	if multaque.ErrorCode(err) == multaque.EUNAVAILABLE {
 		return fmt.Errorf("compact: %s is in use by a running Multaque; stop it first", cfg.Data.Path)
@@ -160,6 +165,41 @@ func runCompact(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	fmt.Fprintf(stdout, "compacted %s: %s → %s in %s\n", cfg.Data.Path, humanBytes(rep.Before), humanBytes(rep.After), rep.Took.Round(time.Millisecond))
 	return nil
+}
+
+// A backup, a restore or a compaction killed midway leaves behind a
+// temporary file, a full copy of the database (see store.TempFile). Each
+// command sweeps those of its own destination before it starts, and the
+// bot those beside its database when it opens it and those of its backup
+// directory: a file its writer still holds is left alone.
+
+// saySwept tells the operator on stdout of each temporary file a sweep
+// removed, and on stderr that it failed, which does not stop the command.
+func saySwept(stdout, stderr io.Writer, removed []string, err error) {
+	for _, p := range removed {
+		fmt.Fprintf(stdout, "removed %s, left by an interrupted backup, restore or compaction\n", p)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "warning: temporary files left by an interrupted backup, restore or compaction:", err)
+	}
+}
+
+// logSwept logs each temporary file a sweep removed, and that it failed.
+func logSwept(log zerolog.Logger, removed []string, err error) {
+	for _, p := range removed {
+		log.Info().Str("file", p).Msg("removed a temporary file left by an interrupted backup, restore or compaction")
+	}
+	if err != nil {
+		log.Warn().Err(err).Msg("temporary files left by an interrupted backup, restore or compaction")
+	}
+}
+
+// sweepDatabaseDir removes the temporary files an interrupted backup,
+// restore or compaction left beside the database at path, for the bot
+// that has just opened it.
+func sweepDatabaseDir(log zerolog.Logger, path string) {
+	removed, err := store.SweepDatabaseTemps(path)
+	logSwept(log.With().Str("component", "backup").Logger(), removed, err)
 }
 
 // humanBytes writes n bytes as KiB, MiB or GiB.
@@ -178,15 +218,26 @@ func humanBytes(n int64) string {
 
 // startBackups takes a backup into cfg.Dir on cfg.Schedule, keeping
 // cfg.Keep of them, until the returned stop is called; stop waits for a
-// backup in progress. With no cfg.Dir it takes none.
+// backup in progress. With no cfg.Dir it takes none. It sweeps cfg.Dir
+// when it starts; before each backup it sweeps cfg.Dir and the database's
+// directory, whose leftovers the sweep at the bot's start keeps while they
+// are less than a minute old (a bot restarted at once after a crash).
 func startBackups(ctx context.Context, db *store.DB, cfg BackupConfig, log zerolog.Logger) (stop func(), err error) {
 	if cfg.Dir == "" {
 		return func() {}, nil
 	}
 	log = log.With().Str("component", "backup").Logger()
+	sweep := func() {
+		removed, err := store.SweepBackupDir(cfg.Dir)
+		logSwept(log, removed, err)
+	}
+	sweep() // now, rather than at the first backup, which may be a day away
 	logger := cronLog{log}
 	c := cron.New(cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)), cron.WithLogger(logger))
 	_, err = c.AddFunc(cfg.Schedule, func() {
+		sweep()
+		swept, err := store.SweepDatabaseTemps(db.Path())
+		logSwept(log, swept, err)
 		info, removed, err := db.BackupInto(ctx, cfg.Dir, cfg.Keep)
 		if err != nil {
 			if ctx.Err() == nil {
@@ -267,7 +318,7 @@ func writeOpsFile(dataPath string, addr net.Addr, token string) (remove func(), 
 
 // askForBackup asks the bot running on the database at dataPath for a
 // backup and writes it to dest (through a temporary file, synced, then
-// renamed).
+// renamed: see store.TempFile).
 func askForBackup(ctx context.Context, dataPath, dest string) (store.BackupInfo, error) {
 	data, err := os.ReadFile(dataPath + opsFileSuffix)
 	if err != nil {
@@ -293,25 +344,19 @@ func askForBackup(ctx context.Context, dataPath, dest string) (store.BackupInfo,
 	}
 	info := store.BackupInfo{Path: dest}
 	info.TakenAt, _ = time.Parse(time.RFC3339Nano, resp.Header.Get("X-Multaque-Taken-At"))
-	tmp, err := os.CreateTemp(filepath.Dir(dest), "."+filepath.Base(dest)+".tmp-*")
+	tmp, err := store.CreateTemp(dest)
 	if err != nil {
 		return info, err
 	}
-	defer os.Remove(tmp.Name())
+	defer tmp.Discard()
 	n, err := io.Copy(tmp, resp.Body)
 	if err == nil && resp.ContentLength >= 0 && n != resp.ContentLength {
 		err = fmt.Errorf("got %d of %d bytes", n, resp.ContentLength)
 	}
 	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
+		err = tmp.Commit()
 	}
 	if err != nil {
-		return info, err
-	}
-	if err := os.Rename(tmp.Name(), dest); err != nil {
 		return info, err
 	}
 	info.Size = n

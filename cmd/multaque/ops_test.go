@@ -257,7 +257,9 @@ func TestBackupEndpointRefusesStrangers(t *testing.T) {
 	}
 }
 
-// TestScheduledBackups runs serve with a backup every second, keeping 2.
+// TestScheduledBackups runs serve with a backup every second, keeping 2,
+// and leaves a crash's temporary file beside the database once it runs,
+// which a scheduled backup removes.
 func TestScheduledBackups(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits for three scheduled backups")
@@ -275,15 +277,34 @@ func TestScheduledBackups(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- Run(ctx, []string{"serve"}, func(k string) string { return env[k] }, &logs, &logs) }()
 	deadline := time.Now().Add(15 * time.Second)
-	for strings.Count(logs.String(), `"backup taken"`) < 3 {
+	for !strings.Contains(logs.String(), `"backups scheduled"`) {
 		if time.Now().After(deadline) {
-			t.Fatalf("fewer than 3 backups in 15 s; logs:\n%s", logs.String())
+			t.Fatalf("no backups scheduled in 15 s; logs:\n%s", logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// A crash's leftover beside the database, after the sweep at the
+	// start: the next scheduled backup removes it.
+	leftover := filepath.Join(dir, ".multaque.db.backup-17")
+	leaveBehind(t, leftover)
+	// Two more backups taken: one of them started after the leftover was.
+	want := max(3, strings.Count(logs.String(), `"backup taken"`)+2)
+	deadline = time.Now().Add(15 * time.Second)
+	for strings.Count(logs.String(), `"backup taken"`) < want {
+		if time.Now().After(deadline) {
+			t.Fatalf("fewer than %d backups in 15 s; logs:\n%s", want, logs.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("serve: %v", err)
+	}
+	if present(leftover) != nil {
+		t.Errorf("the scheduled backups left %s", leftover)
+	}
+	if !strings.Contains(logs.String(), `"component":"backup","file":"`+leftover+`"`) {
+		t.Errorf("no log line names %s; logs:\n%s", leftover, logs.String())
 	}
 	files, _ := filepath.Glob(filepath.Join(backups, "multaque-*.db"))
 	if len(files) != 2 {
