@@ -1,13 +1,11 @@
 package bot
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -96,7 +94,7 @@ func TestUnexpectedTextProblem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &lockedBuffer{}
+	logs := &SyncBuffer{}
 	b, err := New(Options{Token: srv.Token(), APIURL: srv.URL(), Store: db, Catalog: cat, Texts: texts,
 		Client: srv.Client(), Logger: zerolog.New(logs), PollTimeout: time.Second})
 	if err != nil {
@@ -114,22 +112,4 @@ func TestUnexpectedTextProblem(t *testing.T) {
 	if log := logs.String(); !strings.Contains(log, "rude_word") || !strings.Contains(log, `"level":"error"`) || strings.Contains(log, typed) {
 		t.Errorf("the log reads %q, want the unexpected problem as an error, without the text", log)
 	}
-}
-
-// lockedBuffer is a log that handlers may write while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -158,13 +159,9 @@ func TestBackupWhileServing(t *testing.T) {
 	dataPath := filepath.Join(dir, "data", "multaque.db")
 	env := envFor(srv, dataPath)
 	env["MULTAQUE_HTTP_ADDR"] = "127.0.0.1:0"
-	var logs lockedBuffer
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- Run(ctx, []string{"serve"}, func(k string) string { return env[k] }, &logs, &logs) }()
+	_, stop := serving(t, env)
 	defer func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := stop(); err != nil {
 			t.Errorf("serve: %v", err)
 		}
 		if _, err := os.Stat(dataPath + opsFileSuffix); err == nil {
@@ -272,32 +269,22 @@ func TestScheduledBackups(t *testing.T) {
 	env["MULTAQUE_BACKUP_DIR"] = backups
 	env["MULTAQUE_BACKUP_SCHEDULE"] = "@every 1s"
 	env["MULTAQUE_BACKUP_KEEP"] = "2"
-	var logs lockedBuffer
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- Run(ctx, []string{"serve"}, func(k string) string { return env[k] }, &logs, &logs) }()
-	deadline := time.Now().Add(15 * time.Second)
-	for !strings.Contains(logs.String(), `"backups scheduled"`) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no backups scheduled in 15 s; logs:\n%s", logs.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	logs, stop := serving(t, env)
+	waitForLog(t, logs, `"backups scheduled"`)
 	// A crash's leftover beside the database, after the sweep at the
 	// start: the next scheduled backup removes it.
 	leftover := filepath.Join(dir, ".multaque.db.backup-17")
 	leaveBehind(t, leftover)
 	// Two more backups taken: one of them started after the leftover was.
 	want := max(3, strings.Count(logs.String(), `"backup taken"`)+2)
-	deadline = time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(15 * time.Second)
 	for strings.Count(logs.String(), `"backup taken"`) < want {
 		if time.Now().After(deadline) {
 			t.Fatalf("fewer than %d backups in 15 s; logs:\n%s", want, logs.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatalf("serve: %v", err)
 	}
 	if present(leftover) != nil {
@@ -314,5 +301,38 @@ func TestScheduledBackups(t *testing.T) {
 		if out, _, err := runCmd(t, "check", "--data", f); err != nil {
 			t.Errorf("check %s: %q, %v", f, out, err)
 		}
+	}
+}
+
+// serving runs `multaque serve` with env in the background. stop cancels
+// it and returns what it returned; the test's cleanup stops it too.
+func serving(t *testing.T, env map[string]string) (logs *lockedBuffer, stop func() error) {
+	t.Helper()
+	logs = &lockedBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, []string{"serve"}, func(k string) string { return env[k] }, logs, logs) }()
+	var (
+		once sync.Once
+		err  error
+	)
+	stop = func() error {
+		once.Do(func() { cancel(); err = <-done })
+		return err
+	}
+	t.Cleanup(func() { _ = stop() })
+	return logs, stop
+}
+
+// waitForLog waits until the logs hold substr: at most 30 s, which bounds
+// only a failing test.
+func waitForLog(t *testing.T, logs *lockedBuffer, substr string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(logs.String(), substr) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the logs never held %s; logs:\n%s", substr, logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

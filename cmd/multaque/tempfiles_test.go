@@ -212,21 +212,9 @@ func TestServeSweepsLeftovers(t *testing.T) {
 	env["MULTAQUE_LOG_LEVEL"] = "info"
 	env["MULTAQUE_BACKUP_DIR"] = backups
 	env["MULTAQUE_BACKUP_SCHEDULE"] = "0 3 1 1 *" // not during the test
-	var logs lockedBuffer
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- Run(ctx, []string{"serve"}, func(k string) string { return env[k] }, &logs, &logs) }()
-	deadline := time.Now().Add(15 * time.Second)
-	for !strings.Contains(logs.String(), `"backups scheduled"`) {
-		if time.Now().After(deadline) {
-			cancel()
-			<-done
-			t.Fatalf("serve did not schedule its backups within 15 s; logs:\n%s", logs.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	cancel()
-	if err := <-done; err != nil {
+	logs, stop := serving(t, env)
+	waitForLog(t, logs, `"backups scheduled"`)
+	if err := stop(); err != nil {
 		t.Fatalf("serve: %v", err)
 	}
 
