@@ -140,13 +140,6 @@ func (b *Bot) mentorOf(ctx context.Context, id int64) (m *multaque.Mentor, code 
 	return m, code, err
 }
 
-// isMentor reports whether the person has a mentor record or draft: what
-// /forget and /mydata look at besides a citizen record.
-func (b *Bot) isMentor(ctx context.Context, id int64) bool {
-	m, _, err := b.mentorOf(ctx, id)
-	return err == nil && m != nil
-}
-
 // onMentorInvite is /mentorinvite, a coordinators' command (steering.go):
 // a coordinator gets a one-time link that makes whoever opens it a mentor.
 func (b *Bot) onMentorInvite(ctx context.Context, a *adminCall) error {
