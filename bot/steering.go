@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/multaque/multaque"
+	"github.com/multaque/multaque/matching"
 )
 
 // SteeringStore is what the steering commands need of the database; it is
@@ -43,43 +44,38 @@ type MatchTeam struct {
 	Mentor    bool // whether it has a mentor after the pass
 }
 
-// NewMatchReport makes the report of a matching pass from the teams as
-// they were before it and after it, and the ids of the teams it formed (in
-// the order it formed them). The teams it added people to, or gave a
-// mentor, are those whose members grew or whose mentor came in between.
-func NewMatchReport(before, after []*multaque.Team, formed []string) MatchReport {
-	was := make(map[string]*multaque.Team, len(before))
-	for _, t := range before {
-		was[t.ID] = t
+// NewMatchReport makes the report of a matching pass from what the pass
+// says it did and the teams as they are after it.
+func NewMatchReport(rep matching.Report, teams []*multaque.Team) MatchReport {
+	byID := make(map[string]*multaque.Team, len(teams))
+	for _, t := range teams {
+		byID[t.ID] = t
 	}
-	now := make(map[string]*multaque.Team, len(after))
-	for _, t := range after {
-		now[t.ID] = t
+	summary := func(id string) (MatchTeam, bool) {
+		t := byID[id]
+		if t == nil { // gone since: erased people can take a team with them
+			return MatchTeam{}, false
+		}
+		return MatchTeam{ID: t.ID, Community: t.Community, Project: t.Project, Members: len(t.Members), Mentor: t.Mentor != 0}, true
 	}
-	summary := func(t *multaque.Team) MatchTeam {
-		return MatchTeam{ID: t.ID, Community: t.Community, Project: t.Project, Members: len(t.Members), Mentor: t.Mentor != 0}
-	}
-	var rep MatchReport
-	for _, id := range formed {
-		if t := now[id]; t != nil {
-			rep.Formed = append(rep.Formed, summary(t))
+	var out MatchReport
+	for _, id := range rep.Formed {
+		if mt, ok := summary(id); ok {
+			out.Formed = append(out.Formed, mt)
 		}
 	}
-	for _, t := range after {
-		old := was[t.ID]
-		if old == nil {
-			continue // new: formed, above
-		}
-		if added := len(t.Members) - len(old.Members); added > 0 {
-			mt := summary(t)
-			mt.Added = added
-			rep.Joined = append(rep.Joined, mt)
-		}
-		if old.Mentor == 0 && t.Mentor != 0 {
-			rep.Assigned = append(rep.Assigned, summary(t))
+	for _, j := range rep.JoinedTeams {
+		if mt, ok := summary(j.Team); ok {
+			mt.Added = j.Added
+			out.Joined = append(out.Joined, mt)
 		}
 	}
-	return rep
+	for _, id := range rep.AssignedTeams {
+		if mt, ok := summary(id); ok {
+			out.Assigned = append(out.Assigned, mt)
+		}
+	}
+	return out
 }
 
 // poolTitlesShown is how many free groups /pool names.

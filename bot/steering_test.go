@@ -131,16 +131,12 @@ func newMatchHarness(t *testing.T) (*harness, *telegramtest.User) {
 	h.coordinators = []int64{coord.ID}
 	var runner atomic.Pointer[matching.Runner]
 	h.match = func(ctx context.Context) (bot.MatchReport, error) {
-		before, err := h.db.Teams(ctx)
-		if err != nil {
-			return bot.MatchReport{}, err
-		}
 		rep, err := runner.Load().Run(ctx)
 		if err != nil {
 			return bot.MatchReport{}, err
 		}
-		after, err := h.db.Teams(ctx)
-		return bot.NewMatchReport(before, after, rep.Formed), err
+		teams, err := h.db.Teams(ctx)
+		return bot.NewMatchReport(rep, teams), err
 	}
 	h.start()
 	runner.Store(&matching.Runner{Store: h.db, Catalog: h.cat, Notifier: h.bot})

@@ -118,12 +118,22 @@ type Report struct {
 	Formed   []string // ids of the new teams
 	Joined   int      // people added to open teams
 	Assigned int      // mentors given to teams that had none
+	// JoinedTeams and AssignedTeams name the teams behind Joined and
+	// Assigned, in the order the pass changed them.
+	JoinedTeams   []TeamJoined
+	AssignedTeams []string
 	// Skipped counts decisions that no longer held when applied; a later
 	// pass plans again from what is then true.
 	Skipped int
 	// NoMentor counts new teams that formed without a mentor.
 	NoMentor int
 	Took     time.Duration
+}
+
+// TeamJoined is an open team a pass added people to.
+type TeamJoined struct {
+	Team  string // its id
+	Added int    // how many people the pass added
 }
 
 // Run makes one pass.
@@ -197,7 +207,10 @@ func (r *Runner) apply(ctx context.Context, d Decision, now time.Time, rep *Repo
 		if err != nil {
 			return err
 		}
-		rep.Joined += len(joined)
+		if len(joined) > 0 {
+			rep.Joined += len(joined)
+			rep.JoinedTeams = append(rep.JoinedTeams, TeamJoined{Team: d.Team, Added: len(joined)})
+		}
 	case AssignMentor:
 		if _, err := r.Store.AssignMentor(ctx, d.Team, d.Mentor, now, func(t *multaque.Team) []multaque.OutboxItem {
 			return r.Notifier.MentorAssigned(t, langs)
@@ -205,6 +218,7 @@ func (r *Runner) apply(ctx context.Context, d Decision, now time.Time, rep *Repo
 			return err
 		}
 		rep.Assigned++
+		rep.AssignedTeams = append(rep.AssignedTeams, d.Team)
 	default:
 		return errors.New("unknown decision")
 	}

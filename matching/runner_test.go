@@ -124,8 +124,9 @@ func TestRunnerFormsJoinsAndNeverTwice(t *testing.T) {
 
 	citizens(t, db, 9, 1, "gracia", "consumer-group", multaque.English)
 	rep, err = r.Run(ctx)
-	if err != nil || rep.Joined != 1 || len(rep.Formed) != 0 {
-		t.Fatalf("late joiner: %+v,%v, want 1 joined, none formed", rep, err)
+	if err != nil || rep.Joined != 1 || len(rep.Formed) != 0 ||
+		!slices.Equal(rep.JoinedTeams, []matching.TeamJoined{{Team: team.ID, Added: 1}}) {
+		t.Fatalf("late joiner: %+v,%v, want 1 joined %s, none formed", rep, err, team.ID)
 	}
 	if team, _ = db.Team(ctx, team.ID); len(team.Members) != 9 || !team.HasMember(9) {
 		t.Fatalf("team after late joiner=%v, want 9 members with 9", team.Members)
@@ -183,8 +184,8 @@ func TestRunnerMentors(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep, err = r.Run(ctx)
-	if err != nil || rep.Assigned != 1 {
-		t.Fatalf("%+v,%v, want the Barcelona mentor assigned to the Vila de Gràcia team", rep, err)
+	if err != nil || rep.Assigned != 1 || !slices.Equal(rep.AssignedTeams, []string{"t1"}) {
+		t.Fatalf("%+v,%v, want the Barcelona mentor assigned to the Vila de Gràcia team t1", rep, err)
 	}
 	team, _ := db.Team(ctx, "t1")
 	if team.Mentor != 900 {
