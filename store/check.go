@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -54,7 +56,8 @@ func (db *DB) Check(ctx context.Context) (problems []string, err error) {
 // bbolt's check reads the free list, which writers change: on a database
 // open for writing Check runs in a write transaction (rolled back), so
 // writes wait until it is done. On a ReadOnly database it runs alongside
-// other readers.
+// other readers. CheckLive checks a database in use without making writers
+// wait.
 func (db *DB) CheckWith(ctx context.Context, o CheckOptions) (problems []string, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -81,6 +84,52 @@ func (db *DB) CheckWith(ctx context.Context, o CheckOptions) (problems []string,
 		return nil, fmt.Errorf("check: %w", err)
 	}
 	return problems, nil
+}
+
+// CheckLive runs the checks of CheckWith on the database as of one moment
+// while the bot keeps serving from it, for POST /check: writers never wait
+// for it.
+//
+// bbolt's consistency check cannot run in a read transaction of a database
+// being written: it reads the free list, which writers change under it (a
+// data race), and it takes the pages freed since the transaction began for
+// pages both in use and free. So CheckLive copies the file, as it is in one
+// read transaction, to a temporary file beside the database (as large as
+// the database, free pages included, named as BackupTemp names its files,
+// removed before CheckLive returns and swept if a crash leaves it), and
+// runs CheckWith on the copy opened read-only: the same checks, on the very
+// pages of the live file, with the free list of that moment. The read
+// transaction lasts for the copy only; while it runs, bbolt does not reuse
+// the pages that writers free, so the file may grow a little.
+func (db *DB) CheckLive(ctx context.Context, o CheckOptions) (problems []string, err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	snap, err := createTemp(filepath.Dir(db.path), "."+filepath.Base(db.path)+backupTempSuffix, "")
+	if err != nil {
+		return nil, fmt.Errorf("check: %w", cannotWrite(err))
+	}
+	defer snap.Discard()
+	if err := db.bolt.View(func(tx *bolt.Tx) error {
+		_, err := tx.WriteTo(snap.f)
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("check: copy: %w", cannotWrite(err))
+	}
+	bdb, err := snap.openBolt(bolt.Options{Timeout: time.Second, ReadOnly: true, FreelistType: bolt.FreelistMapType})
+	if err != nil {
+		return nil, fmt.Errorf("check: open the copy: %w", err)
+	}
+	defer func() {
+		if cerr := bdb.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("check: %w", cerr)
+		}
+		if lerr := snap.relock(); lerr != nil && err == nil {
+			err = fmt.Errorf("check: %w", lerr)
+		}
+	}()
+	copied := &DB{bolt: bdb, path: snap.Name(), readOnly: true, now: db.now}
+	return copied.CheckWith(ctx, o)
 }
 
 // checker gathers the problems found in one transaction.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -62,12 +63,7 @@ func withBackup(h http.Handler, db backupTaker, token string, log zerolog.Logger
 	mux := http.NewServeMux()
 	mux.Handle("/", h)
 	mux.HandleFunc("POST /backup", func(w http.ResponseWriter, r *http.Request) {
-		host, _, _ := net.SplitHostPort(r.RemoteAddr)
-		ip := net.ParseIP(host)
-		given := r.Header.Get(backupTokenHeader)
-		if ip == nil || !ip.IsLoopback() || token == "" || subtle.ConstantTimeCompare([]byte(given), []byte(token)) != 1 {
-			log.Warn().Str("remote", host).Msg("backup refused: not from this machine, or without the token")
-			http.Error(w, "forbidden", http.StatusForbidden)
+		if !fromOperator(w, r, token, log, "backup") {
 			return
 		}
 		// A large copy takes longer than the server's write timeout.
@@ -94,6 +90,75 @@ func withBackup(h http.Handler, db backupTaker, token string, log zerolog.Logger
 			return
 		}
 		log.Info().Int64("bytes", info.Size).Dur("took", info.Took).Msg("backup taken for a request")
+	})
+	return mux
+}
+
+// fromOperator reports whether r comes from a loopback address with token
+// in X-Multaque-Token; if not, it answers 403 and logs the refusal of what
+// was asked.
+func fromOperator(w http.ResponseWriter, r *http.Request, token string, log zerolog.Logger, what string) bool {
+	host, _, _ := net.SplitHostPort(r.RemoteAddr)
+	ip := net.ParseIP(host)
+	given := r.Header.Get(backupTokenHeader)
+	if ip == nil || !ip.IsLoopback() || token == "" || subtle.ConstantTimeCompare([]byte(given), []byte(token)) != 1 {
+		log.Warn().Str("remote", host).Msg(what + " refused: not from this machine, or without the token")
+		http.Error(w, "forbidden", http.StatusForbidden)
+		return false
+	}
+	return true
+}
+
+// liveChecker is what POST /check asks of the store.
+type liveChecker interface {
+	CheckLive(ctx context.Context, o store.CheckOptions) ([]string, error)
+	Path() string
+}
+
+// checkAnswer is the body of POST /check's answer.
+type checkAnswer struct {
+	// Problems are those of store.DB.CheckLive, one line each, naming ids
+	// only; none means the database is sound.
+	Problems []string `json:"problems"`
+}
+
+// withCheck adds to h the endpoint POST /check, which runs the checks of
+// `multaque check` on db while it serves (see store.DB.CheckLive), with o
+// (the bot's configured coordinators), and answers the problems in JSON,
+// for `multaque check` (see ops.go). It refuses what withBackup refuses,
+// alike: 403 unless from a loopback address with token, 503 while the
+// store cannot write the copy the check runs on. Before the copy, the
+// temporary files that interrupted backups, restores and compactions left
+// beside the database are removed.
+func withCheck(h http.Handler, db liveChecker, o store.CheckOptions, token string, log zerolog.Logger) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/", h)
+	mux.HandleFunc("POST /check", func(w http.ResponseWriter, r *http.Request) {
+		if !fromOperator(w, r, token, log, "check") {
+			return
+		}
+		// A large database takes longer than the server's write timeout.
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(time.Hour))
+		removed, err := store.SweepDatabaseTemps(db.Path())
+		logSwept(log, removed, err)
+		start := time.Now()
+		problems, err := db.CheckLive(r.Context(), o)
+		if err != nil {
+			log.Error().Err(err).Msg("check for a request")
+			status := http.StatusInternalServerError
+			if multaque.ErrorCode(err) == multaque.EUNAVAILABLE {
+				status = http.StatusServiceUnavailable
+			}
+			http.Error(w, "check failed", status)
+			return
+		}
+		// The problems name Telegram ids: the log has their number only.
+		log.Info().Int("problems", len(problems)).Dur("took", time.Since(start)).Msg("check made for a request")
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		if err := json.NewEncoder(w).Encode(checkAnswer{Problems: problems}); err != nil {
+			log.Warn().Err(err).Msg("check for a request: sending the answer failed")
+		}
 	})
 	return mux
 }

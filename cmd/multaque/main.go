@@ -73,7 +73,8 @@ The database (data.path, or --data FILE; each takes --config FILE too):
   multaque restore FILE            replace the database with the backup FILE (the bot
                                    stopped), making again the erasures made since
   multaque check                   bbolt's consistency check and Multaque's invariants:
-                                   one problem per line, exit status 1 if any
+                                   one problem per line, exit status 1 if any; while
+                                   the bot runs, it checks a copy (needs http.addr)
   multaque compact                 rewrite the database without its free pages, which
                                    may hold erased data (the bot stopped)
 
@@ -279,6 +280,7 @@ func (m *Main) run(ctx context.Context) (err error) {
 			return err
 		}
 		handler := withBackup(operatorHandler(db, reg), db, token, m.log.With().Str("component", "backup").Logger())
+		handler = withCheck(handler, db, store.CheckOptions{Coordinators: cfg.Coordinators}, token, m.log.With().Str("component", "check").Logger())
 		ops, err := startOperatorServer(cfg.HTTP.Addr, handler, m.log)
 		if err != nil {
 			return err

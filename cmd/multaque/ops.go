@@ -23,8 +23,9 @@ import (
 )
 
 // The operator's commands on the database: backup, restore, check and
-// compact. Only backup works while the bot runs (it asks the running bot
-// for the copy); the others refuse a database in use.
+// compact. Backup and check work while the bot runs (they ask the running
+// bot for the copy, for the check); restore and compact refuse a database
+// in use.
 
 // opsFlags are the flags every operator command takes.
 type opsFlags struct {
@@ -119,32 +120,46 @@ func runRestore(ctx context.Context, args []string, getenv func(string) string, 
 }
 
 // runCheck is `multaque check [--config FILE] [--data FILE]`: it prints
-// one problem per line and fails if there is any.
+// one problem per line and fails if there is any. A database in use is
+// checked by the bot that holds it (POST /check), the same checks on the
+// database as of one moment.
 func runCheck(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg, _, err := parseOpsFlags("check", args, 0, getenv, stderr)
 	if err != nil {
 		return err
 	}
 	start := time.Now()
+	var problems []string
+	by := "" // who checked it, when not this command
 	db, err := store.Open(cfg.Data.Path, store.ReadOnly())
-	if multaque.ErrorCode(err) == multaque.EUNAVAILABLE {
-		return fmt.Errorf("check: %s is in use by a running Multaque; check a backup of it instead (multaque backup FILE, then multaque check --data FILE)", cfg.Data.Path)
-	}
-	if err != nil {
+	switch {
+	case multaque.ErrorCode(err) == multaque.EUNAVAILABLE:
+		// A running bot holds the file: it checks it, with its own
+		// configured coordinators.
+		problems, err = askForCheck(ctx, cfg.Data.Path)
+		if err != nil {
+			return fmt.Errorf("check: %s is in use and the running bot could not check it (or check a backup of it: multaque backup FILE, then multaque check --data FILE): %w", cfg.Data.Path, err)
+		}
+		by = " by the running bot"
+	case err != nil:
 		return fmt.Errorf("check: %w", err)
-	}
-	defer db.Close()
-	problems, err := db.CheckWith(ctx, store.CheckOptions{Coordinators: cfg.Coordinators})
-	if err != nil {
-		return err
+	default:
+		defer db.Close()
+		problems, err = db.CheckWith(ctx, store.CheckOptions{Coordinators: cfg.Coordinators})
+		if err != nil {
+			return err
+		}
 	}
 	for _, p := range problems {
 		fmt.Fprintln(stdout, p)
 	}
 	if len(problems) > 0 {
+		if by != "" {
+			return fmt.Errorf("check: %s: %d problem(s), found%s", cfg.Data.Path, len(problems), by)
+		}
 		return fmt.Errorf("check: %s: %d problem(s)", cfg.Data.Path, len(problems))
 	}
-	fmt.Fprintf(stdout, "%s: sound (checked in %s)\n", cfg.Data.Path, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "%s: sound (checked%s in %s)\n", cfg.Data.Path, by, time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
@@ -265,11 +280,12 @@ func (l cronLog) Error(err error, msg string, kv ...any) {
 }
 
 // The running bot takes a backup for `multaque backup` through POST
-// /backup on its operator address. The request must come from the same
-// machine and carry the token the bot wrote, with its address, in a file
-// beside the database (mode 0600): whoever can read the data directory may
-// have a copy of the database, nobody else, even where the operator
-// address listens beyond loopback (a container's :9090).
+// /backup on its operator address, and checks the database for `multaque
+// check` through POST /check. The request must come from the same machine
+// and carry the token the bot wrote, with its address, in a file beside
+// the database (mode 0600): whoever can read the data directory may have a
+// copy of the database, or its problems, nobody else, even where the
+// operator address listens beyond loopback (a container's :9090).
 
 // opsFileSuffix names the file beside the database that says where the
 // running bot takes backups, and with what token.
@@ -281,10 +297,10 @@ type opsFile struct {
 	Token string `json:"token"`
 }
 
-// backupTokenHeader carries the token of a POST /backup.
+// backupTokenHeader carries the token of a POST /backup or /check.
 const backupTokenHeader = "X-Multaque-Token"
 
-// newOpsToken returns a new random token for POST /backup.
+// newOpsToken returns a new random token for POST /backup and /check.
 func newOpsToken() (string, error) {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
@@ -320,28 +336,11 @@ func writeOpsFile(dataPath string, addr net.Addr, token string) (remove func(), 
 // backup and writes it to dest (through a temporary file, synced, then
 // renamed: see store.TempFile).
 func askForBackup(ctx context.Context, dataPath, dest string) (store.BackupInfo, error) {
-	data, err := os.ReadFile(dataPath + opsFileSuffix)
-	if err != nil {
-		return store.BackupInfo{}, fmt.Errorf("the bot's %s cannot be read (is http.addr off?): %w", opsFileSuffix, err)
-	}
-	var of opsFile
-	if err := json.Unmarshal(data, &of); err != nil || of.Addr == "" || of.Token == "" {
-		return store.BackupInfo{}, fmt.Errorf("%s%s is malformed", dataPath, opsFileSuffix)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+of.Addr+"/backup", nil)
-	if err != nil {
-		return store.BackupInfo{}, err
-	}
-	req.Header.Set(backupTokenHeader, of.Token)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := askTheBot(ctx, dataPath, "/backup")
 	if err != nil {
 		return store.BackupInfo{}, err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-		return store.BackupInfo{}, fmt.Errorf("%s: %s", resp.Status, msg)
-	}
 	info := store.BackupInfo{Path: dest}
 	info.TakenAt, _ = time.Parse(time.RFC3339Nano, resp.Header.Get("X-Multaque-Taken-At"))
 	tmp, err := store.CreateTemp(dest)
@@ -361,4 +360,48 @@ func askForBackup(ctx context.Context, dataPath, dest string) (store.BackupInfo,
 	}
 	info.Size = n
 	return info, nil
+}
+
+// askTheBot posts to endpoint of the bot running on the database at
+// dataPath, with the token of its ops file, and returns its answer if it
+// is 200 OK; the caller closes its body.
+func askTheBot(ctx context.Context, dataPath, endpoint string) (*http.Response, error) {
+	data, err := os.ReadFile(dataPath + opsFileSuffix)
+	if err != nil {
+		return nil, fmt.Errorf("the bot's %s cannot be read (is http.addr off?): %w", opsFileSuffix, err)
+	}
+	var of opsFile
+	if err := json.Unmarshal(data, &of); err != nil || of.Addr == "" || of.Token == "" {
+		return nil, fmt.Errorf("%s%s is malformed", dataPath, opsFileSuffix)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+of.Addr+endpoint, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set(backupTokenHeader, of.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		defer resp.Body.Close()
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+		return nil, fmt.Errorf("%s: %s", resp.Status, msg)
+	}
+	return resp, nil
+}
+
+// askForCheck asks the bot running on the database at dataPath to check
+// it (POST /check) and returns the problems it found.
+func askForCheck(ctx context.Context, dataPath string) ([]string, error) {
+	resp, err := askTheBot(ctx, dataPath, "/check")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var answer checkAnswer
+	if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil {
+		return nil, fmt.Errorf("the answer does not read: %w", err)
+	}
+	return answer.Problems, nil
 }
