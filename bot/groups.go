@@ -147,9 +147,9 @@ func (b *Bot) tell(ctx context.Context, person, group int64, text string) {
 }
 
 // onJoinRequest answers a request to join a group: the members of the
-// team whose group it is, its mentor and coordinators are let in; anyone
-// else is declined (and told so, in their language, if they are a
-// citizen).
+// team whose group it is, its mentor and the coordinators who oversee its
+// community are let in; anyone else is declined (and told so, in their
+// language, if they are a citizen).
 func (b *Bot) onJoinRequest(ctx context.Context, c tele.Context) error {
 	req := c.Update().ChatJoinRequest
 	if b.teams == nil || req.Chat == nil || req.Sender == nil {
@@ -160,7 +160,13 @@ func (b *Bot) onJoinRequest(ctx context.Context, c tele.Context) error {
 	if err != nil && multaque.ErrorCode(err) != multaque.ENOTFOUND {
 		return err
 	}
-	allowed := b.isCoordinator(who) ||
+	coord, err := b.coordinator(ctx, who)
+	if err != nil {
+		return err
+	}
+	// A coordinator comes in only where they oversee: a coordinator of
+	// Gràcia does not see the members of a team of Sants.
+	allowed := coord != nil && (t == nil || b.oversees(coord, t.Community)) ||
 		t != nil && t.Status != multaque.TeamClosed && (t.HasMember(who) || who == t.Mentor)
 	if allowed {
 		err := b.groupCall(ctx, func() error { return b.tg.ApproveJoinRequest(chat, req.Sender) })

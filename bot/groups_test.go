@@ -409,6 +409,24 @@ func TestTeamGroupEndToEnd(t *testing.T) {
 		t.Errorf("stranger is %q with pending %v, want declined", g1.Status(stranger.ID), g1.PendingRequests())
 	}
 
+	// Coordinators come in only where they oversee: one of Sants-Montjuïc
+	// is declined, one of Gràcia let in.
+	sants, gracia := r.srv.NewUser("Dani", "ca"), r.srv.NewUser("Gina", "ca")
+	for _, c := range []struct {
+		u         *telegramtest.User
+		community string
+	}{{sants, "sants-montjuic"}, {gracia, "gracia"}} {
+		err := r.db.SaveCoordinator(context.Background(), &multaque.Coordinator{ID: c.u.ID, Communities: []string{c.community}, Lang: multaque.Catalan, AddedAt: time.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.u.OpenInviteLink(team.InviteLink); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "the coordinator of Gràcia is in the group", func() bool { return g1.Status(gracia.ID) == "member" })
+	eventually(t, "the coordinator of Sants-Montjuïc is declined", func() bool { return g1.Status(sants.ID) == "left" })
+
 	// A member who leaves the group leaves the team and waits again.
 	waiting := r.waiting()
 	users[1].Leave(g1)
