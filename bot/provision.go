@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,7 +29,7 @@ type TeamStore interface {
 	AddPoolGroup(ctx context.Context, g multaque.PoolGroup, now time.Time) (*multaque.PoolGroup, error)
 	PoolGroups(ctx context.Context) ([]multaque.PoolGroup, error)
 	PoolCounts(ctx context.Context) (map[multaque.PoolStatus]int, error)
-	ClaimPoolGroup(ctx context.Context, id string, now time.Time, items func(t *multaque.Team, free int) []multaque.OutboxItem) (*multaque.Team, error)
+	ClaimPoolGroup(ctx context.Context, id string, now time.Time, fits func(g multaque.PoolGroup) bool, items func(t *multaque.Team, free int) []multaque.OutboxItem) (*multaque.Team, error)
 	BreakPoolGroup(ctx context.Context, chat int64, reason string, now time.Time, items func(t *multaque.Team) []multaque.OutboxItem) (*multaque.Team, error)
 	Languages(ctx context.Context, ids []int64) (map[int64]multaque.Lang, error)
 	Mentor(ctx context.Context, id int64) (*multaque.Mentor, error)
@@ -88,6 +89,10 @@ type ProvisionerOptions struct {
 // ReminderAfter after their invitation, and notices groups that were
 // deleted. A group found gone or unusable leaves the pool and its team is
 // provisioned again on another group.
+//
+// A team gets only a group added by a coordinator who oversees its
+// community: whoever created a group stays in it (Telegram does not let
+// anyone remove its owner) and sees who joins.
 type Provisioner struct {
 	b     *Bot
 	store TeamStore
@@ -98,6 +103,10 @@ type Provisioner struct {
 	// poolEmpty is set in a pass that found no free group: the other teams
 	// waiting for one wait for the next pass instead of asking again.
 	poolEmpty bool
+	// unfit holds, within a pass, the communities whose team found free
+	// groups but none added by a coordinator of theirs: their other teams
+	// wait for the next pass too.
+	unfit map[string]bool
 	// While the store refuses writes (EUNAVAILABLE), passes stop at the
 	// first refusal and the next ones wait (backoff, doubling from
 	// Interval up to a minute) until resumeAt; storeDown says a pass was
@@ -123,6 +132,7 @@ func (b *Bot) NewProvisioner(opts ProvisionerOptions) (*Provisioner, error) {
 		b: b, store: b.teams, opts: opts,
 		log:     b.rootLog.With().Str("component", "provisioner").Logger(),
 		checked: make(map[string]time.Time),
+		unfit:   make(map[string]bool),
 	}, nil
 }
 
@@ -175,6 +185,7 @@ func (p *Provisioner) Pass(ctx context.Context) {
 	}
 	queued := false
 	p.poolEmpty = false
+	clear(p.unfit)
 	for _, t := range teams {
 		if ctx.Err() != nil {
 			return
@@ -290,7 +301,7 @@ func groupLang(t *multaque.Team, langs map[int64]multaque.Lang) multaque.Lang {
 // it queued messages.
 func (p *Provisioner) provision(ctx context.Context, t *multaque.Team) (bool, error) {
 	if t.Chat == 0 {
-		if p.poolEmpty {
+		if p.poolEmpty || p.unfit[t.Community] {
 			return false, nil
 		}
 		claimed, err := p.claim(ctx, t)
@@ -323,50 +334,104 @@ func (p *Provisioner) provision(ctx context.Context, t *multaque.Team) (bool, er
 	return true, nil
 }
 
-// claim gives t a group of the pool. With none free it alerts the
-// coordinators (once a day) and returns t as it is; after a claim that
-// leaves fewer than PoolLowWater free, the alert goes with the claim.
+// claim gives t the oldest free group of the pool added by a coordinator
+// who, now, oversees t's community (a group whose adder is no longer a
+// coordinator fits no team). With none, the coordinators who oversee the
+// community are alerted (once a day for each team) and t is returned as it
+// is; after a claim that leaves fewer than PoolLowWater free, every
+// coordinator is alerted with the claim.
 func (p *Provisioner) claim(ctx context.Context, t *multaque.Team) (*multaque.Team, error) {
-	coordLangs, err := p.store.Languages(ctx, p.b.coordinatorIDs())
+	// The predicate runs inside the store's write transaction: it reads
+	// this snapshot of the coordinators, never the store.
+	overseers := p.b.coordinatorsOverseeing(t.Community)
+	fits := func(g multaque.PoolGroup) bool {
+		_, ok := slices.BinarySearch(overseers, g.AddedBy)
+		return ok
+	}
+	everyone := p.b.coordinatorIDs()
+	coordLangs, err := p.store.Languages(ctx, everyone)
 	if err != nil {
 		return nil, err
 	}
 	now := p.b.now()
-	claimed, err := p.store.ClaimPoolGroup(ctx, t.ID, now, func(_ *multaque.Team, free int) []multaque.OutboxItem {
+	claimed, err := p.store.ClaimPoolGroup(ctx, t.ID, now, fits, func(_ *multaque.Team, free int) []multaque.OutboxItem {
 		if free >= p.b.poolLowWater {
 			return nil
 		}
-		return p.b.poolAlerts("low", free, coordLangs, now)
+		return p.b.poolLowAlerts(free, everyone, coordLangs, now)
 	})
 	if err != nil || claimed.Chat != 0 {
 		return claimed, err
 	}
-	p.poolEmpty = true
-	p.log.Warn().Str("team", t.ID).Msg("no free group in the pool")
-	if _, err := p.store.Enqueue(ctx, p.b.poolAlerts("empty", 0, coordLangs, now)...); err != nil {
+	counts, err := p.store.PoolCounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if counts[multaque.PoolFree] == 0 {
+		p.poolEmpty = true
+		p.log.Warn().Str("team", t.ID).Msg("no free group in the pool")
+	} else {
+		p.unfit[t.Community] = true
+		p.log.Warn().Str("team", t.ID).Str("community", t.Community).Int("free", counts[multaque.PoolFree]).
+			Msg("no free group added by a coordinator of the team's community")
+	}
+	if len(overseers) == 0 {
+		p.log.Warn().Str("team", t.ID).Str("community", t.Community).Msg("no coordinator oversees the team's community: nobody to ask for a group")
+		return claimed, nil
+	}
+	if _, err := p.store.Enqueue(ctx, p.b.waitingAlerts(t, counts[multaque.PoolFree] == 0, overseers, coordLangs, now)...); err != nil {
 		return nil, err
 	}
 	return claimed, nil
 }
 
-// poolAlerts are the messages telling each coordinator that the pool is
-// low ("low", with free groups left) or empty ("empty"), with the link that
-// adds the bot to a new group. They are keyed by the day, so a
-// coordinator gets each at most once a day.
-func (b *Bot) poolAlerts(what string, free int, langs map[int64]multaque.Lang, now time.Time) []multaque.OutboxItem {
+// poolLowAlerts are the messages telling each coordinator of ids that the
+// pool is low, with free groups left, and the link that adds the bot to a
+// new group. They are keyed by the day, so a coordinator gets one at most
+// once a day.
+func (b *Bot) poolLowAlerts(free int, ids []int64, langs map[int64]multaque.Lang, now time.Time) []multaque.OutboxItem {
 	var out []multaque.OutboxItem
 	day := now.UTC().Format(time.DateOnly)
-	for _, id := range b.coordinatorIDs() {
+	for _, id := range ids {
 		lang := langOr(langs, id)
-		text := b.view.t(lang, "pool_"+what, "Count", free, "Need", b.poolLowWater)
-		out = append(out, multaque.OutboxItem{
-			Kind: "alert", Chat: id, Priority: multaque.PriorityUrgent, Owner: "pool",
-			DedupKey: "pool/" + what + "/" + day + "/" + strconv.FormatInt(id, 10),
-			Text:     text + "\n\n" + esc(b.startGroupLink()), ParseMode: tele.ModeHTML,
-			Keyboard: [][]multaque.OutboxButton{{{Text: b.view.t(lang, "pool_btn_add"), URL: b.startGroupLink()}}},
-		})
+		text := b.view.t(lang, "pool_low", "Count", free, "Need", b.poolLowWater)
+		out = append(out, b.poolAlert(lang, id, "pool/low/"+day+"/"+strconv.FormatInt(id, 10), text))
 	}
 	return out
+}
+
+// waitingAlerts are the messages telling each coordinator of ids (those
+// who oversee t's community) that t waits for a group: the pool has no
+// free group (empty), or none added by a coordinator of t's community.
+// They are keyed by the team and the day: a coordinator hears about each
+// waiting team once a day, not at every pass.
+func (b *Bot) waitingAlerts(t *multaque.Team, empty bool, ids []int64, langs map[int64]multaque.Lang, now time.Time) []multaque.OutboxItem {
+	var out []multaque.OutboxItem
+	day := now.UTC().Format(time.DateOnly)
+	community, _ := b.view.cat.Community(t.Community)
+	for _, id := range ids {
+		lang := langOr(langs, id)
+		text := b.view.t(lang, "pool_empty")
+		if !empty {
+			name := community.Name.In(lang)
+			if name == "" {
+				name = t.Community
+			}
+			text = b.view.t(lang, "pool_none_fits", "Community", esc(name))
+		}
+		out = append(out, b.poolAlert(lang, id, "pool/wait/"+day+"/"+t.ID+"/"+strconv.FormatInt(id, 10), text))
+	}
+	return out
+}
+
+// poolAlert is an urgent alert to coordinator id, ending with the link
+// (and a button) that adds the bot to a new group.
+func (b *Bot) poolAlert(lang multaque.Lang, id int64, key, text string) multaque.OutboxItem {
+	return multaque.OutboxItem{
+		Kind: "alert", Chat: id, Priority: multaque.PriorityUrgent, Owner: "pool", DedupKey: key,
+		Text: text + "\n\n" + esc(b.startGroupLink()), ParseMode: tele.ModeHTML,
+		Keyboard: [][]multaque.OutboxButton{{{Text: b.view.t(lang, "pool_btn_add"), URL: b.startGroupLink()}}},
+	}
 }
 
 func langOr(langs map[int64]multaque.Lang, id int64) multaque.Lang {

@@ -5,7 +5,9 @@ package bot
 // more; /match runs the matcher now and says what formed; /mentorinvite
 // makes a one-time mentor invite (mentors.go); /mentors lists the mentors
 // with their load. A coordinator limited to some communities sees the
-// teams and mentors of those only; the pool belongs to no community.
+// teams and mentors of those only; the pool belongs to no community (but a
+// team gets only a group added by one of its community's coordinators:
+// Provisioner.claim).
 
 import (
 	"cmp"
@@ -114,7 +116,9 @@ func (b *Bot) usage(ctx context.Context, a *adminCall, usage string) error {
 }
 
 // onPool is /pool: how many groups are free, used by a team and broken,
-// the first free ones by title, and the link that adds another.
+// how many of the free ones no team will get (their adder is no longer a
+// coordinator, and would sit in the team's group), the first free ones by
+// title, and the link that adds another.
 func (b *Bot) onPool(ctx context.Context, a *adminCall) error {
 	groups, err := b.admin.PoolGroups(ctx)
 	if err != nil {
@@ -122,8 +126,12 @@ func (b *Bot) onPool(ctx context.Context, a *adminCall) error {
 	}
 	n := map[multaque.PoolStatus]int{}
 	var titles []string
+	orphans := 0
 	for _, g := range groups {
 		n[g.Status]++
+		if g.Status == multaque.PoolFree && !b.isCoordinator(g.AddedBy) {
+			orphans++
+		}
 		if g.Status == multaque.PoolFree && len(titles) < poolTitlesShown {
 			title := g.Title
 			if title == "" {
@@ -135,6 +143,9 @@ func (b *Bot) onPool(ctx context.Context, a *adminCall) error {
 	lang := a.lang
 	var s strings.Builder
 	s.WriteString(b.view.t(lang, "steering_pool", "Free", n[multaque.PoolFree], "Used", n[multaque.PoolUsed], "Broken", n[multaque.PoolBroken]))
+	if orphans > 0 {
+		s.WriteString("\n" + b.view.t(lang, "steering_pool_orphans", "Count", orphans))
+	}
 	if len(titles) > 0 {
 		s.WriteString("\n\n" + b.view.t(lang, "steering_pool_free") + "\n" + strings.Join(titles, "\n"))
 		if more := n[multaque.PoolFree] - len(titles); more > 0 {

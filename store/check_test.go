@@ -42,7 +42,7 @@ func checkFixture(t *testing.T) string {
 	if _, err := db.AddPoolGroup(ctx, multaque.PoolGroup{Chat: -1001, Title: "spare", AddedBy: 900}, t0); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.ClaimPoolGroup(ctx, team.ID, t0, nil); err != nil {
+	if _, err := db.ClaimPoolGroup(ctx, team.ID, t0, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.Enqueue(ctx,

@@ -94,12 +94,16 @@ func (db *DB) PoolCounts(ctx context.Context) (map[multaque.PoolStatus]int, erro
 }
 
 // ClaimPoolGroup gives the team with that id the oldest free group of the
-// pool, and enqueues items(team, free) with free the number of groups still
-// free, in one transaction. A team that has a group already is returned as
-// it is, so that claiming twice claims once. If no group is free, nothing
-// is written and the team is returned with Chat 0. ENOTFOUND if there is no
-// such team, ECONFLICT if it is not forming.
-func (db *DB) ClaimPoolGroup(ctx context.Context, id string, now time.Time, items func(t *multaque.Team, free int) []multaque.OutboxItem) (*multaque.Team, error) {
+// pool that fits it, and enqueues items(team, free) with free the number of
+// groups still free (fitting it or not), in one transaction. fits says
+// whether a free group may serve this team (the bot knows who added it and
+// whom they oversee; the store does not); nil means every free group fits.
+// It runs inside the write transaction, so it must not use the store. A
+// team that has a group already is returned as it is, so that claiming
+// twice claims once. If no free group fits, nothing is written and the team
+// is returned with Chat 0. ENOTFOUND if there is no such team, ECONFLICT if
+// it is not forming.
+func (db *DB) ClaimPoolGroup(ctx context.Context, id string, now time.Time, fits func(g multaque.PoolGroup) bool, items func(t *multaque.Team, free int) []multaque.OutboxItem) (*multaque.Team, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -120,7 +124,9 @@ func (db *DB) ClaimPoolGroup(ctx context.Context, id string, now time.Time, item
 		if err != nil {
 			return err
 		}
-		i := slices.IndexFunc(groups, func(g multaque.PoolGroup) bool { return g.Status == multaque.PoolFree })
+		i := slices.IndexFunc(groups, func(g multaque.PoolGroup) bool {
+			return g.Status == multaque.PoolFree && (fits == nil || fits(g))
+		})
 		if i < 0 {
 			return nil
 		}

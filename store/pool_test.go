@@ -75,7 +75,7 @@ func TestClaimPoolGroup(t *testing.T) {
 	team := formTeam(t, db, 1, 3)
 
 	// No group free: nothing is written, the team comes back without one.
-	got, err := db.ClaimPoolGroup(ctx, team.ID, t0, nil)
+	got, err := db.ClaimPoolGroup(ctx, team.ID, t0, nil, nil)
 	if err != nil || got.Chat != 0 {
 		t.Fatalf("ClaimPoolGroup on an empty pool=%+v, %v; want the team with Chat 0", got, err)
 	}
@@ -84,7 +84,7 @@ func TestClaimPoolGroup(t *testing.T) {
 	addGroup(t, db, -1002, t0) // older: claimed first
 	addGroup(t, db, -1003, t0.Add(2*time.Minute))
 	var free = -1
-	got, err = db.ClaimPoolGroup(ctx, team.ID, t0, func(t *multaque.Team, n int) []multaque.OutboxItem {
+	got, err = db.ClaimPoolGroup(ctx, team.ID, t0, nil, func(t *multaque.Team, n int) []multaque.OutboxItem {
 		free = n
 		return []multaque.OutboxItem{{Kind: "alert", Chat: 7, Text: "low", DedupKey: "low/" + t.ID}}
 	})
@@ -106,7 +106,7 @@ func TestClaimPoolGroup(t *testing.T) {
 	}
 
 	// Claiming again claims nothing more.
-	again, err := db.ClaimPoolGroup(ctx, team.ID, t0, nil)
+	again, err := db.ClaimPoolGroup(ctx, team.ID, t0, nil, nil)
 	if err != nil || again.Chat != -1002 {
 		t.Fatalf("ClaimPoolGroup again=%+v, %v; want the same group", again, err)
 	}
@@ -119,8 +119,54 @@ func TestClaimPoolGroup(t *testing.T) {
 		t.Errorf("re-added team group=%+v, want still used by %s", g, team.ID)
 	}
 
-	_, err = db.ClaimPoolGroup(ctx, "t99", t0, nil)
+	_, err = db.ClaimPoolGroup(ctx, "t99", t0, nil, nil)
 	wantCode(t, err, multaque.ENOTFOUND)
+}
+
+// TestClaimPoolGroupThatFits: a team gets the oldest free group the
+// predicate lets it have; with none, nothing is written.
+func TestClaimPoolGroupThatFits(t *testing.T) {
+	db := openDB(t)
+	team := formTeam(t, db, 1, 3)
+	for i, by := range []int64{8, 9, 7, 9} { // -1001 the oldest
+		if _, err := db.AddPoolGroup(ctx, multaque.PoolGroup{Chat: -1001 - int64(i), AddedBy: by}, t0.Add(time.Duration(i)*time.Minute)); err != nil {
+			t.Fatalf("AddPoolGroup: %v", err)
+		}
+	}
+	var asked []int64
+	byNobody := func(g multaque.PoolGroup) bool { asked = append(asked, g.Chat); return false }
+	got, err := db.ClaimPoolGroup(ctx, team.ID, t0, byNobody, func(*multaque.Team, int) []multaque.OutboxItem {
+		t.Error("items built for a claim that claimed nothing")
+		return nil
+	})
+	if err != nil || got.Chat != 0 {
+		t.Fatalf("ClaimPoolGroup with no group fitting=%+v, %v; want the team with Chat 0", got, err)
+	}
+	if len(asked) != 4 {
+		t.Errorf("the predicate was asked about %v, want the 4 free groups", asked)
+	}
+	if n := poolCounts(t, db); n[multaque.PoolFree] != 4 || n[multaque.PoolUsed] != 0 {
+		t.Errorf("PoolCounts=%v after claiming nothing, want 4 free", n)
+	}
+	if tm, _ := db.Team(ctx, team.ID); tm.Chat != 0 {
+		t.Errorf("team chat %d after claiming nothing, want 0", tm.Chat)
+	}
+
+	free := -1
+	by9 := func(g multaque.PoolGroup) bool { return g.AddedBy == 9 }
+	got, err = db.ClaimPoolGroup(ctx, team.ID, t0, by9, func(_ *multaque.Team, n int) []multaque.OutboxItem { free = n; return nil })
+	if err != nil || got.Chat != -1002 {
+		t.Fatalf("ClaimPoolGroup of a group added by 9=%+v, %v; want -1002, the oldest of 9's", got, err)
+	}
+	if free != 3 {
+		t.Errorf("free=%d after the claim, want 3 (every free group counts, fitting or not)", free)
+	}
+	gs, _ := db.PoolGroups(ctx)
+	for _, g := range gs {
+		if want := g.Chat == -1002; (g.Status == multaque.PoolUsed) != want {
+			t.Errorf("group %d is %s, want only -1002 used", g.Chat, g.Status)
+		}
+	}
 }
 
 func TestBreakPoolGroupReprovisionsItsTeam(t *testing.T) {
@@ -128,7 +174,7 @@ func TestBreakPoolGroupReprovisionsItsTeam(t *testing.T) {
 	team := formTeam(t, db, 1, 3)
 	addGroup(t, db, -1001, t0)
 	addGroup(t, db, -1002, t0.Add(time.Minute))
-	if _, err := db.ClaimPoolGroup(ctx, team.ID, t0, nil); err != nil {
+	if _, err := db.ClaimPoolGroup(ctx, team.ID, t0, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	// Provisioned and one member in the group.
@@ -182,7 +228,7 @@ func TestBreakPoolGroupReprovisionsItsTeam(t *testing.T) {
 
 	// The team gets the other group; the broken one comes back only when
 	// a coordinator adds the bot again.
-	if got, err := db.ClaimPoolGroup(ctx, team.ID, t0, nil); err != nil || got.Chat != -1002 {
+	if got, err := db.ClaimPoolGroup(ctx, team.ID, t0, nil, nil); err != nil || got.Chat != -1002 {
 		t.Fatalf("ClaimPoolGroup after break=%+v, %v; want -1002", got, err)
 	}
 	if g := addGroup(t, db, -1001, t0.Add(time.Hour)); g.Status != multaque.PoolFree || g.Reason != "" {
@@ -194,7 +240,7 @@ func TestBreakPoolGroupLeavesClosedTeams(t *testing.T) {
 	db := openDB(t)
 	team := formTeam(t, db, 1, 2)
 	addGroup(t, db, -1001, t0)
-	if _, err := db.ClaimPoolGroup(ctx, team.ID, t0, nil); err != nil {
+	if _, err := db.ClaimPoolGroup(ctx, team.ID, t0, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.UpdateTeamGroup(ctx, team.ID, -1001, t0, func(t *multaque.Team) error {
@@ -210,7 +256,7 @@ func TestBreakPoolGroupLeavesClosedTeams(t *testing.T) {
 	if l, _ := db.OutboxLen(ctx); l != 0 {
 		t.Errorf("OutboxLen=%d, want nothing enqueued for a closed team", l)
 	}
-	if _, err := db.ClaimPoolGroup(ctx, team.ID, t0, nil); err != nil {
+	if _, err := db.ClaimPoolGroup(ctx, team.ID, t0, nil, nil); err != nil {
 		t.Errorf("ClaimPoolGroup of a closed team that has a group: %v, want it returned as it is", err)
 	}
 }
