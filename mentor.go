@@ -16,6 +16,12 @@ type Mentor struct {
 	// community inside it: a mentor of a town covers its districts and
 	// neighbourhoods. Empty means everywhere.
 	Communities []string `json:"communities,omitempty"`
+	// Scope are the communities of the coordinator whose invite made them a
+	// mentor, as they were when it was created: Communities stay within
+	// them (and are then never empty, as empty would mean everywhere).
+	// Empty means everywhere: the inviter was a coordinator of every
+	// community, or the record is older than scoped invites.
+	Scope []string `json:"scope,omitempty"`
 	// Capacity is how many open teams they take at once; 0 takes none.
 	Capacity int `json:"capacity"`
 	// Paused mentors keep their teams but get no new ones.
@@ -24,14 +30,22 @@ type Mentor struct {
 	JoinedAt time.Time `json:"joined_at"`
 }
 
+// MayCover reports whether community, whose ancestors (parent first) are
+// ancestors, lies within m's scope: whether m may choose to cover it.
+func (m *Mentor) MayCover(community string, ancestors []string) bool {
+	return inScope(m.Scope, community, ancestors)
+}
+
 // MaxMentorCapacity is the most teams a mentor can take at once.
 const MaxMentorCapacity = 50
 
 // Covers reports whether m mentors project in community, whose ancestors
-// (parent first, as catalog.Catalog.Ancestors gives them) are ancestors.
+// (parent first, as catalog.Catalog.Ancestors gives them) are ancestors,
+// within the scope of the invite they came through.
 // It says nothing about whether m has room for another team.
 func (m *Mentor) Covers(project, community string, ancestors []string) bool {
-	return slices.Contains(m.Projects, project) && inScope(m.Communities, community, ancestors)
+	return slices.Contains(m.Projects, project) && inScope(m.Scope, community, ancestors) &&
+		inScope(m.Communities, community, ancestors)
 }
 
 // Available reports whether m takes a new team while mentoring load teams.
@@ -61,6 +75,9 @@ func (m *Mentor) Validate() error {
 	}
 	if err := checkIDs(m.Communities); err != nil {
 		return Errorf(EINVALID, "mentor %d: community %s", m.ID, err.Message)
+	}
+	if err := checkIDs(m.Scope); err != nil {
+		return Errorf(EINVALID, "mentor %d: scope %s", m.ID, err.Message)
 	}
 	return nil
 }

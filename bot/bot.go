@@ -371,7 +371,10 @@ func (b *Bot) edit(ctx context.Context, c tele.Context, v view) error {
 		return err
 	})
 	switch {
-	case err == nil, errors.Is(err, tele.ErrMessageNotModified):
+	case err == nil, errors.Is(err, tele.ErrSameMessageContent), errors.Is(err, tele.ErrMessageNotModified):
+		// Telegram answers "message is not modified: specified new message
+		// content and reply markup are exactly the same…" (telebot's
+		// ErrSameMessageContent) when the screen did not change.
 		return nil
 	case errors.Is(err, tele.ErrBlockedByUser):
 		return err

@@ -32,7 +32,7 @@ import (
 
 // MentorStore is what the mentor handlers need of the database.
 type MentorStore interface {
-	CreateMentorCode(ctx context.Context, by int64, expires time.Time) (string, error)
+	CreateMentorCodeIn(ctx context.Context, by int64, scope []string, expires time.Time) (string, error)
 	CheckMentorCode(ctx context.Context, code string, now time.Time) error
 	SaveMentorDraft(ctx context.Context, code string, m multaque.Mentor, now time.Time) error
 	MentorDraft(ctx context.Context, id int64) (*multaque.Mentor, string, error)
@@ -106,6 +106,9 @@ func mentorVersion(m *multaque.Mentor, draft bool) int {
 	h := fnv.New32a()
 	fmt.Fprintf(h, "%t|%d|%q|%q|%q|%d|%t|%s|%d", draft, m.ID, m.Name, m.Projects, m.Communities,
 		m.Capacity, m.Paused, m.Lang, m.JoinedAt.UnixNano())
+	if len(m.Scope) > 0 { // only then: the buttons of older records stay valid
+		fmt.Fprintf(h, "|%q", m.Scope)
+	}
 	if v := int(h.Sum32()); v != noVersion {
 		return v
 	}
@@ -141,9 +144,10 @@ func (b *Bot) mentorOf(ctx context.Context, id int64) (m *multaque.Mentor, code 
 }
 
 // onMentorInvite is /mentorinvite, a coordinators' command (steering.go):
-// a coordinator gets a one-time link that makes whoever opens it a mentor.
+// a coordinator gets a one-time link that makes whoever opens it a mentor
+// within the communities the coordinator oversees now.
 func (b *Bot) onMentorInvite(ctx context.Context, a *adminCall) error {
-	code, err := b.store.CreateMentorCode(ctx, a.coord.ID, b.now().AddDate(0, 0, mentorInviteDays))
+	code, err := b.store.CreateMentorCodeIn(ctx, a.coord.ID, a.coord.Communities, b.now().AddDate(0, 0, mentorInviteDays))
 	if err != nil {
 		return err
 	}
@@ -152,7 +156,8 @@ func (b *Bot) onMentorInvite(ctx context.Context, a *adminCall) error {
 		return err
 	}
 	link := "https://t.me/" + b.Username() + "?start=m_" + code
-	return b.send(ctx, a.c.Recipient(), view{Text: b.view.t(a.lang, "mentor_invite_link", "Link", esc(link), "Days", mentorInviteDays)})
+	return b.send(ctx, a.c.Recipient(), view{Text: b.view.t(a.lang, "mentor_invite_link", "Link", esc(link), "Days", mentorInviteDays,
+		"Scope", b.scopeText(a.lang, a.coord.Communities))})
 }
 
 // onMentorCommand is /mentor: a mentor's settings, the onboarding where a
@@ -200,6 +205,27 @@ func (b *Bot) onMentorLink(ctx context.Context, c tele.Context, cz *multaque.Cit
 	return b.send(ctx, c.Recipient(), b.view.mentorNotice(lang, senderName(c.Sender()), code))
 }
 
+// mayCover reports whether m may choose to cover community: whether it
+// lies within the scope of the invite they came through.
+func (b *Bot) mayCover(m *multaque.Mentor, community string) bool {
+	return len(m.Scope) == 0 || m.MayCover(community, b.ancestors(community))
+}
+
+// noCommunity is the problem of a mentor who chose no community.
+func noCommunity(m *multaque.Mentor) string {
+	if len(m.Scope) > 0 {
+		return "mentor_problem_no_community_scoped"
+	}
+	return "mentor_problem_no_community"
+}
+
+// mentorOutOfScope answers a button for a community outside the mentor's
+// scope, which the bot never draws: it changes nothing.
+func (b *Bot) mentorOutOfScope(ctx context.Context, c tele.Context, lang multaque.Lang) error {
+	zerolog.Ctx(ctx).Warn().Msg("mentor button outside their scope refused")
+	return c.Respond(&tele.CallbackResponse{Text: b.view.t(lang, "mentor_out_of_scope"), ShowAlert: true})
+}
+
 // senderName is the person's name as Telegram gives it, cleaned; "" if it
 // cannot be stored.
 func senderName(u *tele.User) string {
@@ -243,6 +269,9 @@ func (b *Bot) onMentorButton(ctx context.Context, c tele.Context, lang multaque.
 		if _, ok := b.view.cat.Community(bt.Arg); bt.Arg != "" && !ok {
 			return b.stale(ctx, c, lang)
 		}
+		if bt.Arg != "" && !b.mayCover(m, bt.Arg) {
+			return b.mentorOutOfScope(ctx, c, lang)
+		}
 		v = b.view.mentorCommunities(m, draft, bt.Arg, "")
 	case bt.Action == actMentorProjects:
 		switch {
@@ -254,7 +283,7 @@ func (b *Bot) onMentorButton(ctx context.Context, c tele.Context, lang multaque.
 	case bt.Action == actMentorCommunities:
 		switch {
 		case len(m.Communities) == 0:
-			v = b.view.mentorCommunities(m, draft, "", "mentor_problem_no_community")
+			v = b.view.mentorCommunities(m, draft, "", noCommunity(m))
 		case draft:
 			v = b.view.mentorCapacity(m, draft)
 		}
@@ -330,9 +359,19 @@ func (b *Bot) onMentorChange(ctx context.Context, c tele.Context, m *multaque.Me
 		if _, ok := b.view.cat.Community(bt.Arg); !ok {
 			return b.stale(ctx, c, lang)
 		}
+		if !b.mayCover(m, bt.Arg) {
+			return b.mentorOutOfScope(ctx, c, lang)
+		}
+		if !draft && len(m.Scope) > 0 && slices.Equal(m.Communities, []string{bt.Arg}) {
+			// None would mean everywhere, outside their scope: the store
+			// refuses it too.
+			_ = c.Respond()
+			return b.edit(ctx, c, b.view.mentorCommunities(m, draft, "", noCommunity(m)))
+		}
 		change = func(m *multaque.Mentor) { m.Communities = toggle(slices.Clone(m.Communities), bt.Arg) }
 	case actMentorEverywhere:
-		change = func(m *multaque.Mentor) { m.Communities = nil }
+		// Everywhere they may: a scope is stored as the list it is.
+		change = func(m *multaque.Mentor) { m.Communities = slices.Clone(m.Scope) }
 	case actMentorCapacity:
 		n, err := strconv.Atoi(bt.Arg)
 		if err != nil || !slices.Contains(mentorCapacities, n) {
@@ -376,7 +415,11 @@ func (b *Bot) onMentorChange(ctx context.Context, c tele.Context, m *multaque.Me
 		v = b.view.mentorProjects(saved, draft, "")
 	case bt.Action == actMentorCommunity:
 		com, _ := b.view.cat.Community(bt.Arg)
-		v = b.view.mentorCommunities(saved, draft, com.Parent, "")
+		at := com.Parent
+		if at != "" && !b.mayCover(saved, at) { // back to the top of their scope
+			at = ""
+		}
+		v = b.view.mentorCommunities(saved, draft, at, "")
 	case bt.Action == actMentorEverywhere && draft:
 		v = b.view.mentorCapacity(saved, draft)
 	default:
@@ -459,12 +502,25 @@ func (rd *renderer) mentorProjects(m *multaque.Mentor, draft bool, problem strin
 
 // mentorCommunities draws the communities under at, each a toggle, those
 // with communities inside them with a button that opens them, and the
-// communities chosen so far.
+// communities chosen so far. For a mentor with a scope, the top ("") lists
+// the communities of their scope, and nothing outside it is drawn: at is
+// the caller's to check.
 func (rd *renderer) mentorCommunities(m *multaque.Mentor, draft bool, at, problem string) view {
 	lang, ver := m.Lang, mentorVersion(m, draft)
-	kids := rd.cat.Children(at)
-	if at == "" && len(kids) == 1 { // a single root: open it
-		at, kids = kids[0].ID, rd.cat.Children(kids[0].ID)
+	scoped := len(m.Scope) > 0
+	var kids []multaque.Community
+	switch {
+	case scoped && at == "":
+		for _, id := range m.Scope {
+			if c, ok := rd.cat.Community(id); ok {
+				kids = append(kids, c)
+			}
+		}
+	default:
+		kids = rd.cat.Children(at)
+		if at == "" && len(kids) == 1 { // a single root: open it
+			at, kids = kids[0].ID, rd.cat.Children(kids[0].ID)
+		}
 	}
 	var rows [][]tele.InlineButton
 	for _, k := range kids {
@@ -479,10 +535,20 @@ func (rd *renderer) mentorCommunities(m *multaque.Mentor, draft bool, at, proble
 		rows = append(rows, row)
 	}
 	var b strings.Builder
-	b.WriteString(rd.t(lang, "mentor_ask_communities"))
+	everywhere := "mentor_btn_everywhere"
+	if scoped {
+		everywhere = "mentor_btn_all_scope"
+		b.WriteString(rd.t(lang, "mentor_ask_communities_scoped", "Scope", rd.communityNames(lang, m.Scope)))
+	} else {
+		b.WriteString(rd.t(lang, "mentor_ask_communities"))
+	}
 	if p, ok := rd.cat.Community(at); ok {
-		if p.Parent != "" {
-			rows = append(rows, []tele.InlineButton{cb("‹ "+rd.t(lang, "btn_back"), button{Action: actMentorBrowse, Version: ver, Arg: p.Parent})})
+		back := p.Parent
+		if scoped && slices.Contains(m.Scope, at) { // its parent is outside: back to the scope
+			back = ""
+		}
+		if back != "" || scoped {
+			rows = append(rows, []tele.InlineButton{cb("‹ "+rd.t(lang, "btn_back"), button{Action: actMentorBrowse, Version: ver, Arg: back})})
 		}
 		b.WriteString("\n\n" + rd.t(lang, "browsing", "Community", esc(p.Name.In(lang))))
 	}
@@ -492,7 +558,7 @@ func (rd *renderer) mentorCommunities(m *multaque.Mentor, draft bool, at, proble
 		b.WriteString("\n" + rd.t(lang, "mentor_chosen", "Communities", rd.communityNames(lang, m.Communities)))
 	}
 	rows = append(rows, []tele.InlineButton{
-		cb(rd.t(lang, "mentor_btn_everywhere"), button{Action: actMentorEverywhere, Version: ver}),
+		cb(rd.t(lang, everywhere), button{Action: actMentorEverywhere, Version: ver}),
 		cb(rd.t(lang, "btn_done"), button{Action: actMentorCommunities, Version: ver}),
 	})
 	return rd.withProblem(lang, problem, view{Text: b.String(), Markup: keyboard(rows...)})

@@ -117,7 +117,7 @@ func seedScopeWorld(t *testing.T, h *harness, by int64) scopeWorld {
 	if _, err := h.db.AddPoolGroup(ctx, multaque.PoolGroup{Chat: -1009001, Title: "Grup de Badal", AddedBy: by}, now); err != nil {
 		t.Fatal(err)
 	}
-	if team, err := h.db.ClaimPoolGroup(ctx, w.santsTeam.ID, now, nil); err != nil || team.Chat != -1009001 {
+	if team, err := h.db.ClaimPoolGroup(ctx, w.santsTeam.ID, now, nil, nil); err != nil || team.Chat != -1009001 {
 		t.Fatalf("ClaimPoolGroup=%+v, %v; want the team of Sants in Grup de Badal", team, err)
 	}
 	if _, err := h.db.AddPoolGroup(ctx, multaque.PoolGroup{Chat: -1009002, Title: "Reserva comuna", AddedBy: by}, now.Add(time.Second)); err != nil {
@@ -252,11 +252,18 @@ func TestEveryAdminCommandKeepsScope(t *testing.T) {
 				not:  append([]string{"sants", w.santsTeam.ID, "energy-coop"}, outside...),
 			}}},
 		{name: "mentorinvite", views: []scopeView{{
-			// An invite names no community: whoever opens it chooses
-			// where they mentor.
+			// Whoever opens her invite chooses where they mentor, within
+			// Gràcia, as the invite says.
 			text: "/mentorinvite", msgs: 1,
 			want: []string{"?start=m_"},
 			not:  outside,
+			check: func(t *testing.T, answer string) {
+				link := inviteLink.FindString(answer)
+				want := seen("mentor_invite_link", "Link", link, "Days", 7, "Scope", h.community(ca, "gracia"))
+				if link == "" || !strings.Contains(answer, want) {
+					t.Errorf("/mentorinvite by a coordinator of Gràcia answered %q, want %q", answer, want)
+				}
+			},
 		}}},
 		{name: "pool", views: []scopeView{{
 			// The pool belongs to no community: its counts are everyone's,

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,6 +36,9 @@ type inviteCode struct {
 	Kind    string    `json:"kind"`
 	By      int64     `json:"by"` // the coordinator who created it
 	Expires time.Time `json:"expires"`
+	// Scope are the communities of its creator when they created it, for
+	// a mentor code: the mentor's Scope. Empty means every community.
+	Scope []string `json:"scope,omitempty"`
 }
 
 // mentorRecord is a value of the mentors bucket.
@@ -44,18 +48,31 @@ type mentorRecord struct {
 	Draft string `json:"draft,omitempty"`
 }
 
-// CreateMentorCode stores a new one-time mentor invite code, created by the
-// coordinator by and valid until expires, and returns it: 26 random
-// characters of a-z and 2-7 (130 bits), usable as it is in a deep link
-// (start=m_<code>). by must be positive and expires set (EINVALID).
+// CreateMentorCode is CreateMentorCodeIn for a coordinator of every
+// community: its mentor may cover any.
 func (db *DB) CreateMentorCode(ctx context.Context, by int64, expires time.Time) (string, error) {
+	return db.CreateMentorCodeIn(ctx, by, nil, expires)
+}
+
+// CreateMentorCodeIn stores a new one-time mentor invite code, created by
+// the coordinator by, whose communities are scope (empty: every one), and
+// valid until expires, and returns it: 26 random characters of a-z and 2-7
+// (130 bits), usable as it is in a deep link (start=m_<code>). Whoever it
+// makes a mentor gets scope as their Scope. by must be positive, expires
+// set and scope valid ids (EINVALID).
+func (db *DB) CreateMentorCodeIn(ctx context.Context, by int64, scope []string, expires time.Time) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
 	if by <= 0 || expires.IsZero() {
 		return "", multaque.Errorf(multaque.EINVALID, "mentor code: creator and expiry are required")
 	}
-	data, err := json.Marshal(inviteCode{Kind: codeKindMentor, By: by, Expires: expires})
+	for i, id := range scope {
+		if !multaque.ValidID(id) || slices.Contains(scope[:i], id) {
+			return "", multaque.Errorf(multaque.EINVALID, "mentor code: bad scope %q", id)
+		}
+	}
+	data, err := json.Marshal(inviteCode{Kind: codeKindMentor, By: by, Expires: expires, Scope: slices.Clone(scope)})
 	if err != nil {
 		return "", fmt.Errorf("create mentor code: %w", err)
 	}
@@ -105,8 +122,11 @@ func liveMentorCode(tx *bolt.Tx, code string, now time.Time) (*inviteCode, error
 // RedeemMentorCode makes m a mentor through code, in one transaction: the
 // code must be unused (else ENOTFOUND) and not expired at now (else EINVALID
 // "expired"); it is deleted, and m is stored, joined at now, in place of
-// any draft of theirs. m must be valid (EINVALID), and must not be a mentor
-// already (ECONFLICT: the code is then left unused).
+// any draft of theirs, with the code's scope as theirs whatever m.Scope
+// says. m must be valid (EINVALID), and within that scope name at least
+// one community (EINVALID: whether they lie within it is the caller's to
+// check, against the catalogue); it must not be a mentor already
+// (ECONFLICT). The code is left unused when m is refused.
 //
 // When the code can no longer be redeemed, a draft of m.ID for that very
 // code is deleted (it can never be finished) and the error returned.
@@ -118,12 +138,8 @@ func (db *DB) RedeemMentorCode(ctx context.Context, code string, m multaque.Ment
 	if err := m.Validate(); err != nil {
 		return err
 	}
-	data, err := json.Marshal(mentorRecord{Mentor: m})
-	if err != nil {
-		return fmt.Errorf("redeem mentor code: %w", err)
-	}
 	var refused error
-	err = db.update(ctx, func(tx *bolt.Tx) error {
+	err := db.update(ctx, func(tx *bolt.Tx) error {
 		mentors, key := tx.Bucket(bucketMentors), idKey(m.ID)
 		old, err := getMentorRecord(tx, m.ID)
 		if err != nil {
@@ -133,12 +149,22 @@ func (db *DB) RedeemMentorCode(ctx context.Context, code string, m multaque.Ment
 			refused = multaque.Errorf(multaque.ECONFLICT, "%d is a mentor already", m.ID)
 			return nil
 		}
-		if _, err := liveMentorCode(tx, code, now); err != nil {
+		ic, err := liveMentorCode(tx, code, now)
+		if err != nil {
 			refused = err
 			if old != nil && old.Draft == code {
 				return mentors.Delete(key)
 			}
 			return nil
+		}
+		m.Scope = ic.Scope
+		if err := checkMentorScope(&m); err != nil {
+			refused = err
+			return nil
+		}
+		data, err := json.Marshal(mentorRecord{Mentor: m})
+		if err != nil {
+			return err
 		}
 		if err := tx.Bucket(bucketCodes).Delete([]byte(code)); err != nil {
 			return err
@@ -155,8 +181,9 @@ func (db *DB) RedeemMentorCode(ctx context.Context, code string, m multaque.Ment
 }
 
 // SaveMentorDraft keeps m as the draft of a person accepting the mentor
-// invite code, replacing any draft of theirs. The code must be live (the
-// errors of CheckMentorCode), m valid (EINVALID) and not a mentor already
+// invite code, replacing any draft of theirs, with the code's scope as
+// theirs whatever m.Scope says. The code must be live (the errors of
+// CheckMentorCode), m valid (EINVALID) and not a mentor already
 // (ECONFLICT). The code is not used up: RedeemMentorCode does that.
 func (db *DB) SaveMentorDraft(ctx context.Context, code string, m multaque.Mentor, now time.Time) error {
 	if err := ctx.Err(); err != nil {
@@ -165,12 +192,14 @@ func (db *DB) SaveMentorDraft(ctx context.Context, code string, m multaque.Mento
 	if err := m.Validate(); err != nil {
 		return err
 	}
-	data, err := json.Marshal(mentorRecord{Mentor: m, Draft: code})
-	if err != nil {
-		return fmt.Errorf("save mentor draft: %w", err)
-	}
-	err = db.update(ctx, func(tx *bolt.Tx) error {
-		if _, err := liveMentorCode(tx, code, now); err != nil {
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		ic, err := liveMentorCode(tx, code, now)
+		if err != nil {
+			return err
+		}
+		m.Scope = ic.Scope
+		data, err := json.Marshal(mentorRecord{Mentor: m, Draft: code})
+		if err != nil {
 			return err
 		}
 		old, err := getMentorRecord(tx, m.ID)
@@ -212,8 +241,8 @@ func (db *DB) MentorDraft(ctx context.Context, id int64) (*multaque.Mentor, stri
 
 // UpdateMentorDraft applies fn to the draft of the person with that id and
 // stores it, in one transaction. ENOTFOUND if they have no draft; fn's
-// error aborts the change; the result must be valid with the same id
-// (EINVALID).
+// error aborts the change; the result must be valid with the same id and
+// scope (EINVALID).
 func (db *DB) UpdateMentorDraft(ctx context.Context, id int64, fn func(m *multaque.Mentor) error) (*multaque.Mentor, error) {
 	return db.updateMentorRecord(ctx, id, true, fn)
 }
@@ -240,12 +269,15 @@ func (db *DB) Mentor(ctx context.Context, id int64) (*multaque.Mentor, error) {
 }
 
 // SaveMentor stores m as a mentor, replacing their record or draft. m must
-// be valid (EINVALID).
+// be valid, and name a community if it has a scope (EINVALID).
 func (db *DB) SaveMentor(ctx context.Context, m multaque.Mentor) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	if err := m.Validate(); err != nil {
+		return err
+	}
+	if err := checkMentorScope(&m); err != nil {
 		return err
 	}
 	data, err := json.Marshal(mentorRecord{Mentor: m})
@@ -264,7 +296,7 @@ func (db *DB) SaveMentor(ctx context.Context, m multaque.Mentor) error {
 // UpdateMentor applies fn to the mentor with that id and stores the result,
 // in one transaction, and returns it. ENOTFOUND if there is no such mentor;
 // fn's error aborts the change; the result must be valid with the same id
-// (EINVALID).
+// and scope, and name a community if it has a scope (EINVALID).
 func (db *DB) UpdateMentor(ctx context.Context, id int64, fn func(m *multaque.Mentor) error) (*multaque.Mentor, error) {
 	return db.updateMentorRecord(ctx, id, false, fn)
 }
@@ -287,14 +319,23 @@ func (db *DB) updateMentorRecord(ctx context.Context, id int64, draft bool, fn f
 		if rec == nil || (rec.Draft != "") != draft {
 			return multaque.Errorf(multaque.ENOTFOUND, "%s %d not found", what, id)
 		}
+		scope := slices.Clone(rec.Scope)
 		if err := fn(&rec.Mentor); err != nil {
 			return err
 		}
 		if rec.ID != id {
 			return multaque.Errorf(multaque.EINVALID, "%s %d: the id cannot change", what, id)
 		}
+		if !slices.Equal(rec.Scope, scope) {
+			return multaque.Errorf(multaque.EINVALID, "%s %d: the scope cannot change", what, id)
+		}
 		if err := rec.Validate(); err != nil {
 			return err
+		}
+		if !draft {
+			if err := checkMentorScope(&rec.Mentor); err != nil {
+				return err
+			}
 		}
 		data, err := json.Marshal(rec)
 		if err != nil {
@@ -408,6 +449,15 @@ func (db *DB) PurgeMentorCodes(ctx context.Context, now time.Time) (int, error) 
 	return n, nil
 }
 
+// checkMentorScope refuses a mentor with a scope but no community: empty
+// communities mean everywhere, which would take them outside it.
+func checkMentorScope(m *multaque.Mentor) error {
+	if len(m.Scope) > 0 && len(m.Communities) == 0 {
+		return multaque.Errorf(multaque.EINVALID, "mentor %d: a mentor with a scope must name communities", m.ID)
+	}
+	return nil
+}
+
 func getMentorRecord(tx *bolt.Tx, id int64) (*mentorRecord, error) {
 	key := idKey(id)
 	data := tx.Bucket(bucketMentors).Get(key)
@@ -426,32 +476,33 @@ func decodeMentorRecord(key, data []byte) (*mentorRecord, error) {
 	return &rec, nil
 }
 
-// heldAsMentor appends to out what is held about the person with that id
-// as a mentor: their record or draft, and the invite codes they created as
-// a coordinator.
-func heldAsMentor(tx *bolt.Tx, id int64, out []holding) ([]holding, error) {
-	key := idKey(id)
-	if tx.Bucket(bucketMentors).Get(key) != nil {
-		out = append(out, holding{bucketMentors, key})
+// heldAsMentor adds to out, by person, what is held about each person of
+// set as a mentor: their record or draft, and the invite codes they created
+// as a coordinator. The codes are walked once for the whole set.
+func heldAsMentor(tx *bolt.Tx, set personSet, out map[int64][]holding) error {
+	mentors := tx.Bucket(bucketMentors)
+	for id := range set {
+		if key := idKey(id); mentors.Get(key) != nil {
+			out[id] = append(out[id], holding{bucketMentors, key})
+		}
 	}
-	err := tx.Bucket(bucketCodes).ForEach(func(k, v []byte) error {
+	return tx.Bucket(bucketCodes).ForEach(func(k, v []byte) error {
 		var ic inviteCode
-		if json.Unmarshal(v, &ic) == nil && ic.By == id {
-			out = append(out, holding{bucketCodes, bytes.Clone(k)})
+		if json.Unmarshal(v, &ic) == nil && set[ic.By] {
+			out[ic.By] = append(out[ic.By], holding{bucketCodes, bytes.Clone(k)})
 		}
 		return nil
 	})
-	return out, err
 }
 
-// forgetMentorInTeams takes an erased person out of the teams they mentor:
-// those still open look for another mentor (Team.NeedsMentor), and closed
-// ones no longer name them.
-func forgetMentorInTeams(tx *bolt.Tx, id int64, now time.Time) error {
+// forgetMentorInTeams takes the erased people of set out of the teams they
+// mentor: those still open look for another mentor (Team.NeedsMentor), and
+// closed ones no longer name them.
+func forgetMentorInTeams(tx *bolt.Tx, set personSet, now time.Time) error {
 	var mentored []*multaque.Team
 	err := tx.Bucket(bucketTeams).ForEach(func(k, v []byte) error {
 		t, err := decodeTeam(string(k), v)
-		if err == nil && t.Mentor == id {
+		if err == nil && t.Mentor != 0 && set[t.Mentor] {
 			mentored = append(mentored, t)
 		}
 		return err

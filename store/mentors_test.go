@@ -508,3 +508,71 @@ func TestForgetMentor(t *testing.T) {
 	_, _, err = db.MentorDraft(ctx, id+1)
 	wantCode(t, err, multaque.ENOTFOUND)
 }
+
+func TestMentorCodeScope(t *testing.T) {
+	db := openDB(t, fast)
+	for _, bad := range [][]string{{"Not An Id"}, {"gracia", "gracia"}, {""}} {
+		_, err := db.CreateMentorCodeIn(ctx, 1, bad, t0.Add(time.Hour))
+		wantCode(t, err, multaque.EINVALID)
+	}
+	code, err := db.CreateMentorCodeIn(ctx, 1, []string{"gracia"}, t0.Add(24*time.Hour))
+	if err != nil {
+		t.Fatalf("CreateMentorCodeIn: %v", err)
+	}
+
+	// The code's scope is the draft's, whatever the caller says.
+	forged := newMentor(60, "Marta", 0)
+	forged.Scope = []string{"sants"}
+	if err := db.SaveMentorDraft(ctx, code, forged, t0); err != nil {
+		t.Fatalf("SaveMentorDraft: %v", err)
+	}
+	draft, _, err := db.MentorDraft(ctx, 60)
+	if err != nil || !slices.Equal(draft.Scope, []string{"gracia"}) {
+		t.Fatalf("MentorDraft = %+v, %v; want the scope [gracia]", draft, err)
+	}
+	_, err = db.UpdateMentorDraft(ctx, 60, func(m *multaque.Mentor) error { m.Scope = nil; return nil })
+	wantCode(t, err, multaque.EINVALID)
+
+	// A scoped mentor must name communities: none would mean everywhere.
+	m := newMentor(60, "Marta", 2, "time-bank")
+	wantCode(t, db.RedeemMentorCode(ctx, code, m, t0), multaque.EINVALID)
+	if err := db.CheckMentorCode(ctx, code, t0); err != nil {
+		t.Fatalf("a refused mentor used the code up: %v", err)
+	}
+	m.Communities, m.Scope = []string{"vila-de-gracia"}, nil
+	if err := db.RedeemMentorCode(ctx, code, m, t0); err != nil {
+		t.Fatalf("RedeemMentorCode: %v", err)
+	}
+	got, err := db.Mentor(ctx, 60)
+	if err != nil || !slices.Equal(got.Scope, []string{"gracia"}) || !slices.Equal(got.Communities, []string{"vila-de-gracia"}) {
+		t.Fatalf("Mentor = %+v, %v; want vila-de-gracia within [gracia]", got, err)
+	}
+
+	// Neither the scope nor an empty list of communities can be updated in.
+	for name, fn := range map[string]func(m *multaque.Mentor) error{
+		"widen scope": func(m *multaque.Mentor) error { m.Scope = nil; return nil },
+		"other scope": func(m *multaque.Mentor) error { m.Scope = []string{"sants"}; return nil },
+		"everywhere":  func(m *multaque.Mentor) error { m.Communities = nil; return nil },
+	} {
+		_, err := db.UpdateMentor(ctx, 60, fn)
+		if multaque.ErrorCode(err) != multaque.EINVALID {
+			t.Errorf("%s: UpdateMentor = %v, want EINVALID", name, err)
+		}
+	}
+	if after, _ := db.Mentor(ctx, 60); !slices.Equal(after.Scope, got.Scope) || !slices.Equal(after.Communities, got.Communities) {
+		t.Fatalf("refused updates changed the mentor: %+v, want %+v", after, got)
+	}
+	scoped := newMentor(61, "Joan", 1, "time-bank")
+	scoped.Scope = []string{"gracia"}
+	wantCode(t, db.SaveMentor(ctx, scoped), multaque.EINVALID)
+
+	// A code of a coordinator of every community, as codes were before
+	// scopes: its mentor has none and may cover everywhere.
+	old := mentorCode(t, db)
+	if err := db.RedeemMentorCode(ctx, old, newMentor(62, "Pau", 1, "time-bank"), t0); err != nil {
+		t.Fatalf("RedeemMentorCode: %v", err)
+	}
+	if m, err := db.Mentor(ctx, 62); err != nil || len(m.Scope) != 0 || len(m.Communities) != 0 {
+		t.Fatalf("Mentor = %+v, %v; want everywhere, no scope", m, err)
+	}
+}
