@@ -414,21 +414,27 @@ func eraseAgain(tx *bolt.Tx, cur, old erasureLog, takenAt time.Time) (n int, war
 		if err != nil {
 			return 0, "", err
 		}
+		// All at once: each bucket is walked once however many there are
+		// (see forgetMany).
+		set, asked := personSet{}, map[int64]string{}
 		for _, id := range people {
-			at, ok := redo[erasureTag(cur.secret, id)]
-			if !ok {
-				continue
+			if at, ok := redo[erasureTag(cur.secret, id)]; ok {
+				set[id], asked[id] = true, at
 			}
-			if _, err := forget(tx, id, time.Now()); err != nil {
-				return n, warning, err
+		}
+		if len(set) > 0 {
+			if _, err := forgetMany(tx, set, time.Now()); err != nil {
+				return 0, warning, err
 			}
+		}
+		for id, at := range asked {
 			if t, perr := time.Parse(time.RFC3339Nano, at); perr == nil {
 				if err := recordErasure(tx, id, t); err != nil { // when it was asked for
-					return n, warning, err
+					return 0, warning, err
 				}
 			}
-			n++
 		}
+		n = len(set)
 	}
 	if sameDB {
 		// Keep the record of every erasure, for a restore of an even

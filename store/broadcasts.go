@@ -619,10 +619,10 @@ func recipientMatcher(communities []string, project string) func(k, v []byte) (r
 }
 
 // forgetInBroadcasts moves the cursor of every broadcast being queued that
-// stopped at citizen id back to the citizen before them, whom it has looked
-// at already, so that no broadcast record keeps the id of someone erased.
-// Queueing then goes on from the same place.
-func forgetInBroadcasts(tx *bolt.Tx, id int64) error {
+// stopped at a person of set back to the citizen before them who is not in
+// set, whom it has looked at already, so that no broadcast record keeps the
+// id of someone erased. Queueing then goes on from the same place.
+func forgetInBroadcasts(tx *bolt.Tx, set personSet) error {
 	queueing, recs := nested(tx, bucketBroadcastQueueing), nested(tx, bucketBroadcastRecords)
 	if queueing == nil || recs == nil {
 		return nil
@@ -633,15 +633,21 @@ func forgetInBroadcasts(tx *bolt.Tx, id int64) error {
 			return nil
 		}
 		bc, err := decodeBroadcast(k, data)
-		if err != nil || bc.Cursor != id {
+		if err != nil || bc.Cursor == 0 || !set[bc.Cursor] {
 			return err
 		}
+		id := bc.Cursor
 		bc.Cursor = 0
 		c := tx.Bucket(bucketCitizens).Cursor()
 		var prev []byte
 		if next, _ := c.Seek(idKey(id)); next == nil {
 			prev, _ = c.Last()
 		} else {
+			prev, _ = c.Prev()
+		}
+		// The citizens before who are erased too are still in the
+		// bucket: they are deleted after this.
+		for len(prev) == 8 && set[int64(binary.BigEndian.Uint64(prev))] {
 			prev, _ = c.Prev()
 		}
 		if len(prev) == 8 && int64(binary.BigEndian.Uint64(prev)) < id {

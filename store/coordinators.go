@@ -246,26 +246,33 @@ func (db *DB) AuditLogBy(ctx context.Context, actor int64, n int) ([]multaque.Au
 	return out, nil
 }
 
-// heldRefusedAttempts appends to out the audit entries of the commands the
-// person with that id was refused, unless they are a stored coordinator.
-// Those entries say only that someone who had no right tried a command;
-// once that person asks to be forgotten, keeping their id for it is not
-// worth it, so /forget erases them and /mydata shows them. What
+// heldRefusedAttempts adds to out, by person, the audit entries of the
+// commands each person of set was refused, unless they are a stored
+// coordinator. Those entries say only that someone who had no right tried a
+// command; once that person asks to be forgotten, keeping their id for it
+// is not worth it, so /forget erases them and /mydata shows them. What
 // coordinators did stays, even once they are coordinators no more, and so
 // does every entry of a person who is a coordinator: the audit log is the
-// record of how Multaque was steered.
-func heldRefusedAttempts(tx *bolt.Tx, id int64, out []holding) ([]holding, error) {
-	if tx.Bucket(bucketCoordinators).Get(idKey(id)) != nil {
-		return out, nil
+// record of how Multaque was steered. The log is walked once for the whole
+// set.
+func heldRefusedAttempts(tx *bolt.Tx, set personSet, out map[int64][]holding) error {
+	coordinators := tx.Bucket(bucketCoordinators)
+	asked := make(personSet, len(set))
+	for id := range set {
+		if coordinators.Get(idKey(id)) == nil {
+			asked[id] = true
+		}
 	}
-	err := tx.Bucket(bucketAudit).ForEach(func(k, v []byte) error {
+	if len(asked) == 0 {
+		return nil
+	}
+	return tx.Bucket(bucketAudit).ForEach(func(k, v []byte) error {
 		var e multaque.AuditEntry
-		if json.Unmarshal(v, &e) == nil && e.Actor == id && e.Refused {
-			out = append(out, holding{bucketAudit, bytes.Clone(k)})
+		if json.Unmarshal(v, &e) == nil && e.Refused && asked[e.Actor] {
+			out[e.Actor] = append(out[e.Actor], holding{bucketAudit, bytes.Clone(k)})
 		}
 		return nil
 	})
-	return out, err
 }
 
 // auditEntriesOf returns every audit entry whose actor is the person with

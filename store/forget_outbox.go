@@ -8,17 +8,18 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// forgetInOutbox erases what the outbox holds about a person: the messages
-// waiting for them or given up on (their text may name them, and their chat
-// is the person's id), and the dedup keys that name them (kind/…/<id>). The
-// Sender holds at most a few items in memory; one of them already sent is
-// settled as gone, one not yet sent is dropped as gone (see Delivered).
-func forgetInOutbox(tx *bolt.Tx, id int64) error {
+// forgetInOutbox erases what the outbox holds about the people of set: the
+// messages waiting for them or given up on (their text may name them, and
+// their chat is the person's id), and the dedup keys that name them
+// (kind/…/<id>). Each bucket is walked once for the whole set. The Sender
+// holds at most a few items in memory; one of them already sent is settled
+// as gone, one not yet sent is dropped as gone (see Delivered).
+func forgetInOutbox(tx *bolt.Tx, set personSet) error {
 	ob := tx.Bucket(bucketOutbox)
 	items := ob.Bucket(bucketOutboxItems)
 	var doomed [][]byte
 	err := items.ForEach(func(k, v []byte) error {
-		if chatOf(v) == id {
+		if set[chatOf(v)] {
 			doomed = append(doomed, bytes.Clone(k))
 		}
 		return nil
@@ -39,7 +40,7 @@ func forgetInOutbox(tx *bolt.Tx, id int64) error {
 	dead := tx.Bucket(bucketDead)
 	doomed = doomed[:0]
 	if err := dead.ForEach(func(k, v []byte) error {
-		if chatOf(v) == id {
+		if set[chatOf(v)] {
 			doomed = append(doomed, bytes.Clone(k))
 		}
 		return nil
@@ -52,12 +53,12 @@ func forgetInOutbox(tx *bolt.Tx, id int64) error {
 		}
 	}
 
-	suffix := []byte("/" + strconv.FormatInt(id, 10))
+	find := newPersonFinder(set) // personal.go
 	keys, byTime := ob.Bucket(bucketOutboxKeys), ob.Bucket(bucketOutboxKeysTime)
 	type pair struct{ key, at []byte }
 	var gone []pair
 	if err := keys.ForEach(func(k, v []byte) error {
-		if bytes.HasSuffix(k, suffix) {
+		if _, ok := find.endingIn(k); ok {
 			gone = append(gone, pair{bytes.Clone(k), bytes.Clone(v)})
 		}
 		return nil

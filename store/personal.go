@@ -3,8 +3,11 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 
@@ -18,23 +21,90 @@ type holding struct {
 	key    []byte
 }
 
+// personSet is a set of people's Telegram ids: those one erasure, or one
+// restore making erasures again, is about.
+type personSet map[int64]bool
+
+// personFinder finds the people of a set in the bytes that name them
+// without decoding: a key ending in /<decimal id> (the waiting index, the
+// outbox's dedup keys) or an 8-byte id (the referral codes). With one
+// person, as /forget has, it compares bytes, so that one erasure costs what
+// it did before sets: reading the id of each of 200,000 waiting places made
+// it 40 % dearer (measured: 26.9 ms of CPU against 18.7).
+type personFinder struct {
+	set     personSet
+	decimal map[string]int64 // strconv.FormatInt(id, 10) → id
+	one     int64            // the person, when the set has one
+	suffix  []byte           // "/" + their decimal id
+	key     []byte           // their 8-byte id
+}
+
+func newPersonFinder(set personSet) *personFinder {
+	f := &personFinder{set: set, decimal: make(map[string]int64, len(set))}
+	for id := range set {
+		f.decimal[strconv.FormatInt(id, 10)] = id
+		f.one = id
+	}
+	if len(set) == 1 {
+		f.suffix, f.key = []byte("/"+strconv.FormatInt(f.one, 10)), idKey(f.one)
+	}
+	return f
+}
+
+// endingIn returns the person of the set whose decimal id is what follows
+// the last slash of k.
+func (f *personFinder) endingIn(k []byte) (int64, bool) {
+	if f.suffix != nil {
+		return f.one, bytes.HasSuffix(k, f.suffix)
+	}
+	i := bytes.LastIndexByte(k, '/')
+	if i < 0 {
+		return 0, false
+	}
+	id, ok := f.decimal[string(k[i+1:])]
+	return id, ok
+}
+
+// keyed returns the person of the set whose 8-byte id v is.
+func (f *personFinder) keyed(v []byte) (int64, bool) {
+	if f.key != nil {
+		return f.one, bytes.Equal(v, f.key)
+	}
+	if len(v) != 8 {
+		return 0, false
+	}
+	id := int64(binary.BigEndian.Uint64(v))
+	return id, f.set[id]
+}
+
 // held lists every key that is about the citizen with that id, in every
 // bucket. ForgetCitizen deletes them and PersonalData shows them, so a bucket
 // that comes to hold anything about people must be searched here too.
+func held(tx *bolt.Tx, id int64) ([]holding, error) {
+	hs, err := heldBy(tx, personSet{id: true})
+	return hs[id], err
+}
+
+// heldBy lists, by person, every key that is about each person of set, in
+// every bucket, walking each bucket once whatever the size of set: a restore
+// that makes thousands of erasures again costs one pass, not thousands.
+// People of set about whom nothing is held have no entry.
 //
 // The waiting and refcodes buckets are searched whole rather than through
 // the citizen's record, so that an entry left behind by a bug, or one whose
 // record is gone, is still found. Erasure is rare enough to afford it.
-func held(tx *bolt.Tx, id int64) ([]holding, error) {
-	var out []holding
-	key := idKey(id)
-	if tx.Bucket(bucketCitizens).Get(key) != nil {
-		out = append(out, holding{bucketCitizens, key})
+func heldBy(tx *bolt.Tx, set personSet) (map[int64][]holding, error) {
+	out := map[int64][]holding{}
+	find := newPersonFinder(set)
+	citizens := tx.Bucket(bucketCitizens)
+	for id := range set {
+		if key := idKey(id); citizens.Get(key) != nil {
+			out[id] = append(out[id], holding{bucketCitizens, key})
+		}
 	}
-	suffix := []byte("/" + strconv.FormatInt(id, 10))
 	err := tx.Bucket(bucketWaiting).ForEach(func(k, _ []byte) error {
-		if bytes.HasSuffix(k, suffix) {
-			out = append(out, holding{bucketWaiting, bytes.Clone(k)})
+		if id, ok := find.endingIn(k); ok {
+			out[id] = append(out[id], holding{bucketWaiting, bytes.Clone(k)})
 		}
 		return nil
 	})
@@ -42,18 +112,21 @@ func held(tx *bolt.Tx, id int64) ([]holding, error) {
 		return nil, err
 	}
 	err = tx.Bucket(bucketRefCodes).ForEach(func(k, v []byte) error {
-		if bytes.Equal(v, key) {
-			out = append(out, holding{bucketRefCodes, bytes.Clone(k)})
+		if id, ok := find.keyed(v); ok {
+			out[id] = append(out[id], holding{bucketRefCodes, bytes.Clone(k)})
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if out, err = heldAsMentor(tx, id, out); err != nil {
+	if err := heldAsMentor(tx, set, out); err != nil { // mentors.go
 		return nil, err
 	}
-	return heldRefusedAttempts(tx, id, out) // coordinators.go
+	if err := heldRefusedAttempts(tx, set, out); err != nil { // coordinators.go
+		return nil, err
+	}
+	return out, nil
 }
 
 // ForgetCitizen erases everything held about the citizen with that id, in
@@ -104,43 +177,78 @@ func (db *DB) Erasable(ctx context.Context, id int64) (bool, error) {
 // records the erasure as made at now. found reports whether anything was
 // held.
 func forget(tx *bolt.Tx, id int64, now time.Time) (found bool, err error) {
-	hs, err := held(tx, id)
+	erased, err := forgetMany(tx, personSet{id: true}, now)
+	return erased[id], err
+}
+
+// forgetMany erases in tx everything held about each person of set and
+// records their erasures as made at now. It walks each bucket once for the
+// whole set (see heldBy), so that erasing many people at once, as a restore
+// does, costs about what erasing one does. erased holds those about whom
+// anything was held; the erasure of the others is recorded all the same.
+func forgetMany(tx *bolt.Tx, set personSet, now time.Time) (erased personSet, err error) {
+	hs, err := heldBy(tx, set)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	if len(hs) == 0 {
-		return false, recordErasure(tx, id, now)
+	erased = make(personSet, len(hs))
+	for id := range hs {
+		erased[id] = true
 	}
-	if c, err := getCitizen(tx, id); err != nil {
-		return false, err
-	} else if c != nil {
-		if err := forgetInTeams(tx, c, now); err != nil {
-			return false, err
+	if len(erased) > 0 {
+		if err := forgetHeld(tx, erased, hs, now); err != nil {
+			return nil, err
 		}
 	}
-	if err := forgetMentorInTeams(tx, id, now); err != nil {
-		return false, err
-	}
-	if err := forgetInOutbox(tx, id); err != nil {
-		return false, err
-	}
-	if err := forgetProposals(tx, id); err != nil { // proposals.go
-		return false, err
-	}
-	if err := forgetInBroadcasts(tx, id); err != nil { // broadcasts.go
-		return false, err
-	}
-	for _, h := range hs {
-		if err := tx.Bucket(h.bucket).Delete(h.key); err != nil {
-			return false, err
+	for id := range set {
+		if err := recordErasure(tx, id, now); err != nil {
+			return nil, err
 		}
-		if bytes.Equal(h.bucket, bucketWaiting) {
-			if err := leaveQueue(tx, h.key); err != nil {
-				return false, err
+	}
+	return erased, nil
+}
+
+// forgetHeld erases the people of erased, about whom hs lists what is held:
+// their places in teams, messages, proposals and broadcasts first, which
+// read their records, then the holdings themselves.
+func forgetHeld(tx *bolt.Tx, erased personSet, hs map[int64][]holding, now time.Time) error {
+	ids := slices.Sorted(maps.Keys(erased)) // the same file, whatever the map's order
+	for _, id := range ids {
+		c, err := getCitizen(tx, id)
+		if err != nil {
+			return err
+		}
+		if c != nil {
+			if err := forgetInTeams(tx, c, now); err != nil {
+				return err
 			}
 		}
 	}
-	return true, recordErasure(tx, id, now)
+	if err := forgetMentorInTeams(tx, erased, now); err != nil { // mentors.go
+		return err
+	}
+	if err := forgetInOutbox(tx, erased); err != nil {
+		return err
+	}
+	if err := forgetProposals(tx, erased); err != nil { // proposals.go
+		return err
+	}
+	if err := forgetInBroadcasts(tx, erased); err != nil { // broadcasts.go
+		return err
+	}
+	for _, id := range ids {
+		for _, h := range hs[id] {
+			if err := tx.Bucket(h.bucket).Delete(h.key); err != nil {
+				return err
+			}
+			if bytes.Equal(h.bucket, bucketWaiting) {
+				if err := leaveQueue(tx, h.key); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // personalData is what PersonalData shows, as JSON.

@@ -482,18 +482,18 @@ func proposalsOf(tx *bolt.Tx, id int64) ([]multaque.Proposal, *multaque.Proposal
 	return out, n, nil
 }
 
-// forgetProposals erases a person from the proposals: the ones they wrote
-// that are not in the catalogue are deleted; the approved ones stay, as
-// the catalogue's projects are public now, without their id; a decision
-// they took as a coordinator no longer names them; a note they were typing
-// goes.
-func forgetProposals(tx *bolt.Tx, id int64) error {
+// forgetProposals erases the people of set from the proposals: the ones
+// they wrote that are not in the catalogue are deleted; the approved ones
+// stay, as the catalogue's projects are public now, without their id; a
+// decision they took as a coordinator no longer names them; a note they
+// were typing goes. The proposals are walked once for the whole set.
+func forgetProposals(tx *bolt.Tx, set personSet) error {
 	var drop, keep []*multaque.Proposal
 	err := eachProposal(tx, func(p *multaque.Proposal) error {
 		switch {
-		case p.Proposer == id && p.Status != multaque.ProposalApproved:
+		case set[p.Proposer] && p.Status != multaque.ProposalApproved:
 			drop = append(drop, p)
-		case p.Proposer == id || p.DecidedBy == id:
+		case set[p.Proposer] || set[p.DecidedBy]:
 			keep = append(keep, p)
 		}
 		return nil
@@ -508,15 +508,21 @@ func forgetProposals(tx *bolt.Tx, id int64) error {
 	}
 	for _, old := range keep {
 		next := cloneProposal(old)
-		if next.Proposer == id {
+		if set[next.Proposer] {
 			next.Proposer = 0
 		}
-		if next.DecidedBy == id {
+		if set[next.DecidedBy] {
 			next.DecidedBy, next.DeciderName = 0, ""
 		}
 		if err := putProposal(tx, old, next); err != nil {
 			return err
 		}
 	}
-	return tx.Bucket(bucketProposals).Delete(proposalNoteKey(id))
+	b := tx.Bucket(bucketProposals)
+	for id := range set {
+		if err := b.Delete(proposalNoteKey(id)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
