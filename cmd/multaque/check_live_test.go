@@ -4,15 +4,12 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/multaque/multaque"
@@ -160,53 +157,6 @@ func TestCheckWhileServingFindsProblems(t *testing.T) {
 	waitForLog(t, logs, `"problems":1`)
 	if strings.Contains(logs.String(), "7310442999") || strings.Contains(logs.String(), "Zebulon") {
 		t.Errorf("the logs name the group or a person:\n%s", logs.String())
-	}
-}
-
-// TestCheckEndpointRefusesStrangers calls POST /check as someone not on
-// this machine and as someone without the token, as
-// TestBackupEndpointRefusesStrangers does POST /backup.
-func TestCheckEndpointRefusesStrangers(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "multaque.db")
-	db, err := store.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	h := withCheck(http.NotFoundHandler(), db, store.CheckOptions{}, "s3cret", zerolog.Nop())
-	for _, tt := range []struct {
-		name, remote, token string
-		want                int
-	}{
-		{"from elsewhere with the token", "10.0.0.7:5000", "s3cret", http.StatusForbidden},
-		{"no token", "127.0.0.1:5000", "", http.StatusForbidden},
-		{"wrong token", "[::1]:5000", "s3cre7", http.StatusForbidden},
-		{"from here with the token", "127.0.0.1:5000", "s3cret", http.StatusOK},
-	} {
-		req := httptest.NewRequest(http.MethodPost, "/check", nil)
-		req.RemoteAddr = tt.remote
-		if tt.token != "" {
-			req.Header.Set(backupTokenHeader, tt.token)
-		}
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		if rec.Code != tt.want {
-			t.Errorf("%s: status %d, want %d", tt.name, rec.Code, tt.want)
-		}
-		var answer checkAnswer
-		if tt.want == http.StatusOK && (json.Unmarshal(rec.Body.Bytes(), &answer) != nil || len(answer.Problems) != 0) {
-			t.Errorf("%s: the answer is %q, want no problems", tt.name, rec.Body.String())
-		}
-		if tt.want == http.StatusForbidden && strings.Contains(rec.Body.String(), "problems") {
-			t.Errorf("%s: a refusal that answers the check: %q", tt.name, rec.Body.String())
-		}
-	}
-	req := httptest.NewRequest(http.MethodGet, "/check", nil)
-	req.RemoteAddr = "127.0.0.1:5000"
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	if rec.Code != http.StatusNotFound {
-		t.Errorf("GET /check: status %d, want 404 (from the handler beneath)", rec.Code)
 	}
 }
 

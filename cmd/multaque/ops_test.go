@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -212,45 +213,60 @@ func TestBackupWhileServing(t *testing.T) {
 	}
 }
 
-// TestBackupEndpointRefusesStrangers calls POST /backup as someone not on
-// this machine, and as someone without the token.
-func TestBackupEndpointRefusesStrangers(t *testing.T) {
+// TestOperatorEndpointsRefuseStrangers calls POST /backup and POST /check
+// as someone not on this machine, and as someone without the token: both
+// refuse alike, and answer only the operator.
+func TestOperatorEndpointsRefuseStrangers(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "multaque.db")
 	db, err := store.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	h := withBackup(http.NotFoundHandler(), db, "s3cret", zerolog.Nop())
-	for _, tt := range []struct {
-		name, remote, token string
-		want                int
+	for _, ep := range []struct {
+		path string
+		h    http.Handler
+		// answered reports whether an answer is the endpoint's work.
+		answered func(body []byte) bool
 	}{
-		{"from elsewhere with the token", "10.0.0.7:5000", "s3cret", http.StatusForbidden},
-		{"no token", "127.0.0.1:5000", "", http.StatusForbidden},
-		{"wrong token", "[::1]:5000", "s3cre7", http.StatusForbidden},
-		{"from here with the token", "127.0.0.1:5000", "s3cret", http.StatusOK},
+		{"/backup", withBackup(http.NotFoundHandler(), db, "s3cret", zerolog.Nop()),
+			func(body []byte) bool { return bytes.Contains(body, []byte("citizens")) }},
+		{"/check", withCheck(http.NotFoundHandler(), db, store.CheckOptions{}, "s3cret", zerolog.Nop()),
+			func(body []byte) bool { // a sound database's answer
+				var answer checkAnswer
+				return json.Unmarshal(body, &answer) == nil && bytes.Contains(body, []byte(`"problems"`)) && len(answer.Problems) == 0
+			}},
 	} {
-		req := httptest.NewRequest(http.MethodPost, "/backup", nil)
-		req.RemoteAddr = tt.remote
-		if tt.token != "" {
-			req.Header.Set(backupTokenHeader, tt.token)
+		for _, tt := range []struct {
+			name, remote, token string
+			want                int
+		}{
+			{"from elsewhere with the token", "10.0.0.7:5000", "s3cret", http.StatusForbidden},
+			{"no token", "127.0.0.1:5000", "", http.StatusForbidden},
+			{"wrong token", "[::1]:5000", "s3cre7", http.StatusForbidden},
+			{"from here with the token", "127.0.0.1:5000", "s3cret", http.StatusOK},
+		} {
+			req := httptest.NewRequest(http.MethodPost, ep.path, nil)
+			req.RemoteAddr = tt.remote
+			if tt.token != "" {
+				req.Header.Set(backupTokenHeader, tt.token)
+			}
+			rec := httptest.NewRecorder()
+			ep.h.ServeHTTP(rec, req)
+			if rec.Code != tt.want {
+				t.Errorf("POST %s %s: status %d, want %d", ep.path, tt.name, rec.Code, tt.want)
+			}
+			if got, want := ep.answered(rec.Body.Bytes()), tt.want == http.StatusOK; got != want {
+				t.Errorf("POST %s %s: answered %v (%.80q), want %v", ep.path, tt.name, got, rec.Body.String(), want)
+			}
 		}
+		req := httptest.NewRequest(http.MethodGet, ep.path, nil)
+		req.RemoteAddr = "127.0.0.1:5000"
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		if rec.Code != tt.want {
-			t.Errorf("%s: status %d, want %d", tt.name, rec.Code, tt.want)
+		ep.h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusNotFound {
+			t.Errorf("GET %s: status %d, want 404 (from the handler beneath)", ep.path, rec.Code)
 		}
-		if tt.want == http.StatusOK && !bytes.Contains(rec.Body.Bytes(), []byte("citizens")) {
-			t.Errorf("%s: the body is not a database", tt.name)
-		}
-	}
-	req := httptest.NewRequest(http.MethodGet, "/backup", nil)
-	req.RemoteAddr = "127.0.0.1:5000"
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	if rec.Code != http.StatusNotFound {
-		t.Errorf("GET /backup: status %d, want 404 (from the handler beneath)", rec.Code)
 	}
 }
 
