@@ -1,13 +1,10 @@
 package store
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -16,19 +13,12 @@ import (
 )
 
 // Coordinator invites share the codes bucket with the mentor invites
-// (mentors.go): a code of kind "coordinator" maps to JSON {kind, by,
-// expires, communities}, communities being the scope the invited person
-// gets (none: every community).
+// (mentors.go): a code of kind "coordinator" is an inviteCode whose scope
+// is the one the invited person gets (none: every community).
 
 // codeKindCoordinator is the kind of the codes that make someone a
 // coordinator.
 const codeKindCoordinator = "coordinator"
-
-// coordinatorCode is a coordinator invite as the codes bucket holds it.
-type coordinatorCode struct {
-	inviteCode
-	Communities []string `json:"communities,omitempty"`
-}
 
 // CreateCoordinatorCode stores a new one-time coordinator invite code,
 // created at now by the coordinator by and valid until expires, that makes
@@ -51,10 +41,7 @@ func (db *DB) CreateCoordinatorCode(ctx context.Context, by int64, communities [
 	if err := scope.Validate(); err != nil {
 		return "", multaque.Errorf(multaque.EINVALID, "coordinator code: %s", multaque.ErrorMessage(err))
 	}
-	data, err := json.Marshal(coordinatorCode{
-		inviteCode:  inviteCode{Kind: codeKindCoordinator, By: by, Expires: expires},
-		Communities: slices.Clone(communities),
-	})
+	data, err := json.Marshal(inviteCode{Kind: codeKindCoordinator, By: by, Expires: expires, Scope: slices.Clone(communities)})
 	if err != nil {
 		return "", fmt.Errorf("create coordinator code: %w", err)
 	}
@@ -64,12 +51,8 @@ func (db *DB) CreateCoordinatorCode(ctx context.Context, by int64, communities [
 		if err := purgeCoordinatorCodes(codes, now); err != nil {
 			return err
 		}
-		for {
-			code = strings.ToLower(rand.Text())
-			if codes.Get([]byte(code)) == nil {
-				return codes.Put([]byte(code), data)
-			}
-		}
+		code, err = putNewCode(codes, data) // mentors.go
+		return err
 	})
 	if err != nil {
 		return "", fmt.Errorf("create coordinator code: %w", err)
@@ -79,14 +62,7 @@ func (db *DB) CreateCoordinatorCode(ctx context.Context, by int64, communities [
 
 // purgeCoordinatorCodes deletes the coordinator codes that expired by now.
 func purgeCoordinatorCodes(codes *bolt.Bucket, now time.Time) error {
-	var doomed [][]byte
-	err := codes.ForEach(func(k, v []byte) error {
-		var cc coordinatorCode
-		if json.Unmarshal(v, &cc) == nil && cc.Kind == codeKindCoordinator && !now.Before(cc.Expires) {
-			doomed = append(doomed, bytes.Clone(k))
-		}
-		return nil
-	})
+	doomed, err := expiredCodes(codes, codeKindCoordinator, now) // mentors.go
 	if err != nil {
 		return err
 	}
@@ -98,22 +74,6 @@ func purgeCoordinatorCodes(codes *bolt.Bucket, now time.Time) error {
 	return nil
 }
 
-// liveCoordinatorCode returns the coordinator code, or an ENOTFOUND error
-// if it is unknown, used or of another kind, or an EINVALID error with the
-// message "expired". The code is kept out of error messages: it is a
-// secret.
-func liveCoordinatorCode(tx *bolt.Tx, code string, now time.Time) (*coordinatorCode, error) {
-	data := tx.Bucket(bucketCodes).Get([]byte(code))
-	var cc coordinatorCode
-	if data == nil || json.Unmarshal(data, &cc) != nil || cc.Kind != codeKindCoordinator {
-		return nil, multaque.Errorf(multaque.ENOTFOUND, "coordinator code not found")
-	}
-	if !now.Before(cc.Expires) {
-		return nil, multaque.Errorf(multaque.EINVALID, errExpired)
-	}
-	return &cc, nil
-}
-
 // CheckCoordinatorCode reports whether code can still make someone a
 // coordinator at now, and if so who created it and the scope it gives: an
 // ENOTFOUND error if it is unknown or used, an EINVALID error with the
@@ -123,11 +83,11 @@ func (db *DB) CheckCoordinatorCode(ctx context.Context, code string, now time.Ti
 		return 0, nil, err
 	}
 	err = db.bolt.View(func(tx *bolt.Tx) error {
-		cc, err := liveCoordinatorCode(tx, code, now)
+		cc, err := liveCode(tx, code, codeKindCoordinator, now)
 		if err != nil {
 			return err
 		}
-		by, communities = cc.By, cc.Communities
+		by, communities = cc.By, cc.Scope
 		return nil
 	})
 	if err != nil {
@@ -161,11 +121,11 @@ func (db *DB) RedeemCoordinatorCode(ctx context.Context, code string, c multaque
 		if coords.Get(key) != nil {
 			return multaque.Errorf(multaque.ECONFLICT, "%d is a coordinator already", c.ID)
 		}
-		cc, err := liveCoordinatorCode(tx, code, now)
+		cc, err := liveCode(tx, code, codeKindCoordinator, now)
 		if err != nil {
 			return err
 		}
-		c.Communities, by = slices.Clone(cc.Communities), cc.By
+		c.Communities, by = slices.Clone(cc.Scope), cc.By
 		if err := c.Validate(); err != nil {
 			return err
 		}

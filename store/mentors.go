@@ -77,14 +77,9 @@ func (db *DB) CreateMentorCodeIn(ctx context.Context, by int64, scope []string, 
 		return "", fmt.Errorf("create mentor code: %w", err)
 	}
 	var code string
-	err = db.update(ctx, func(tx *bolt.Tx) error {
-		codes := tx.Bucket(bucketCodes)
-		for {
-			code = strings.ToLower(rand.Text())
-			if codes.Get([]byte(code)) == nil {
-				return codes.Put([]byte(code), data)
-			}
-		}
+	err = db.update(ctx, func(tx *bolt.Tx) (err error) {
+		code, err = putNewCode(tx.Bucket(bucketCodes), data)
+		return err
 	})
 	if err != nil {
 		return "", fmt.Errorf("create mentor code: %w", err)
@@ -100,23 +95,51 @@ func (db *DB) CheckMentorCode(ctx context.Context, code string, now time.Time) e
 		return err
 	}
 	return db.bolt.View(func(tx *bolt.Tx) error {
-		_, err := liveMentorCode(tx, code, now)
+		_, err := liveCode(tx, code, codeKindMentor, now)
 		return err
 	})
 }
 
-// liveMentorCode returns the mentor code, or the error CheckMentorCode
-// documents. The code is kept out of error messages: it is a secret.
-func liveMentorCode(tx *bolt.Tx, code string, now time.Time) (*inviteCode, error) {
+// liveCode returns the invite code of that kind, or an ENOTFOUND error if
+// it is unknown, used or of another kind, or an EINVALID error with the
+// message "expired". The code is kept out of error messages: it is a
+// secret.
+func liveCode(tx *bolt.Tx, code, kind string, now time.Time) (*inviteCode, error) {
 	data := tx.Bucket(bucketCodes).Get([]byte(code))
 	var ic inviteCode
-	if data == nil || json.Unmarshal(data, &ic) != nil || ic.Kind != codeKindMentor {
-		return nil, multaque.Errorf(multaque.ENOTFOUND, "mentor code not found")
+	if data == nil || json.Unmarshal(data, &ic) != nil || ic.Kind != kind {
+		return nil, multaque.Errorf(multaque.ENOTFOUND, "%s code not found", kind)
 	}
 	if !now.Before(ic.Expires) {
 		return nil, multaque.Errorf(multaque.EINVALID, errExpired)
 	}
 	return &ic, nil
+}
+
+// expiredCodes returns the keys of the codes of that kind that expired by
+// now.
+func expiredCodes(codes *bolt.Bucket, kind string, now time.Time) ([][]byte, error) {
+	var out [][]byte
+	err := codes.ForEach(func(k, v []byte) error {
+		var ic inviteCode
+		if json.Unmarshal(v, &ic) == nil && ic.Kind == kind && !now.Before(ic.Expires) {
+			out = append(out, bytes.Clone(k))
+		}
+		return nil
+	})
+	return out, err
+}
+
+// putNewCode stores data under a new random code in the codes bucket and
+// returns the code: 26 random characters of a-z and 2-7 (130 bits), usable
+// as it is in a deep link.
+func putNewCode(codes *bolt.Bucket, data []byte) (string, error) {
+	for {
+		code := strings.ToLower(rand.Text())
+		if codes.Get([]byte(code)) == nil {
+			return code, codes.Put([]byte(code), data)
+		}
+	}
 }
 
 // RedeemMentorCode makes m a mentor through code, in one transaction: the
@@ -149,7 +172,7 @@ func (db *DB) RedeemMentorCode(ctx context.Context, code string, m multaque.Ment
 			refused = multaque.Errorf(multaque.ECONFLICT, "%d is a mentor already", m.ID)
 			return nil
 		}
-		ic, err := liveMentorCode(tx, code, now)
+		ic, err := liveCode(tx, code, codeKindMentor, now)
 		if err != nil {
 			refused = err
 			if old != nil && old.Draft == code {
@@ -193,7 +216,7 @@ func (db *DB) SaveMentorDraft(ctx context.Context, code string, m multaque.Mento
 		return err
 	}
 	err := db.update(ctx, func(tx *bolt.Tx) error {
-		ic, err := liveMentorCode(tx, code, now)
+		ic, err := liveCode(tx, code, codeKindMentor, now)
 		if err != nil {
 			return err
 		}
@@ -411,23 +434,20 @@ func (db *DB) PurgeMentorCodes(ctx context.Context, now time.Time) (int, error) 
 	n := 0
 	err := db.update(ctx, func(tx *bolt.Tx) error {
 		n = 0
-		var doomed []holding
-		err := tx.Bucket(bucketCodes).ForEach(func(k, v []byte) error {
-			var ic inviteCode
-			if json.Unmarshal(v, &ic) == nil && ic.Kind == codeKindMentor && !now.Before(ic.Expires) {
-				doomed = append(doomed, holding{bucketCodes, bytes.Clone(k)})
-			}
-			return nil
-		})
+		expired, err := expiredCodes(tx.Bucket(bucketCodes), codeKindMentor, now)
 		if err != nil {
 			return err
+		}
+		var doomed []holding
+		for _, k := range expired {
+			doomed = append(doomed, holding{bucketCodes, k})
 		}
 		err = tx.Bucket(bucketMentors).ForEach(func(k, v []byte) error {
 			rec, err := decodeMentorRecord(k, v)
 			if err != nil || rec.Draft == "" {
 				return err
 			}
-			if _, err := liveMentorCode(tx, rec.Draft, now); err != nil {
+			if _, err := liveCode(tx, rec.Draft, codeKindMentor, now); err != nil {
 				doomed = append(doomed, holding{bucketMentors, bytes.Clone(k)})
 			}
 			return nil
