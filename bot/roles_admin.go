@@ -90,6 +90,21 @@ type roleRefusal struct {
 
 func (r roleRefusal) Error() string { return r.detail }
 
+// changeCoordinators changes the stored coordinators with fn in one
+// transaction and reloads them. A roleRefusal from fn changes nothing: the
+// caller is told why, with target's id, and the attempt is audited; done
+// is then false.
+func (b *Bot) changeCoordinators(ctx context.Context, a *adminCall, target int64, fn func(cs map[int64]*multaque.Coordinator) error) (done bool, err error) {
+	err = b.admin.UpdateCoordinators(ctx, fn)
+	if r := (roleRefusal{}); errors.As(err, &r) {
+		return false, b.refuseRole(ctx, a, r.detail, r.msg, "ID", target)
+	}
+	if err != nil {
+		return false, err
+	}
+	return true, b.syncCoordinators(ctx)
+}
+
 // /claim
 
 // onClaim is /claim <setup code>: with the right code the sender becomes
@@ -351,7 +366,7 @@ func (b *Bot) runRemoveCoordinator(ctx context.Context, a *adminCall) error {
 	if b.isListed(target) {
 		return b.refuseRole(ctx, a, detail+": configured", "role_remove_configured", "ID", target)
 	}
-	err := b.admin.UpdateCoordinators(ctx, func(cs map[int64]*multaque.Coordinator) error {
+	done, err := b.changeCoordinators(ctx, a, target, func(cs map[int64]*multaque.Coordinator) error {
 		t := cs[target]
 		switch {
 		case t == nil:
@@ -365,13 +380,7 @@ func (b *Bot) runRemoveCoordinator(ctx context.Context, a *adminCall) error {
 		}
 		return nil
 	})
-	if r := (roleRefusal{}); errors.As(err, &r) {
-		return b.refuseRole(ctx, a, r.detail, r.msg, "ID", target)
-	}
-	if err != nil {
-		return err
-	}
-	if err := b.syncCoordinators(ctx); err != nil {
+	if !done || err != nil {
 		return err
 	}
 	if err := b.withdrawCoordinatorMenu(target); err != nil {
@@ -414,7 +423,7 @@ func (b *Bot) runScope(ctx context.Context, a *adminCall) error {
 	lang := b.coordinatorLang(ctx, target)
 	listed := b.isListed(target)
 	now := b.now().UTC()
-	err := b.admin.UpdateCoordinators(ctx, func(cs map[int64]*multaque.Coordinator) error {
+	done, err := b.changeCoordinators(ctx, a, target, func(cs map[int64]*multaque.Coordinator) error {
 		t := cs[target]
 		switch {
 		case t == nil && !listed:
@@ -430,13 +439,7 @@ func (b *Bot) runScope(ctx context.Context, a *adminCall) error {
 		}
 		return nil
 	})
-	if r := (roleRefusal{}); errors.As(err, &r) {
-		return b.refuseRole(ctx, a, r.detail, r.msg, "ID", target)
-	}
-	if err != nil {
-		return err
-	}
-	if err := b.syncCoordinators(ctx); err != nil {
+	if !done || err != nil {
 		return err
 	}
 	if err := b.audit(ctx, a, detail); err != nil {
