@@ -316,22 +316,30 @@ func (b *Bot) closestQueues(lang multaque.Lang, stats []multaque.CommunityStats)
 	return qs
 }
 
+// areaFigures reads what /stats and /export report on the area the
+// coordinator asked for: its demand, its teams and the mentors. ok is
+// false when the coordinator has been answered already (a usage line, an
+// unknown community, one outside their scope).
+func (b *Bot) areaFigures(ctx context.Context, a *adminCall) (ar reportArea, stats []multaque.CommunityStats, teams []*multaque.Team, mentors []multaque.Mentor, ok bool, err error) {
+	if ar, ok, err = b.areaOf(ctx, a); !ok || err != nil {
+		return ar, nil, nil, nil, false, err
+	}
+	if stats, err = b.areaStats(ctx, ar); err != nil {
+		return ar, nil, nil, nil, false, err
+	}
+	if teams, err = b.teamsIn(ctx, ar); err != nil {
+		return ar, nil, nil, nil, false, err
+	}
+	if mentors, err = b.admin.Mentors(ctx); err != nil {
+		return ar, nil, nil, nil, false, err
+	}
+	return ar, stats, teams, mentors, true, nil
+}
+
 // runStats is /stats [community]: the figures of the area as a message.
 func (b *Bot) runStats(ctx context.Context, a *adminCall) error {
-	ar, ok, err := b.areaOf(ctx, a)
+	ar, stats, teams, mentors, ok, err := b.areaFigures(ctx, a)
 	if !ok || err != nil {
-		return err
-	}
-	stats, err := b.areaStats(ctx, ar)
-	if err != nil {
-		return err
-	}
-	teams, err := b.teamsIn(ctx, ar)
-	if err != nil {
-		return err
-	}
-	mentors, err := b.admin.Mentors(ctx)
-	if err != nil {
 		return err
 	}
 	loads, err := b.admin.MentorLoads(ctx)
@@ -510,20 +518,8 @@ func (b *Bot) runChart(ctx context.Context, a *adminCall) error {
 
 // runExport is /export [community]: demand.csv and teams.csv.
 func (b *Bot) runExport(ctx context.Context, a *adminCall) error {
-	ar, ok, err := b.areaOf(ctx, a)
+	ar, stats, teams, mentors, ok, err := b.areaFigures(ctx, a)
 	if !ok || err != nil {
-		return err
-	}
-	stats, err := b.areaStats(ctx, ar)
-	if err != nil {
-		return err
-	}
-	teams, err := b.teamsIn(ctx, ar)
-	if err != nil {
-		return err
-	}
-	mentors, err := b.admin.Mentors(ctx)
-	if err != nil {
 		return err
 	}
 	demandCSV, err := b.demandCSV(a.lang, stats)
