@@ -16,8 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/multaque/multaque/bot/sandboxweb"
 	"github.com/multaque/multaque/bot/telegramtest"
-	"github.com/multaque/multaque/bot/telegramtest/web"
 	"github.com/multaque/multaque/catalog"
 )
 
@@ -88,10 +88,10 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	act := &pageActions{srv: srv, people: people, live: live, configured: cfg.Coordinators}
 	page := &http.Server{
-		Handler: web.Handler(srv,
-			web.OnNewPerson(func(u *telegramtest.User) { people.add(savedPerson{ID: u.ID, Name: u.FirstName, Lang: u.LanguageCode}) }),
-			web.WithActions(act.personActions()...),
-			web.WithPageActions(act.pageActions()...),
+		Handler: sandboxweb.Handler(srv,
+			sandboxweb.OnNewPerson(func(u *telegramtest.User) { people.add(savedPerson{ID: u.ID, Name: u.FirstName, Lang: u.LanguageCode}) }),
+			sandboxweb.WithActions(act.personActions()...),
+			sandboxweb.WithPageActions(act.pageActions()...),
 		),
 		ReadHeaderTimeout: 10 * time.Second,
 	}

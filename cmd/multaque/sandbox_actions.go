@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/multaque/multaque"
+	"github.com/multaque/multaque/bot/sandboxweb"
 	"github.com/multaque/multaque/bot/telegramtest"
-	"github.com/multaque/multaque/bot/telegramtest/web"
 )
 
 // This file is what the sandbox page can do besides chatting: make a
@@ -54,15 +54,15 @@ type pageActions struct {
 	configured []int64
 }
 
-func (a *pageActions) personActions() []web.Action {
-	return []web.Action{
+func (a *pageActions) personActions() []sandboxweb.Action {
+	return []sandboxweb.Action{
 		{ID: "coordinator", Label: "Make coordinator", Do: a.makeCoordinator},
 		{ID: "mentor-invite", Label: "Mentor invite", Do: a.mentorInvite},
 	}
 }
 
-func (a *pageActions) pageActions() []web.PageAction {
-	return []web.PageAction{{ID: "match", Label: "Form teams now", Do: a.formTeams}}
+func (a *pageActions) pageActions() []sandboxweb.PageAction {
+	return []sandboxweb.PageAction{{ID: "match", Label: "Form teams now", Do: a.formTeams}}
 }
 
 // makeCoordinator makes u a coordinator of the running bot, and of the

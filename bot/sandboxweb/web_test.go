@@ -1,4 +1,4 @@
-package web_test
+package sandboxweb_test
 
 import (
 	"bytes"
@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/multaque/multaque/bot/sandboxweb"
 	"github.com/multaque/multaque/bot/telegramtest"
-	"github.com/multaque/multaque/bot/telegramtest/web"
 )
 
 // page is the sandbox page's API over real HTTP, with the test playing the
@@ -28,11 +28,11 @@ type page struct {
 	offset int
 }
 
-func newPage(t *testing.T, opts ...web.Option) *page {
+func newPage(t *testing.T, opts ...sandboxweb.Option) *page {
 	t.Helper()
 	srv := telegramtest.NewServer()
 	t.Cleanup(srv.Close)
-	hs := httptest.NewServer(web.Handler(srv, opts...))
+	hs := httptest.NewServer(sandboxweb.Handler(srv, opts...))
 	t.Cleanup(hs.Close)
 	return &page{t: t, srv: srv, hs: hs}
 }
@@ -482,7 +482,7 @@ func TestLinks(t *testing.T) {
 
 func TestNewGroupAndActions(t *testing.T) {
 	var acted int64
-	p := newPage(t, web.WithActions(web.Action{ID: "coordinator", Label: "Make coordinator",
+	p := newPage(t, sandboxweb.WithActions(sandboxweb.Action{ID: "coordinator", Label: "Make coordinator",
 		Do: func(_ context.Context, u *telegramtest.User) (string, error) {
 			acted = u.ID
 			return u.FirstName + " is a coordinator now.", nil
@@ -513,12 +513,12 @@ func TestNewGroupAndActions(t *testing.T) {
 
 func TestPageActions(t *testing.T) {
 	runs := 0
-	p := newPage(t, web.WithPageActions(
-		web.PageAction{ID: "match", Label: "Form teams now", Do: func(context.Context) (string, error) {
+	p := newPage(t, sandboxweb.WithPageActions(
+		sandboxweb.PageAction{ID: "match", Label: "Form teams now", Do: func(context.Context) (string, error) {
 			runs++
 			return "1 team formed.", nil
 		}},
-		web.PageAction{ID: "broken", Label: "Fail", Do: func(context.Context) (string, error) {
+		sandboxweb.PageAction{ID: "broken", Label: "Fail", Do: func(context.Context) (string, error) {
 			return "", errors.New("the matcher is not running")
 		}}))
 	v := p.view(0, 0)
@@ -539,7 +539,7 @@ func TestPageActions(t *testing.T) {
 
 func TestOnNewPerson(t *testing.T) {
 	got := make(chan string, 1)
-	p := newPage(t, web.OnNewPerson(func(u *telegramtest.User) { got <- u.FirstName }))
+	p := newPage(t, sandboxweb.OnNewPerson(func(u *telegramtest.User) { got <- u.FirstName }))
 	p.newPerson("Anna", "es")
 	select {
 	case name := <-got:

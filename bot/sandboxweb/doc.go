@@ -1,7 +1,9 @@
-// Package web is a small Telegram-like client for the fake Telegram of
-// package telegramtest, served as one web page: the sandbox, where anyone
-// can try the bot without a Telegram account by playing any number of
-// simulated people in a browser.
+// Package sandboxweb is the sandbox's web client: a small Telegram-like
+// client for the fake Telegram of package telegramtest, served as one web
+// page, where anyone can try the bot without a Telegram account by playing
+// any number of simulated people in a browser. It is a product feature
+// (`multaque sandbox`), kept apart from the fake, which stays a faithful
+// Bot API for tests.
 //
 // Handler serves the page (plain HTML, CSS and JavaScript embedded in the
 // binary: no build step, nothing fetched from the network) and the JSON API
@@ -14,4 +16,4 @@
 // Like telegramtest, it must never face the Internet: it trusts every
 // caller. The page shows the bot's formatting from message entities and
 // never puts text it did not escape into the page.
-package web
+package sandboxweb
