@@ -11,8 +11,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/multaque/multaque/bot/tg"
 	"github.com/rs/zerolog"
-	tele "gopkg.in/telebot.v3"
 
 	"github.com/multaque/multaque"
 )
@@ -43,7 +43,7 @@ type adminCommand struct {
 
 // adminCall is a coordinator's command being run.
 type adminCall struct {
-	c     tele.Context
+	c     *tg.Context
 	coord *multaque.Coordinator // Communities empty: every community
 	lang  multaque.Lang
 	cmd   string
@@ -77,7 +77,7 @@ func (b *Bot) adminCommand(cmd string) (adminCommand, bool) {
 
 // onAdminCommand runs a coordinators' command: for a coordinator, the
 // command; for anyone else one neutral sentence, and the attempt audited.
-func (b *Bot) onAdminCommand(ctx context.Context, c tele.Context, ac adminCommand, args string, lang multaque.Lang) error {
+func (b *Bot) onAdminCommand(ctx context.Context, c *tg.Context, ac adminCommand, args string, lang multaque.Lang) error {
 	id := c.Sender().ID
 	coord, err := b.coordinator(ctx, id)
 	if err != nil {
@@ -91,7 +91,7 @@ func (b *Bot) onAdminCommand(ctx context.Context, c tele.Context, ac adminComman
 		// Someone taken out of the configuration keeps the coordinators'
 		// menu in their chat (Telegram cannot list the chats that have one):
 		// the first refusal takes it away.
-		if err := b.withdrawCoordinatorMenu(id); err != nil {
+		if err := b.withdrawCoordinatorMenu(ctx, id); err != nil {
 			zerolog.Ctx(ctx).Debug().Err(err).Msg("withdraw the coordinators' menu")
 		}
 		return b.send(ctx, c.Recipient(), view{Text: b.view.t(lang, "admin_refused")})

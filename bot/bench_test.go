@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	tele "gopkg.in/telebot.v3"
-
 	"github.com/multaque/multaque"
 	"github.com/multaque/multaque/bot/telegramtest"
 )
@@ -78,14 +76,11 @@ func BenchmarkSurvey(b *testing.B) {
 func BenchmarkEchoBot(b *testing.B) {
 	srv := telegramtest.NewServer()
 	defer srv.Close()
-	tb, err := tele.NewBot(tele.Settings{URL: srv.URL(), Token: srv.Token(), Poller: &tele.LongPoller{Timeout: time.Second},
-		OnError: func(error, tele.Context) {}})
+	stop, err := srv.StartEchoBot()
 	if err != nil {
 		b.Fatal(err)
 	}
-	tb.Handle(tele.OnText, func(c tele.Context) error { return c.Send(c.Text()) })
-	go tb.Start()
-	defer tb.Stop()
+	defer stop()
 	users := make([]*telegramtest.User, b.N)
 	for i := range users {
 		users[i] = srv.NewUser(fmt.Sprintf("Veïna %d", i), "ca")

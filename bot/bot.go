@@ -2,13 +2,12 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
 
+	"github.com/multaque/multaque/bot/tg"
 	"github.com/rs/zerolog"
-	tele "gopkg.in/telebot.v3"
 
 	"github.com/multaque/multaque"
 )
@@ -67,7 +66,7 @@ type Options struct {
 	// runs faster (telegramtest.Server.Second).
 	RetryAfterUnit time.Duration
 	// Metrics record what the bot does; nil records them nowhere.
-	Metrics *Metrics
+	Metrics *tg.Metrics
 	// Coordinators are the Telegram user ids allowed to run the admin
 	// commands (see roles.go).
 	Coordinators []int64
@@ -99,20 +98,17 @@ type Options struct {
 
 // Bot is Multaque's Telegram bot.
 type Bot struct {
-	tg     *tele.Bot
-	token  string
-	apiURL string
-	store  Store
-	survey *Survey
-	view   *renderer
-	log    zerolog.Logger
-	now    func() time.Time
-	client *http.Client
+	wire     *tg.Client
+	username string
+	store    Store
+	survey   *Survey
+	view     *renderer
+	log      zerolog.Logger
+	now      func() time.Time
 
 	pollTimeout time.Duration
-	dispatch    *dispatcher
-	pacer       *pacer // shared with the Sender
-	metrics     *Metrics
+	dispatch    *tg.Dispatcher
+	metrics     *tg.Metrics
 
 	coordinators *coordinatorSet
 	admin        AdminStore // nil: no coordinators' commands
@@ -128,17 +124,11 @@ type Bot struct {
 	match         func(ctx context.Context) (MatchReport, error)
 }
 
-// DefaultAPIURL is Telegram's Bot API server.
-const DefaultAPIURL = "https://api.telegram.org"
-
 // New connects to the Bot API (getMe) and returns a bot ready to Run or to
 // serve a webhook. Errors never contain the token.
 func New(opts Options) (*Bot, error) {
 	if opts.Token == "" {
 		return nil, multaque.Errorf(multaque.EINVALID, "bot: no token")
-	}
-	if opts.APIURL == "" {
-		opts.APIURL = DefaultAPIURL
 	}
 	if opts.Workers <= 0 {
 		opts.Workers = 64
@@ -168,35 +158,32 @@ func New(opts Options) (*Bot, error) {
 		opts.RetryAfterUnit = time.Second
 	}
 	if opts.Metrics == nil {
-		opts.Metrics = unregisteredMetrics()
+		opts.Metrics = tg.UnregisteredMetrics()
 	}
-	tg, err := tele.NewBot(tele.Settings{
-		URL:         opts.APIURL,
-		Token:       opts.Token,
-		Client:      opts.Client,
-		Synchronous: true,
-		Offline:     false,
-		ParseMode:   tele.ModeHTML,
-		Poller:      &tele.LongPoller{}, // never started: Run polls itself
-		OnError:     func(error, tele.Context) {},
+	wire, err := tg.NewClient(tg.ClientOptions{
+		Token: opts.Token, APIURL: opts.APIURL, HTTP: opts.Client, Metrics: opts.Metrics,
+		Pacer: tg.NewPacer(opts.PerChatInterval, opts.PerChatBurst, opts.PerGroupPerMinute, opts.RetryAfterUnit, opts.Metrics),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("bot: connect to the bot api: %w", redact(err, opts.Token))
+		return nil, fmt.Errorf("bot: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), opts.PollTimeout+15*time.Second)
+	defer cancel()
+	me, err := wire.Me(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("bot: connect to the bot api: %w", err)
 	}
 	b := &Bot{
-		tg:          tg,
-		token:       opts.Token,
-		apiURL:      opts.APIURL,
+		wire:        wire,
+		username:    me.Username,
 		store:       opts.Store,
 		survey:      &Survey{Catalog: opts.Catalog},
-		view:        &renderer{cat: opts.Catalog, texts: opts.Texts, botName: tg.Me.Username},
+		view:        &renderer{cat: opts.Catalog, texts: opts.Texts, botName: me.Username},
 		log:         opts.Logger.With().Str("component", "bot").Logger(),
 		rootLog:     opts.Logger,
 		now:         opts.Now,
-		client:      opts.Client,
 		pollTimeout: opts.PollTimeout,
 		metrics:     opts.Metrics,
-		pacer:       newPacer(opts.PerChatInterval, opts.PerChatBurst, opts.PerGroupPerMinute, opts.RetryAfterUnit, opts.Metrics),
 	}
 	b.coordinators = newCoordinatorSet(opts.Coordinators)
 	b.admin = opts.Admin
@@ -210,22 +197,51 @@ func New(opts Options) (*Bot, error) {
 	b.setTeamOptions(opts)
 	b.match = opts.Match
 	b.recent = newRecentUpdates(100_000)
-	b.dispatch = newDispatcher(opts.Workers, b.handle)
+	b.dispatch = tg.NewDispatcher(opts.Workers, b.handle)
 	return b, nil
 }
 
 // Username is the bot's Telegram username.
-func (b *Bot) Username() string { return b.tg.Me.Username }
+func (b *Bot) Username() string { return b.username }
+
+// Wire is the bot's Telegram client, for the Sender: one pacer for the
+// direct answers and the outbox.
+func (b *Bot) Wire() *tg.Client { return b.wire }
 
 // Close stops taking updates and waits for those in flight.
-func (b *Bot) Close() { b.dispatch.close() }
+func (b *Bot) Close() { b.dispatch.Close() }
+
+// Run takes updates by long polling until ctx is done, then finishes the
+// updates in flight and returns. A batch is confirmed to Telegram (by the
+// next request's offset) only once every update in it has been handled, so
+// a crash loses no update; one handled but not confirmed is recognised by
+// its update_id when it comes again.
+func (b *Bot) Run(ctx context.Context) error {
+	b.log.Info().Str("bot", b.username).Msg("starting")
+	return b.wire.Poll(ctx, b.dispatch, b.pollTimeout, b.log)
+}
+
+// WebhookHandler returns the http.Handler Telegram posts updates to (see
+// tg.WebhookHandler): it answers 200 once the update is handled.
+func (b *Bot) WebhookHandler(secret string, maxBody int64) http.Handler {
+	return tg.WebhookHandler(secret, maxBody, func(ctx context.Context, u *tg.Update) error {
+		return b.HandleUpdate(ctx, *u)
+	})
+}
+
+// SetWebhook tells Telegram to post updates to publicURL with secret.
+func (b *Bot) SetWebhook(publicURL, secret string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return b.wire.SetWebhook(ctx, publicURL, secret)
+}
 
 // HandleUpdate handles one update and returns when it is done. An update
 // seen before (a webhook retry, a redelivery after a restart) is skipped.
 // It is safe for concurrent use; updates of one chat are handled in the
 // order they are submitted.
-func (b *Bot) HandleUpdate(ctx context.Context, u tele.Update) error {
-	done, err := b.dispatch.submit(ctx, u)
+func (b *Bot) HandleUpdate(ctx context.Context, u tg.Update) error {
+	done, err := b.dispatch.Submit(ctx, &u)
 	if err != nil {
 		return err
 	}
@@ -234,9 +250,9 @@ func (b *Bot) HandleUpdate(ctx context.Context, u tele.Update) error {
 }
 
 // handle runs on a dispatcher worker.
-func (b *Bot) handle(ctx context.Context, u tele.Update) {
+func (b *Bot) handle(ctx context.Context, u *tg.Update) {
 	log := b.log.With().Int("update_id", u.ID).Logger()
-	if chat := chatOf(u); chat != 0 {
+	if chat := tg.ChatOf(u); chat != 0 {
 		log = log.With().Int64("chat", chat).Logger()
 	}
 	ctx = log.WithContext(ctx)
@@ -251,7 +267,7 @@ func (b *Bot) handle(ctx context.Context, u tele.Update) {
 	if !seen {
 		var err error
 		if seen, err = b.store.SeenUpdate(ctx, u.ID); err != nil {
-			log.Error().Err(redact(err, b.token)).Msg("check update")
+			log.Error().Err(b.wire.Redact(err)).Msg("check update")
 			return
 		}
 	}
@@ -262,36 +278,19 @@ func (b *Bot) handle(ctx context.Context, u tele.Update) {
 	ctx, _ = multaque.WithUpdate(ctx, u.ID)
 	defer b.recent.add(u.ID) // see recentUpdates for why that is enough
 	began := time.Now()      // not b.now, which tests may pin
-	c := b.tg.NewContext(u)
+	c := tg.NewContext(b.wire, u)
 	if err := b.route(ctx, c); err != nil {
 		b.fail(ctx, c, err)
 	}
-	b.metrics.handled(time.Since(began))
+	b.metrics.Handled(time.Since(began))
 	log.Debug().Dur("took", b.now().Sub(start)).Msg("update handled")
-}
-
-// chatOf returns the chat an update concerns, for ordering and logging.
-func chatOf(u tele.Update) int64 {
-	switch {
-	case u.Message != nil && u.Message.Chat != nil:
-		return u.Message.Chat.ID
-	case u.Callback != nil && u.Callback.Sender != nil:
-		return u.Callback.Sender.ID
-	case u.MyChatMember != nil && u.MyChatMember.Chat != nil:
-		return u.MyChatMember.Chat.ID
-	case u.ChatMember != nil && u.ChatMember.Chat != nil:
-		return u.ChatMember.Chat.ID
-	case u.ChatJoinRequest != nil && u.ChatJoinRequest.Chat != nil:
-		return u.ChatJoinRequest.Chat.ID
-	}
-	return 0
 }
 
 // fail tells the person something went wrong, in their language, and logs
 // internal errors. A person is never left without an answer.
-func (b *Bot) fail(ctx context.Context, c tele.Context, err error) {
+func (b *Bot) fail(ctx context.Context, c *tg.Context, err error) {
 	log := zerolog.Ctx(ctx)
-	err = redact(err, b.token)
+	err = b.wire.Redact(err)
 	if b.unreachable(ctx, c, err) {
 		return
 	}
@@ -308,19 +307,19 @@ func (b *Bot) fail(ctx context.Context, c tele.Context, err error) {
 	}
 	text := b.view.t(lang, msg)
 	if cq := c.Callback(); cq != nil {
-		_ = c.Respond(&tele.CallbackResponse{Text: text})
+		_ = c.Respond(&tg.CallbackResponse{Text: text})
 	}
-	if c.Chat() != nil && c.Chat().Type == tele.ChatPrivate {
+	if c.Chat() != nil && c.Chat().Type == tg.ChatPrivate {
 		if err := b.send(ctx, c.Recipient(), view{Text: text}); err != nil {
-			log.Warn().Err(redact(err, b.token)).Msg("send error message")
+			log.Warn().Err(err).Msg("send error message")
 		}
 	}
 }
 
 // unreachable marks a person who blocked the bot and reports whether err
 // was that.
-func (b *Bot) unreachable(ctx context.Context, c tele.Context, err error) bool {
-	if !errors.Is(err, tele.ErrBlockedByUser) && !errors.Is(err, tele.ErrUserIsDeactivated) && !errors.Is(err, tele.ErrNotStartedByUser) {
+func (b *Bot) unreachable(ctx context.Context, c *tg.Context, err error) bool {
+	if !tg.IsBlocked(err) {
 		return false
 	}
 	if s := c.Sender(); s != nil {
@@ -334,7 +333,7 @@ func (b *Bot) unreachable(ctx context.Context, c tele.Context, err error) bool {
 
 // langOf is the language to answer in: the stored citizen's, else the one
 // Telegram reports for the sender.
-func (b *Bot) langOf(ctx context.Context, c tele.Context) multaque.Lang {
+func (b *Bot) langOf(ctx context.Context, c *tg.Context) multaque.Lang {
 	s := c.Sender()
 	if s == nil {
 		return multaque.DefaultLang
@@ -347,17 +346,14 @@ func (b *Bot) langOf(ctx context.Context, c tele.Context) multaque.Lang {
 
 // send posts a view to a chat. Direct answers go out at once, within the
 // chat's pace and any 429 pause; the outbox handles everything else.
-func (b *Bot) send(ctx context.Context, to tele.Recipient, v view) error {
-	chat := chatID(to)
-	return b.direct(ctx, chat, func() error {
-		_, err := b.tg.Raw("sendMessage", payloadOf(chat, 0, v))
-		return err
-	})
+func (b *Bot) send(ctx context.Context, chat int64, v view) error {
+	_, err := b.wire.Answer(ctx, v.outgoing(chat, 0))
+	return err
 }
 
 // edit replaces the message whose button was pressed; if Telegram refuses
 // (too old, deleted), the view is sent as a new message instead.
-func (b *Bot) edit(ctx context.Context, c tele.Context, v view) error {
+func (b *Bot) edit(ctx context.Context, c *tg.Context, v view) error {
 	msg := c.Message()
 	if msg == nil {
 		return b.send(ctx, c.Recipient(), v)
@@ -366,19 +362,16 @@ func (b *Bot) edit(ctx context.Context, c tele.Context, v view) error {
 	if msg.Chat != nil {
 		chat = msg.Chat.ID
 	}
-	err := b.direct(ctx, chat, func() error {
-		_, err := b.tg.Raw("editMessageText", payloadOf(chat, msg.ID, v))
-		return err
-	})
-	switch {
-	case err == nil, errors.Is(err, tele.ErrSameMessageContent), errors.Is(err, tele.ErrMessageNotModified):
+	_, err := b.wire.Answer(ctx, v.outgoing(chat, msg.ID))
+	switch class, _ := tg.Classify(err, chat); {
+	case class == tg.OK, class == tg.NotModified:
 		// Telegram answers "message is not modified: specified new message
-		// content and reply markup are exactly the same…" (telebot's
-		// ErrSameMessageContent) when the screen did not change.
+		// content and reply markup are exactly the same…" when the screen
+		// did not change.
 		return nil
-	case errors.Is(err, tele.ErrBlockedByUser):
+	case tg.IsBlocked(err):
 		return err
 	}
-	zerolog.Ctx(ctx).Debug().Err(redact(err, b.token)).Msg("edit failed, sending instead")
+	zerolog.Ctx(ctx).Debug().Err(err).Msg("edit failed, sending instead")
 	return b.send(ctx, c.Recipient(), v)
 }

@@ -32,8 +32,8 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/multaque/multaque/bot/tg"
 	"github.com/rs/zerolog"
-	tele "gopkg.in/telebot.v3"
 
 	"github.com/multaque/multaque"
 )
@@ -267,7 +267,7 @@ func (b *Bot) broadcastInScope(coord *multaque.Coordinator, bc *multaque.Broadca
 // onBroadcastText takes a text message as the text of the sender's
 // broadcast, if they have one waiting for it, and reports whether it did.
 // onInput asks it before the survey.
-func (b *Bot) onBroadcastText(ctx context.Context, c tele.Context, text string) (bool, error) {
+func (b *Bot) onBroadcastText(ctx context.Context, c *tg.Context, text string) (bool, error) {
 	if b.admin == nil {
 		return false, nil
 	}
@@ -327,7 +327,7 @@ func (b *Bot) onBroadcastText(ctx context.Context, c tele.Context, text string) 
 	ver := int(saved.ID)
 	return true, b.send(ctx, to, view{
 		Text: b.view.t(lang, "broadcast_preview", "Target", b.broadcastTarget(lang, saved, coord), "Recipients", esc(count(n))),
-		Markup: keyboard([]tele.InlineButton{
+		Markup: keyboard([]tg.InlineButton{
 			cb(b.view.t(lang, "broadcast_btn_send"), button{Action: actBroadcastSend, Version: ver}),
 			cb(b.view.t(lang, "broadcast_btn_cancel"), button{Action: actBroadcastCancel, Version: ver}),
 		}),
@@ -365,7 +365,7 @@ func broadcastLen(header, text string) int {
 }
 
 // onBroadcastButton handles Send and Cancel under a broadcast's preview.
-func (b *Bot) onBroadcastButton(ctx context.Context, c tele.Context, lang multaque.Lang, bt button) error {
+func (b *Bot) onBroadcastButton(ctx context.Context, c *tg.Context, lang multaque.Lang, bt button) error {
 	if b.admin == nil || bt.Arg != "" || bt.Version <= 0 {
 		return b.stale(ctx, c, lang)
 	}
@@ -408,7 +408,7 @@ func (b *Bot) onBroadcastButton(ctx context.Context, c tele.Context, lang multaq
 		if saved.Status == multaque.BroadcastCancelled {
 			msg = "broadcast_was_cancelled"
 		}
-		return c.Respond(&tele.CallbackResponse{Text: b.view.t(lang, msg), ShowAlert: true})
+		return c.Respond(&tg.CallbackResponse{Text: b.view.t(lang, msg), ShowAlert: true})
 	}
 	if err != nil {
 		return err
@@ -438,7 +438,7 @@ func (b *Bot) onBroadcastCancelButton(ctx context.Context, a *adminCall, bc *mul
 		if saved.Status == multaque.BroadcastCancelled {
 			msg = "broadcast_was_cancelled"
 		}
-		return a.c.Respond(&tele.CallbackResponse{Text: b.view.t(a.lang, msg), ShowAlert: true})
+		return a.c.Respond(&tg.CallbackResponse{Text: b.view.t(a.lang, msg), ShowAlert: true})
 	}
 	if err != nil {
 		return err
@@ -453,7 +453,7 @@ func (b *Bot) onBroadcastCancelButton(ctx context.Context, a *adminCall, bc *mul
 // cancelOpenBroadcast cancels the sender's broadcast that waits for its
 // text or their confirmation, if they have one, says so and reports
 // whether it did: /broadcast cancel and /cancel.
-func (b *Bot) cancelOpenBroadcast(ctx context.Context, c tele.Context, lang multaque.Lang) (bool, error) {
+func (b *Bot) cancelOpenBroadcast(ctx context.Context, c *tg.Context, lang multaque.Lang) (bool, error) {
 	if b.admin == nil {
 		return false, nil
 	}

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	tele "gopkg.in/telebot.v3"
+	"github.com/multaque/multaque/bot/tg"
 
 	"github.com/multaque/multaque"
 	"github.com/multaque/multaque/bot/telegramtest"
@@ -104,9 +104,9 @@ func TestBroadcastToCommunity(t *testing.T) {
 	if ans, _ := r.coord.AnswerFor(second); ans.Text != r.text(ca, "broadcast_already_sent") {
 		t.Errorf("second press answered %q, want %q", ans.Text, r.text(ca, "broadcast_already_sent"))
 	}
-	err := r.bot.HandleUpdate(ctx, tele.Update{ID: first, Callback: &tele.Callback{
-		ID: "again", Sender: &tele.User{ID: r.coord.ID, LanguageCode: "ca"}, Data: send.Data,
-		Message: &tele.Message{ID: preview.ID, Chat: &tele.Chat{ID: r.coord.ID, Type: tele.ChatPrivate}},
+	err := r.bot.HandleUpdate(ctx, tg.Update{ID: first, Callback: &tg.Callback{
+		ID: "again", Sender: &tg.User{ID: r.coord.ID, LanguageCode: "ca"}, Data: send.Data,
+		Message: &tg.Message{ID: preview.ID, Chat: &tg.Chat{ID: r.coord.ID, Type: tg.ChatPrivate}},
 	}})
 	if err != nil {
 		t.Fatalf("HandleUpdate: %v", err)

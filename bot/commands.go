@@ -1,9 +1,11 @@
 package bot
 
 import (
+	"context"
 	"fmt"
+	"time"
 
-	tele "gopkg.in/telebot.v3"
+	"github.com/multaque/multaque/bot/tg"
 
 	"github.com/multaque/multaque"
 )
@@ -16,23 +18,24 @@ var citizenCommands = []string{"start", "projects", "me", "settings", "leave", "
 // and once without a language for everyone else (in English); then each
 // coordinator's chat gets the coordinators' menu.
 func (b *Bot) PublishCommands() error {
-	scope := tele.CommandScope{Type: tele.CommandScopeAllPrivateChats}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
 	for _, lang := range multaque.Languages {
-		if err := b.tg.SetCommands(b.commands(lang), scope, string(lang)); err != nil {
-			return fmt.Errorf("set commands %s: %w", lang, redact(err, b.token))
+		if err := b.wire.SetCommands(ctx, b.commands(lang), tg.ScopeAllPrivateChats, 0, string(lang)); err != nil {
+			return fmt.Errorf("set commands %s: %w", lang, err)
 		}
 	}
-	if err := b.tg.SetCommands(b.commands(multaque.English), scope); err != nil {
-		return fmt.Errorf("set commands: %w", redact(err, b.token))
+	if err := b.wire.SetCommands(ctx, b.commands(multaque.English), tg.ScopeAllPrivateChats, 0, ""); err != nil {
+		return fmt.Errorf("set commands: %w", err)
 	}
 	b.publishCoordinatorMenus() // roles_admin.go
 	return nil
 }
 
-func (b *Bot) commands(lang multaque.Lang) []tele.Command {
-	out := make([]tele.Command, len(citizenCommands))
+func (b *Bot) commands(lang multaque.Lang) []tg.Command {
+	out := make([]tg.Command, len(citizenCommands))
 	for i, c := range citizenCommands {
-		out[i] = tele.Command{Text: c, Description: b.view.t(lang, "cmd_"+c)}
+		out[i] = tg.Command{Text: c, Description: b.view.t(lang, "cmd_"+c)}
 	}
 	return out
 }

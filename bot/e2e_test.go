@@ -515,3 +515,10 @@ func TestBlockedPersonIsMarkedUnreachable(t *testing.T) {
 		t.Fatalf("after unblocking, CountWaiting=%v, want 1 again", n)
 	}
 }
+
+// senderLog is the logger a test's Sender writes to: the harness's logs,
+// beside the bot's.
+func (h *harness) senderLog() *zerolog.Logger {
+	l := zerolog.New(h.logs).Level(zerolog.DebugLevel)
+	return &l
+}

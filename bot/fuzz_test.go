@@ -29,8 +29,8 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/multaque/multaque/bot/tg"
 	"github.com/rs/zerolog"
-	tele "gopkg.in/telebot.v3"
 
 	"github.com/multaque/multaque"
 	"github.com/multaque/multaque/bot/telegramtest"
@@ -237,7 +237,7 @@ func checkView(t *testing.T, v view, version int) {
 	if v.Markup == nil {
 		return
 	}
-	for _, row := range v.Markup.InlineKeyboard {
+	for _, row := range v.Markup {
 		for _, b := range row {
 			if b.URL != "" {
 				continue
@@ -282,7 +282,7 @@ func FuzzCallbackData(f *testing.F) {
 		rd.project(cz, multaque.Catalan, "consumer-group", true),
 	}
 	for _, v := range views {
-		for _, row := range v.Markup.InlineKeyboard {
+		for _, row := range v.Markup {
 			for _, b := range row {
 				if b.Data != "" {
 					f.Add(b.Data, "", 0, "")
@@ -371,7 +371,7 @@ func FuzzDeepLink(f *testing.F) {
 			rd.render(nil, Reply{Screen: ScreenConsent, Lang: lang, Payload: p}, nil, nil),
 		} {
 			checkView(t, v, noVersion)
-			for _, row := range v.Markup.InlineKeyboard {
+			for _, row := range v.Markup {
 				for _, b := range row {
 					bt, _ := decodeButton(b.Data)
 					if bt.Action != actLang && bt.Action != actConsent {
@@ -447,10 +447,10 @@ func FuzzCommand(f *testing.F) {
 		p := rig.people[int(who)%len(rig.people)]
 		rig.reset(t, p)
 		before, _ := p.user.LastFromBot()
-		u := tele.Update{ID: rig.nextUpdate(), Message: &tele.Message{
+		u := tg.Update{ID: rig.nextUpdate(), Message: &tg.Message{
 			ID: rig.nextUpdate(), Unixtime: time.Now().Unix(), Text: text,
-			Sender: &tele.User{ID: p.user.ID, FirstName: p.user.FirstName, LanguageCode: p.user.LanguageCode},
-			Chat:   &tele.Chat{ID: p.user.ID, Type: tele.ChatPrivate},
+			Sender: &tg.User{ID: p.user.ID, FirstName: p.user.FirstName, LanguageCode: p.user.LanguageCode},
+			Chat:   &tg.Chat{ID: p.user.ID, Type: tg.ChatPrivate},
 		}}
 		if err := rig.bot.HandleUpdate(context.Background(), u); err != nil {
 			t.Fatalf("HandleUpdate: %v", err)

@@ -4,8 +4,8 @@ import (
 	"context"
 	"strings"
 
+	"github.com/multaque/multaque/bot/tg"
 	"github.com/rs/zerolog"
-	tele "gopkg.in/telebot.v3"
 
 	"github.com/multaque/multaque"
 )
@@ -16,14 +16,14 @@ import (
 // private chat.
 
 // inGroup reports whether a member status counts as being in the group.
-func inGroup(m *tele.ChatMember) bool {
+func inGroup(m *tg.ChatMember) bool {
 	if m == nil {
 		return false
 	}
 	switch m.Role {
-	case tele.Creator, tele.Administrator, tele.Member:
+	case tg.Creator, tg.Administrator, tg.Member:
 		return true
-	case tele.Restricted:
+	case tg.Restricted:
 		return m.Member
 	}
 	return false
@@ -31,11 +31,11 @@ func inGroup(m *tele.ChatMember) bool {
 
 // missingRights lists the pool rights (poolRights) that the bot, as m, does
 // not have.
-func missingRights(m *tele.ChatMember) []string {
-	if m.Role == tele.Creator {
+func missingRights(m *tg.ChatMember) []string {
+	if m.Role == tg.Creator {
 		return nil
 	}
-	admin := m.Role == tele.Administrator
+	admin := m.Role == tg.Administrator
 	has := []bool{admin && m.CanInviteUsers, admin && m.CanRestrictMembers, admin && m.CanPinMessages, admin && m.CanChangeInfo}
 	var out []string
 	for i, ok := range has {
@@ -56,13 +56,13 @@ func missingRights(m *tele.ChatMember) []string {
 //   - anyone else added or changed it: the bot leaves, and nothing is
 //     stored (a group of the pool that still has its rights stays);
 //   - removed: the group leaves the pool and its team gets another.
-func (b *Bot) onGroupMembership(ctx context.Context, c tele.Context) error {
+func (b *Bot) onGroupMembership(ctx context.Context, c *tg.Context) error {
 	u := c.Update().MyChatMember
 	if b.teams == nil || u.Chat == nil || u.NewChatMember == nil {
 		return nil
 	}
 	chat, log := u.Chat.ID, zerolog.Ctx(ctx)
-	if u.Chat.Type == tele.ChatChannel || u.Chat.Type == tele.ChatChannelPrivate {
+	if u.Chat.Type == tg.ChatChannel {
 		return nil // teams meet in groups; a channel is no use to them
 	}
 	if !inGroup(u.NewChatMember) {
@@ -85,7 +85,7 @@ func (b *Bot) onGroupMembership(ctx context.Context, c tele.Context) error {
 		if u.OldChatMember == nil || !inGroup(u.OldChatMember) {
 			b.tell(ctx, 0, chat, b.view.t(b.langOf(ctx, c), "pool_only_coordinators"))
 		}
-		return b.groupCall(ctx, func() error { return b.tg.Leave(tele.ChatID(chat)) })
+		return b.wire.GroupCall(ctx, "leaveChat", map[string]any{"chat_id": chat}, nil)
 	}
 	lang := b.langOf(ctx, c)
 	if len(missing) > 0 {
@@ -135,14 +135,14 @@ func (b *Bot) inPool(ctx context.Context, chat int64) bool {
 // added the bot to. Failures are only logged: the change is stored.
 func (b *Bot) tell(ctx context.Context, person, group int64, text string) {
 	if person > 0 {
-		err := b.send(ctx, tele.ChatID(person), view{Text: text})
+		err := b.send(ctx, person, view{Text: text})
 		if err == nil {
 			return
 		}
-		zerolog.Ctx(ctx).Debug().Err(redact(err, b.token)).Msg("cannot write to the coordinator, writing in the group")
+		zerolog.Ctx(ctx).Debug().Err(err).Msg("cannot write to the coordinator, writing in the group")
 	}
-	if err := b.send(ctx, tele.ChatID(group), view{Text: text}); err != nil {
-		zerolog.Ctx(ctx).Info().Err(redact(err, b.token)).Msg("cannot write in the group")
+	if err := b.send(ctx, group, view{Text: text}); err != nil {
+		zerolog.Ctx(ctx).Info().Err(err).Msg("cannot write in the group")
 	}
 }
 
@@ -150,12 +150,12 @@ func (b *Bot) tell(ctx context.Context, person, group int64, text string) {
 // team whose group it is, its mentor and the coordinators who oversee its
 // community are let in; anyone else is declined (and told so, in their
 // language, if they are a citizen).
-func (b *Bot) onJoinRequest(ctx context.Context, c tele.Context) error {
+func (b *Bot) onJoinRequest(ctx context.Context, c *tg.Context) error {
 	req := c.Update().ChatJoinRequest
 	if b.teams == nil || req.Chat == nil || req.Sender == nil {
 		return nil
 	}
-	who, chat, log := req.Sender.ID, tele.ChatID(req.Chat.ID), zerolog.Ctx(ctx)
+	who, chat, log := req.Sender.ID, req.Chat.ID, zerolog.Ctx(ctx)
 	t, err := b.teams.TeamByChat(ctx, req.Chat.ID)
 	if err != nil && multaque.ErrorCode(err) != multaque.ENOTFOUND {
 		return err
@@ -169,15 +169,15 @@ func (b *Bot) onJoinRequest(ctx context.Context, c tele.Context) error {
 	allowed := coord != nil && (t == nil || b.oversees(coord, t.Community)) ||
 		t != nil && t.Status != multaque.TeamClosed && (t.HasMember(who) || who == t.Mentor)
 	if allowed {
-		err := b.groupCall(ctx, func() error { return b.tg.ApproveJoinRequest(chat, req.Sender) })
-		if err != nil && !requestSettled(err) {
+		err := b.wire.GroupCall(ctx, "approveChatJoinRequest", map[string]any{"chat_id": chat, "user_id": who}, nil)
+		if err != nil && !tg.IsRequestSettled(err) {
 			return err
 		}
 		log.Info().Msg("join request approved")
 		return nil
 	}
-	err = b.groupCall(ctx, func() error { return b.tg.DeclineJoinRequest(chat, req.Sender) })
-	if err != nil && !requestSettled(err) {
+	err = b.wire.GroupCall(ctx, "declineChatJoinRequest", map[string]any{"chat_id": chat, "user_id": who}, nil)
+	if err != nil && !tg.IsRequestSettled(err) {
 		return err
 	}
 	log.Info().Msg("join request from outside the team declined")
@@ -189,23 +189,16 @@ func (b *Bot) onJoinRequest(ctx context.Context, c tele.Context) error {
 	if to == 0 {
 		to = who
 	}
-	if err := b.send(ctx, tele.ChatID(to), view{Text: b.view.t(cz.Lang, "team_declined")}); err != nil {
-		log.Debug().Err(redact(err, b.token)).Msg("tell the declined applicant")
+	if err := b.send(ctx, to, view{Text: b.view.t(cz.Lang, "team_declined")}); err != nil {
+		log.Debug().Err(err).Msg("tell the declined applicant")
 	}
 	return nil
-}
-
-// requestSettled reports whether err says the join request was dealt with
-// already (a duplicate update, another administrator) or the person is in.
-func requestSettled(err error) bool {
-	s := err.Error()
-	return strings.Contains(s, "USER_ALREADY_PARTICIPANT") || strings.Contains(s, "HIDE_REQUESTER_MISSING")
 }
 
 // onChatMember follows the members of a team in its group: one who joins
 // is marked in the group (no reminder for them); one who leaves it leaves
 // the team and waits again for the project, and is told so.
-func (b *Bot) onChatMember(ctx context.Context, c tele.Context) error {
+func (b *Bot) onChatMember(ctx context.Context, c *tg.Context) error {
 	u := c.Update().ChatMember
 	if b.teams == nil || u.Chat == nil || u.NewChatMember == nil || u.NewChatMember.User == nil {
 		return nil
@@ -268,7 +261,7 @@ func (b *Bot) leftItem(t *multaque.Team, person int64, lang multaque.Lang, msg s
 	return multaque.OutboxItem{
 		Kind: "left", Chat: person, Priority: multaque.PriorityNormal, Owner: "team/" + t.ID,
 		Text:      b.teamHeader(t, lang) + "\n\n" + b.view.t(lang, msg, "Community", esc(c.Name.In(lang))),
-		ParseMode: tele.ModeHTML,
+		ParseMode: tg.ModeHTML,
 	}
 }
 
@@ -276,8 +269,8 @@ func (b *Bot) leftItem(t *multaque.Team, person int64, lang multaque.Lang, msg s
 const actLeaveTeam = "tleave"
 
 // onLeave is /leave: the teams the person is in, a button each.
-func (b *Bot) onLeave(ctx context.Context, c tele.Context, cz *multaque.Citizen, lang multaque.Lang) error {
-	var rows [][]tele.InlineButton
+func (b *Bot) onLeave(ctx context.Context, c *tg.Context, cz *multaque.Citizen, lang multaque.Lang) error {
+	var rows [][]tg.InlineButton
 	if cz != nil {
 		teams, err := b.teamsOf(ctx, cz)
 		if err != nil {
@@ -286,7 +279,7 @@ func (b *Bot) onLeave(ctx context.Context, c tele.Context, cz *multaque.Citizen,
 		for _, t := range teams {
 			p, _ := b.view.cat.Project(t.Project)
 			com, _ := b.view.cat.Community(t.Community)
-			rows = append(rows, []tele.InlineButton{cb(p.Name.In(lang)+" · "+com.Name.In(lang), button{Action: actLeaveTeam, Version: noVersion, Arg: t.ID})})
+			rows = append(rows, []tg.InlineButton{cb(p.Name.In(lang)+" · "+com.Name.In(lang), button{Action: actLeaveTeam, Version: noVersion, Arg: t.ID})})
 		}
 	}
 	if len(rows) == 0 {
@@ -305,7 +298,7 @@ func isLeaveButton(data string) bool {
 // again for its project, and are removed from its group (banned and at
 // once unbanned, so that the group matches the team and they can come
 // back later through a new team).
-func (b *Bot) onLeaveButton(ctx context.Context, c tele.Context) error {
+func (b *Bot) onLeaveButton(ctx context.Context, c *tg.Context) error {
 	cq := c.Callback()
 	bt, _ := decodeButton(cq.Data)
 	cz, err := b.citizen(ctx, cq.Sender.ID)
@@ -328,13 +321,12 @@ func (b *Bot) onLeaveButton(ctx context.Context, c tele.Context) error {
 	zerolog.Ctx(ctx).Info().Str("team", t.ID).Msg("member left the team: waiting again")
 	_ = c.Respond()
 	if t.Chat != 0 {
-		group, user := &tele.Chat{ID: t.Chat}, &tele.User{ID: cz.ID}
-		err := b.groupCall(ctx, func() error { return b.tg.Ban(group, &tele.ChatMember{User: user}) })
+		err := b.wire.GroupCall(ctx, "banChatMember", map[string]any{"chat_id": t.Chat, "user_id": cz.ID}, nil)
 		if err == nil {
-			err = b.groupCall(ctx, func() error { return b.tg.Unban(group, user, true) })
+			err = b.wire.GroupCall(ctx, "unbanChatMember", map[string]any{"chat_id": t.Chat, "user_id": cz.ID, "only_if_banned": true}, nil)
 		}
 		if err != nil {
-			zerolog.Ctx(ctx).Warn().Err(redact(err, b.token)).Str("team", t.ID).Msg("remove a former member from the group")
+			zerolog.Ctx(ctx).Warn().Err(err).Str("team", t.ID).Msg("remove a former member from the group")
 		}
 	}
 	item := b.leftItem(t, cz.ID, lang, "leave_done")

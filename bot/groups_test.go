@@ -13,6 +13,7 @@ import (
 
 	"github.com/multaque/multaque"
 	"github.com/multaque/multaque/bot"
+	"github.com/multaque/multaque/bot/outbox"
 	"github.com/multaque/multaque/bot/telegramtest"
 	"github.com/multaque/multaque/catalog"
 	"github.com/multaque/multaque/store"
@@ -113,7 +114,7 @@ func newTeamRig(t *testing.T, o rigOptions) *teamRig {
 	if err != nil {
 		t.Fatalf("bot.New: %v", err)
 	}
-	sender, err := h.bot.NewSender(h.db, bot.SenderOptions{PollInterval: 50 * time.Millisecond, MinBackoff: 50 * time.Millisecond, ChatGone: h.bot.ChatGone})
+	sender, err := outbox.New(h.bot.Wire(), h.db, outbox.Options{Logger: h.senderLog(), PollInterval: 50 * time.Millisecond, MinBackoff: 50 * time.Millisecond, ChatGone: h.bot.ChatGone})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +151,7 @@ func newTeamRig(t *testing.T, o rigOptions) *teamRig {
 
 // startProvisioner runs a Provisioner that looks at the groups often,
 // until stopProv.
-func (r *teamRig) startProvisioner(sender *bot.Sender) *bot.Provisioner {
+func (r *teamRig) startProvisioner(sender *outbox.Sender) *bot.Provisioner {
 	r.t.Helper()
 	p, err := r.bot.NewProvisioner(bot.ProvisionerOptions{Interval: 100 * time.Millisecond, CheckGroupsEvery: r.checkEvery, Sender: sender})
 	if err != nil {

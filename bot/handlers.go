@@ -1,14 +1,13 @@
 package bot
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"strings"
 	"unicode"
 
+	"github.com/multaque/multaque/bot/tg"
 	"github.com/rs/zerolog"
-	tele "gopkg.in/telebot.v3"
 
 	"github.com/multaque/multaque"
 )
@@ -19,7 +18,7 @@ const maxTextLen = 4096
 
 // route sends an update to its handler. Only private chats are handled
 // here; groups belong to teams.
-func (b *Bot) route(ctx context.Context, c tele.Context) error {
+func (b *Bot) route(ctx context.Context, c *tg.Context) error {
 	u := c.Update()
 	switch {
 	case u.Callback != nil && isLeaveButton(u.Callback.Data):
@@ -28,7 +27,7 @@ func (b *Bot) route(ctx context.Context, c tele.Context) error {
 		return b.onProposalButton(ctx, c) // proposals.go
 	case u.Callback != nil:
 		return b.onButton(ctx, c)
-	case u.MyChatMember != nil && u.MyChatMember.Chat != nil && u.MyChatMember.Chat.Type != tele.ChatPrivate:
+	case u.MyChatMember != nil && u.MyChatMember.Chat != nil && u.MyChatMember.Chat.Type != tg.ChatPrivate:
 		return b.onGroupMembership(ctx, c) // groups.go
 	case u.MyChatMember != nil:
 		return b.onMyChatMember(ctx, c)
@@ -36,7 +35,7 @@ func (b *Bot) route(ctx context.Context, c tele.Context) error {
 		return b.onJoinRequest(ctx, c)
 	case u.ChatMember != nil:
 		return b.onChatMember(ctx, c)
-	case u.Message == nil || u.Message.Chat == nil || u.Message.Chat.Type != tele.ChatPrivate || u.Message.Sender == nil:
+	case u.Message == nil || u.Message.Chat == nil || u.Message.Chat.Type != tg.ChatPrivate || u.Message.Sender == nil:
 		return nil
 	}
 	m := u.Message
@@ -73,7 +72,7 @@ func parseCommand(text string) (cmd, args string) {
 
 const problemUseText = "problem_use_text"
 
-func (b *Bot) onCommand(ctx context.Context, c tele.Context, cmd, args string) error {
+func (b *Bot) onCommand(ctx context.Context, c *tg.Context, cmd, args string) error {
 	id := c.Sender().ID
 	cz, err := b.citizen(ctx, id)
 	if err != nil {
@@ -118,7 +117,7 @@ func (b *Bot) onCommand(ctx context.Context, c tele.Context, cmd, args string) e
 		}
 		return b.send(ctx, c.Recipient(), view{
 			Text: b.view.t(lang, "forget_confirm") + b.coordinatorKeeps(ctx, id, lang),
-			Markup: keyboard([]tele.InlineButton{
+			Markup: keyboard([]tg.InlineButton{
 				cb(b.view.t(lang, "btn_forget"), button{Action: actForget, Version: noVersion}),
 				cb(b.view.t(lang, "btn_keep"), button{Action: actKeep, Version: noVersion}),
 			}),
@@ -171,7 +170,7 @@ func (b *Bot) citizen(ctx context.Context, id int64) (*multaque.Citizen, error) 
 
 // onStart begins the survey, or takes a known citizen back to where they
 // were, applying what a deep link pre-fills.
-func (b *Bot) onStart(ctx context.Context, c tele.Context, cz *multaque.Citizen, p startPayload) error {
+func (b *Bot) onStart(ctx context.Context, c *tg.Context, cz *multaque.Citizen, p startPayload) error {
 	if p.Mentor != "" {
 		return b.onMentorLink(ctx, c, cz, p.Mentor)
 	}
@@ -197,7 +196,7 @@ func (b *Bot) onStart(ctx context.Context, c tele.Context, cz *multaque.Citizen,
 }
 
 // onInput passes typed text or a location to the survey.
-func (b *Bot) onInput(ctx context.Context, c tele.Context, in Input) error {
+func (b *Bot) onInput(ctx context.Context, c *tg.Context, in Input) error {
 	if in.Text != "" {
 		if done, err := b.onBroadcastText(ctx, c, in.Text); done || err != nil { // broadcast.go
 			return err
@@ -226,7 +225,7 @@ func (b *Bot) onInput(ctx context.Context, c tele.Context, in Input) error {
 
 // advance runs the survey on a stored citizen, commits the change, then
 // answers: an answer the person sees is never lost.
-func (b *Bot) advance(ctx context.Context, c tele.Context, cz *multaque.Citizen, in Input) error {
+func (b *Bot) advance(ctx context.Context, c *tg.Context, cz *multaque.Citizen, in Input) error {
 	n, r, err := b.survey.Next(cz, in)
 	if errors.Is(err, ErrStale) {
 		return b.stale(ctx, c, cz.Lang)
@@ -261,17 +260,17 @@ func (b *Bot) advance(ctx context.Context, c tele.Context, cz *multaque.Citizen,
 }
 
 // stale answers a button that no longer applies.
-func (b *Bot) stale(ctx context.Context, c tele.Context, lang multaque.Lang) error {
+func (b *Bot) stale(ctx context.Context, c *tg.Context, lang multaque.Lang) error {
 	text := b.view.t(lang, "stale")
 	if c.Callback() != nil {
-		return c.Respond(&tele.CallbackResponse{Text: text, ShowAlert: true})
+		return c.Respond(&tg.CallbackResponse{Text: text, ShowAlert: true})
 	}
 	return b.send(ctx, c.Recipient(), view{Text: text})
 }
 
 // reply renders r for cz and shows it, editing the pressed message when r
 // says so. The summary fetches the waiting counts it shows.
-func (b *Bot) reply(ctx context.Context, c tele.Context, cz *multaque.Citizen, r Reply, counts progress) error {
+func (b *Bot) reply(ctx context.Context, c *tg.Context, cz *multaque.Citizen, r Reply, counts progress) error {
 	var teams map[string]*multaque.Team
 	if r.Screen == ScreenSummary && cz != nil && counts == nil {
 		var err error
@@ -314,7 +313,7 @@ func (b *Bot) teamsOf(ctx context.Context, cz *multaque.Citizen) ([]*multaque.Te
 }
 
 // onButton handles a press on an inline button.
-func (b *Bot) onButton(ctx context.Context, c tele.Context) error {
+func (b *Bot) onButton(ctx context.Context, c *tg.Context) error {
 	cq := c.Callback()
 	if cq.Sender == nil {
 		return nil
@@ -364,7 +363,7 @@ func (b *Bot) onButton(ctx context.Context, c tele.Context) error {
 
 // onConsentButtons handles the screens before consent, whose state travels
 // in the buttons: nothing is stored until "I agree".
-func (b *Bot) onConsentButtons(ctx context.Context, c tele.Context, cz *multaque.Citizen, bt button) error {
+func (b *Bot) onConsentButtons(ctx context.Context, c *tg.Context, cz *multaque.Citizen, bt button) error {
 	langCode, payload, _ := strings.Cut(bt.Arg, ",")
 	lang := multaque.Lang(langCode)
 	if !lang.Valid() {
@@ -404,7 +403,7 @@ func (b *Bot) onConsentButtons(ctx context.Context, c tele.Context, cz *multaque
 }
 
 // onWant is "I'm interested" under a project of /projects.
-func (b *Bot) onWant(ctx context.Context, c tele.Context, cz *multaque.Citizen, lang multaque.Lang, project string) error {
+func (b *Bot) onWant(ctx context.Context, c *tg.Context, cz *multaque.Citizen, lang multaque.Lang, project string) error {
 	if _, ok := b.view.cat.Project(project); !ok {
 		return b.stale(ctx, c, lang)
 	}
@@ -424,12 +423,12 @@ func (b *Bot) onWant(ctx context.Context, c tele.Context, cz *multaque.Citizen, 
 		}
 		cz = saved
 	}
-	_ = c.Respond(&tele.CallbackResponse{Text: b.view.t(lang, "interest_added")})
+	_ = c.Respond(&tg.CallbackResponse{Text: b.view.t(lang, "interest_added")})
 	return b.edit(ctx, c, b.view.project(cz, lang, project, true))
 }
 
 // onForget erases the person from every bucket, after they confirmed.
-func (b *Bot) onForget(ctx context.Context, c tele.Context, cz *multaque.Citizen, lang multaque.Lang) error {
+func (b *Bot) onForget(ctx context.Context, c *tg.Context, cz *multaque.Citizen, lang multaque.Lang) error {
 	id := c.Sender().ID
 	err := b.store.ForgetCitizen(ctx, id)
 	switch {
@@ -455,7 +454,7 @@ func (b *Bot) coordinatorKeeps(ctx context.Context, id int64, lang multaque.Lang
 }
 
 // onMyData sends everything held about the person as a JSON document.
-func (b *Bot) onMyData(ctx context.Context, c tele.Context, cz *multaque.Citizen, lang multaque.Lang) error {
+func (b *Bot) onMyData(ctx context.Context, c *tg.Context, cz *multaque.Citizen, lang multaque.Lang) error {
 	data, err := b.store.PersonalData(ctx, c.Sender().ID)
 	switch {
 	case multaque.ErrorCode(err) == multaque.ENOTFOUND:
@@ -463,30 +462,25 @@ func (b *Bot) onMyData(ctx context.Context, c tele.Context, cz *multaque.Citizen
 	case err != nil:
 		return err
 	}
-	return b.direct(ctx, chatID(c.Recipient()), func() error {
-		doc := &tele.Document{ // made afresh for a second try: the reader is spent
-			File:     tele.FromReader(bytes.NewReader(data)),
-			FileName: "multaque-my-data.json",
-			MIME:     "application/json",
-			Caption:  b.view.t(lang, "mydata_caption"),
-		}
-		_, err := b.tg.Send(c.Recipient(), doc, &tele.SendOptions{ParseMode: tele.ModeHTML})
-		return err
+	_, err = b.wire.Answer(ctx, tg.Outgoing{
+		Chat: c.Recipient(), Text: b.view.t(lang, "mydata_caption"), ParseMode: tg.ModeHTML,
+		File: &tg.File{Name: "multaque-my-data.json", MIME: "application/json", Data: data},
 	})
+	return err
 }
 
 // onMyChatMember notices a person blocking or unblocking the bot in their
 // private chat.
-func (b *Bot) onMyChatMember(ctx context.Context, c tele.Context) error {
+func (b *Bot) onMyChatMember(ctx context.Context, c *tg.Context) error {
 	u := c.Update().MyChatMember
-	if u.Chat == nil || u.Chat.Type != tele.ChatPrivate || u.NewChatMember == nil {
+	if u.Chat == nil || u.Chat.Type != tg.ChatPrivate || u.NewChatMember == nil {
 		return nil
 	}
 	id := u.Chat.ID
 	switch u.NewChatMember.Role {
-	case tele.Kicked:
+	case tg.Kicked:
 		return b.store.MarkUnreachable(ctx, id)
-	case tele.Member:
+	case tg.Member:
 		cz, err := b.citizen(ctx, id)
 		if err != nil || cz == nil || !cz.Unreachable {
 			return err

@@ -24,8 +24,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/multaque/multaque/bot/tg"
 	"github.com/rs/zerolog"
-	tele "gopkg.in/telebot.v3"
 
 	"github.com/multaque/multaque"
 )
@@ -162,7 +162,7 @@ func (b *Bot) onMentorInvite(ctx context.Context, a *adminCall) error {
 
 // onMentorCommand is /mentor: a mentor's settings, the onboarding where a
 // person left it, or how to become one.
-func (b *Bot) onMentorCommand(ctx context.Context, c tele.Context, lang multaque.Lang) error {
+func (b *Bot) onMentorCommand(ctx context.Context, c *tg.Context, lang multaque.Lang) error {
 	m, code, err := b.mentorOf(ctx, c.Sender().ID)
 	switch {
 	case err != nil:
@@ -181,7 +181,7 @@ func (b *Bot) onMentorCommand(ctx context.Context, c tele.Context, lang multaque
 
 // onMentorLink is /start m_<code>: the notice, once the code is known to
 // be live; the onboarding where they left it if they opened it before.
-func (b *Bot) onMentorLink(ctx context.Context, c tele.Context, cz *multaque.Citizen, code string) error {
+func (b *Bot) onMentorLink(ctx context.Context, c *tg.Context, cz *multaque.Citizen, code string) error {
 	lang := MatchLanguage(c.Sender().LanguageCode)
 	if cz != nil {
 		lang = cz.Lang
@@ -221,14 +221,14 @@ func noCommunity(m *multaque.Mentor) string {
 
 // mentorOutOfScope answers a button for a community outside the mentor's
 // scope, which the bot never draws: it changes nothing.
-func (b *Bot) mentorOutOfScope(ctx context.Context, c tele.Context, lang multaque.Lang) error {
+func (b *Bot) mentorOutOfScope(ctx context.Context, c *tg.Context, lang multaque.Lang) error {
 	zerolog.Ctx(ctx).Warn().Msg("mentor button outside their scope refused")
-	return c.Respond(&tele.CallbackResponse{Text: b.view.t(lang, "mentor_out_of_scope"), ShowAlert: true})
+	return c.Respond(&tg.CallbackResponse{Text: b.view.t(lang, "mentor_out_of_scope"), ShowAlert: true})
 }
 
 // senderName is the person's name as Telegram gives it, cleaned; "" if it
 // cannot be stored.
-func senderName(u *tele.User) string {
+func senderName(u *tg.User) string {
 	name, err := multaque.CleanName(u.FirstName + " " + u.LastName)
 	if err != nil {
 		return ""
@@ -238,7 +238,7 @@ func senderName(u *tele.User) string {
 
 // onMentorButton handles the buttons of the mentor screens. lang is the
 // language to answer in when the person is not a mentor (yet).
-func (b *Bot) onMentorButton(ctx context.Context, c tele.Context, lang multaque.Lang, bt button) error {
+func (b *Bot) onMentorButton(ctx context.Context, c *tg.Context, lang multaque.Lang, bt button) error {
 	id := c.Sender().ID
 	m, code, err := b.mentorOf(ctx, id)
 	if err != nil {
@@ -312,7 +312,7 @@ func (b *Bot) onMentorButton(ctx context.Context, c tele.Context, lang multaque.
 }
 
 // onMentorAgree stores the draft of a person who agreed to the notice.
-func (b *Bot) onMentorAgree(ctx context.Context, c tele.Context, lang multaque.Lang, m *multaque.Mentor, draft string, bt button) error {
+func (b *Bot) onMentorAgree(ctx context.Context, c *tg.Context, lang multaque.Lang, m *multaque.Mentor, draft string, bt button) error {
 	if bt.Version != noVersion || !validMentorCode(bt.Arg) {
 		return b.stale(ctx, c, lang)
 	}
@@ -346,7 +346,7 @@ func (b *Bot) onMentorAgree(ctx context.Context, c tele.Context, lang multaque.L
 // onMentorChange handles the buttons that change the record: it checks
 // the fingerprint again inside the store's transaction, commits, then
 // shows what follows.
-func (b *Bot) onMentorChange(ctx context.Context, c tele.Context, m *multaque.Mentor, code string, bt button) error {
+func (b *Bot) onMentorChange(ctx context.Context, c *tg.Context, m *multaque.Mentor, code string, bt button) error {
 	draft, lang := code != "", m.Lang
 	var change func(m *multaque.Mentor)
 	switch bt.Action {
@@ -433,7 +433,7 @@ func (b *Bot) onMentorChange(ctx context.Context, c tele.Context, m *multaque.Me
 
 // onMentorFinish makes the person a mentor with their draft and the
 // capacity they chose: the invite code is used up now.
-func (b *Bot) onMentorFinish(ctx context.Context, c tele.Context, m *multaque.Mentor, code string, capacity int) error {
+func (b *Bot) onMentorFinish(ctx context.Context, c *tg.Context, m *multaque.Mentor, code string, capacity int) error {
 	n := *m
 	n.Capacity = capacity
 	err := b.store.RedeemMentorCode(ctx, code, n, b.now())
@@ -476,8 +476,8 @@ func (rd *renderer) mentorNotice(lang multaque.Lang, name, code string) view {
 	return view{
 		Text: rd.t(lang, "mentor_notice", "Name", esc(name)),
 		Markup: keyboard(
-			[]tele.InlineButton{cb(rd.t(lang, "mentor_btn_agree"), button{Action: actMentorAgree, Version: noVersion, Arg: code})},
-			[]tele.InlineButton{cb(rd.t(lang, "mentor_btn_decline"), button{Action: actMentorDecline, Version: noVersion})},
+			[]tg.InlineButton{cb(rd.t(lang, "mentor_btn_agree"), button{Action: actMentorAgree, Version: noVersion, Arg: code})},
+			[]tg.InlineButton{cb(rd.t(lang, "mentor_btn_decline"), button{Action: actMentorDecline, Version: noVersion})},
 		),
 	}
 }
@@ -485,15 +485,15 @@ func (rd *renderer) mentorNotice(lang multaque.Lang, name, code string) view {
 // mentorProjects draws the projects m mentors as toggle buttons.
 func (rd *renderer) mentorProjects(m *multaque.Mentor, draft bool, problem string) view {
 	lang, ver := m.Lang, mentorVersion(m, draft)
-	var rows [][]tele.InlineButton
+	var rows [][]tg.InlineButton
 	for _, p := range rd.cat.Projects() {
 		mark := "▫️ "
 		if slices.Contains(m.Projects, p.ID) {
 			mark = "✅ "
 		}
-		rows = append(rows, []tele.InlineButton{cb(mark+p.Name.In(lang), button{Action: actMentorProject, Version: ver, Arg: p.ID})})
+		rows = append(rows, []tg.InlineButton{cb(mark+p.Name.In(lang), button{Action: actMentorProject, Version: ver, Arg: p.ID})})
 	}
-	rows = append(rows, []tele.InlineButton{cb(rd.t(lang, "btn_done"), button{Action: actMentorProjects, Version: ver})})
+	rows = append(rows, []tg.InlineButton{cb(rd.t(lang, "btn_done"), button{Action: actMentorProjects, Version: ver})})
 	return rd.withProblem(lang, problem, view{
 		Text:   rd.t(lang, "mentor_ask_projects", "Count", len(m.Projects)),
 		Markup: keyboard(rows...),
@@ -522,13 +522,13 @@ func (rd *renderer) mentorCommunities(m *multaque.Mentor, draft bool, at, proble
 			at, kids = kids[0].ID, rd.cat.Children(kids[0].ID)
 		}
 	}
-	var rows [][]tele.InlineButton
+	var rows [][]tg.InlineButton
 	for _, k := range kids {
 		mark := "▫️ "
 		if slices.Contains(m.Communities, k.ID) {
 			mark = "✅ "
 		}
-		row := []tele.InlineButton{cb(mark+k.Name.In(lang), button{Action: actMentorCommunity, Version: ver, Arg: k.ID})}
+		row := []tg.InlineButton{cb(mark+k.Name.In(lang), button{Action: actMentorCommunity, Version: ver, Arg: k.ID})}
 		if len(rd.cat.Children(k.ID)) > 0 {
 			row = append(row, cb(k.Name.In(lang)+" ›", button{Action: actMentorBrowse, Version: ver, Arg: k.ID}))
 		}
@@ -548,7 +548,7 @@ func (rd *renderer) mentorCommunities(m *multaque.Mentor, draft bool, at, proble
 			back = ""
 		}
 		if back != "" || scoped {
-			rows = append(rows, []tele.InlineButton{cb("‹ "+rd.t(lang, "btn_back"), button{Action: actMentorBrowse, Version: ver, Arg: back})})
+			rows = append(rows, []tg.InlineButton{cb("‹ "+rd.t(lang, "btn_back"), button{Action: actMentorBrowse, Version: ver, Arg: back})})
 		}
 		b.WriteString("\n\n" + rd.t(lang, "browsing", "Community", esc(p.Name.In(lang))))
 	}
@@ -557,7 +557,7 @@ func (rd *renderer) mentorCommunities(m *multaque.Mentor, draft bool, at, proble
 	} else {
 		b.WriteString("\n" + rd.t(lang, "mentor_chosen", "Communities", rd.communityNames(lang, m.Communities)))
 	}
-	rows = append(rows, []tele.InlineButton{
+	rows = append(rows, []tg.InlineButton{
 		cb(rd.t(lang, everywhere), button{Action: actMentorEverywhere, Version: ver}),
 		cb(rd.t(lang, "btn_done"), button{Action: actMentorCommunities, Version: ver}),
 	})
@@ -568,7 +568,7 @@ func (rd *renderer) mentorCommunities(m *multaque.Mentor, draft bool, at, proble
 // current choice marked and a way back.
 func (rd *renderer) mentorCapacity(m *multaque.Mentor, draft bool) view {
 	lang, ver := m.Lang, mentorVersion(m, draft)
-	var row []tele.InlineButton
+	var row []tg.InlineButton
 	for _, n := range mentorCapacities {
 		label := strconv.Itoa(n)
 		if !draft && n == m.Capacity {
@@ -576,9 +576,9 @@ func (rd *renderer) mentorCapacity(m *multaque.Mentor, draft bool) view {
 		}
 		row = append(row, cb(label, button{Action: actMentorCapacity, Version: ver, Arg: strconv.Itoa(n)}))
 	}
-	rows := [][]tele.InlineButton{row}
+	rows := [][]tg.InlineButton{row}
 	if !draft {
-		rows = append(rows, []tele.InlineButton{cb("‹ "+rd.t(lang, "btn_back"), button{Action: actMentorShow, Version: ver})})
+		rows = append(rows, []tg.InlineButton{cb("‹ "+rd.t(lang, "btn_back"), button{Action: actMentorShow, Version: ver})})
 	}
 	return view{Text: rd.t(lang, "mentor_ask_capacity"), Markup: keyboard(rows...)}
 }
@@ -613,12 +613,12 @@ func (rd *renderer) mentorSummary(m *multaque.Mentor, load int, head string) vie
 		status, pause.Arg, label = "mentor_status_paused", "0", "mentor_btn_resume"
 	}
 	b.WriteString("\n" + rd.t(lang, status))
-	edit := func(label, what string) tele.InlineButton {
+	edit := func(label, what string) tg.InlineButton {
 		return cb(rd.t(lang, label), button{Action: actMentorEdit, Version: ver, Arg: what})
 	}
 	return view{Text: b.String(), Markup: keyboard(
-		[]tele.InlineButton{edit("mentor_btn_projects", "projects"), edit("mentor_btn_communities", "communities")},
-		[]tele.InlineButton{edit("mentor_btn_capacity", "capacity"), cb(rd.t(lang, label), pause)},
+		[]tg.InlineButton{edit("mentor_btn_projects", "projects"), edit("mentor_btn_communities", "communities")},
+		[]tg.InlineButton{edit("mentor_btn_capacity", "capacity"), cb(rd.t(lang, label), pause)},
 	)}
 }
 

@@ -3,7 +3,7 @@ package bot
 import (
 	"strconv"
 
-	tele "gopkg.in/telebot.v3"
+	"github.com/multaque/multaque/bot/tg"
 
 	"github.com/multaque/multaque"
 )
@@ -48,7 +48,7 @@ func (b *Bot) formingItems(t *multaque.Team, people []int64, langs map[int64]mul
 		out = append(out, multaque.OutboxItem{
 			Kind: "forming", Chat: id, Priority: multaque.PriorityNormal, Owner: "team/" + t.ID,
 			DedupKey:  "forming/" + t.ID + "/" + strconv.FormatInt(id, 10),
-			ParseMode: tele.ModeHTML,
+			ParseMode: tg.ModeHTML,
 			Text: b.view.t(lang, "match_forming", "Count", len(t.Members),
 				"Project", esc(p.Name.In(lang)), "Community", esc(c.Name.In(lang))),
 		})
@@ -68,7 +68,7 @@ func (b *Bot) noMentorItems(t *multaque.Team, langs map[int64]multaque.Lang) []m
 		out = append(out, multaque.OutboxItem{
 			Kind: "alert", Chat: id, Priority: multaque.PriorityUrgent, Owner: "team/" + t.ID,
 			DedupKey:  "nomentor/" + t.ID + "/" + strconv.FormatInt(id, 10),
-			ParseMode: tele.ModeHTML,
+			ParseMode: tg.ModeHTML,
 			Text: b.view.t(lang, "match_no_mentor", "Team", t.ID, "Count", len(t.Members),
 				"Project", esc(p.Name.In(lang)), "Community", esc(c.Name.In(lang))),
 		})

@@ -11,9 +11,13 @@ import (
 
 	"github.com/multaque/multaque/bot"
 	"github.com/multaque/multaque/bot/telegramtest"
+	"github.com/multaque/multaque/bot/tg"
 	"github.com/multaque/multaque/catalog"
 	"github.com/multaque/multaque/store"
 )
+
+// senderScale speeds Telegram's limits up 20 times: a minute lasts 3 s.
+const senderScale = 20
 
 // pacedBot runs the real bot, polling the fake with Telegram's limits on
 // (sped up senderScale times), and returns it with its metrics' registry.
@@ -36,7 +40,7 @@ func pacedBot(t *testing.T) (*telegramtest.Server, *prometheus.Registry) {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	metrics, err := bot.NewMetrics(reg)
+	metrics, err := tg.NewMetrics(reg)
 	if err != nil {
 		t.Fatal(err)
 	}

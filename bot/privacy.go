@@ -3,7 +3,7 @@ package bot
 import (
 	"context"
 
-	tele "gopkg.in/telebot.v3"
+	"github.com/multaque/multaque/bot/tg"
 
 	"github.com/multaque/multaque"
 )
@@ -13,7 +13,7 @@ import (
 // out what they would be agreeing to. Mentors and coordinators also read
 // what is kept about them in that role. It answers in the language of the
 // person's record (citizen, else mentor), else in Telegram's.
-func (b *Bot) onPrivacy(ctx context.Context, c tele.Context, cz *multaque.Citizen, lang multaque.Lang) error {
+func (b *Bot) onPrivacy(ctx context.Context, c *tg.Context, cz *multaque.Citizen, lang multaque.Lang) error {
 	id := c.Sender().ID
 	m, _, err := b.mentorOf(ctx, id)
 	if err != nil {

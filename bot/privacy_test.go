@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	tele "gopkg.in/telebot.v3"
+	"github.com/multaque/multaque/bot/telegramtest"
 
 	"github.com/multaque/multaque"
 )
@@ -69,7 +69,7 @@ func TestPrivacyBeforeAndAfterConsent(t *testing.T) {
 				t.Errorf("/help = %q, want it to mention /privacy", got.Text)
 			}
 			menu := h.srv.Commands("all_private_chats", string(tt.lang))
-			i := slices.IndexFunc(menu, func(c tele.Command) bool { return c.Text == "privacy" })
+			i := slices.IndexFunc(menu, func(c telegramtest.Command) bool { return c.Text == "privacy" })
 			if i < 0 || menu[i].Description != h.text(tt.lang, "cmd_privacy") {
 				t.Errorf("%s menu %v, want /privacy described as %q", tt.lang, menu, h.text(tt.lang, "cmd_privacy"))
 			}

@@ -32,11 +32,11 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/multaque/multaque/bot/tg"
 	"github.com/rs/zerolog"
 	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
-	tele "gopkg.in/telebot.v3"
 
 	"github.com/multaque/multaque"
 )
@@ -346,7 +346,7 @@ func (b *Bot) proposerLang(ctx context.Context, id int64, cz *multaque.Citizen) 
 
 // onPropose is /propose: it starts a proposal, or shows the one the person
 // has open where they left it.
-func (b *Bot) onPropose(ctx context.Context, c tele.Context, cz *multaque.Citizen, lang multaque.Lang) error {
+func (b *Bot) onPropose(ctx context.Context, c *tg.Context, cz *multaque.Citizen, lang multaque.Lang) error {
 	if b.admin == nil {
 		return b.send(ctx, c.Recipient(), view{Text: b.view.t(lang, "proposal_unavailable")})
 	}
@@ -384,7 +384,7 @@ func (b *Bot) onPropose(ctx context.Context, c tele.Context, cz *multaque.Citize
 // onProposalInput gives typed text to what waits for it before the
 // survey: a coordinator's note about a proposal, or the answer to the
 // question of the person's proposal. It reports whether it took the text.
-func (b *Bot) onProposalInput(ctx context.Context, c tele.Context, in Input) (bool, error) {
+func (b *Bot) onProposalInput(ctx context.Context, c *tg.Context, in Input) (bool, error) {
 	if b.admin == nil || in.Text == "" {
 		return false, nil
 	}
@@ -443,7 +443,7 @@ func (b *Bot) onProposalInput(ctx context.Context, c tele.Context, in Input) (bo
 // a note is dropped, a change opened from the summary goes back to it, and
 // a new proposal never sent is discarded. It reports whether there was
 // such a thing to cancel.
-func (b *Bot) onProposalCancel(ctx context.Context, c tele.Context, lang multaque.Lang) (bool, error) {
+func (b *Bot) onProposalCancel(ctx context.Context, c *tg.Context, lang multaque.Lang) (bool, error) {
 	if b.admin == nil {
 		return false, nil
 	}
@@ -485,7 +485,7 @@ func (b *Bot) onProposalCancel(ctx context.Context, c tele.Context, lang multaqu
 
 // onProposalButton handles the buttons of proposals: the proposer's and
 // the coordinators'.
-func (b *Bot) onProposalButton(ctx context.Context, c tele.Context) error {
+func (b *Bot) onProposalButton(ctx context.Context, c *tg.Context) error {
 	cq := c.Callback()
 	if cq.Sender == nil {
 		return nil
@@ -584,7 +584,7 @@ func (b *Bot) changeOwnProposal(ctx context.Context, p *multaque.Proposal, chang
 }
 
 // orStale returns err, or answers a stale button when there is none.
-func (b *Bot) orStale(ctx context.Context, c tele.Context, lang multaque.Lang, err error) error {
+func (b *Bot) orStale(ctx context.Context, c *tg.Context, lang multaque.Lang, err error) error {
 	if err != nil {
 		return err
 	}
@@ -646,19 +646,19 @@ func (b *Bot) proposalCards(p *multaque.Proposal, coords map[int64]multaque.Lang
 		out = append(out, multaque.OutboxItem{
 			Kind: "proposal", Chat: id, Priority: multaque.PriorityNormal,
 			DedupKey:  fmt.Sprintf("proposal/%d/%d/%d", p.ID, p.Version, id),
-			ParseMode: tele.ModeHTML, Text: v.Text, Keyboard: outboxKeyboard(v.Markup),
+			ParseMode: tg.ModeHTML, Text: v.Text, Keyboard: outboxKeyboard(v.Markup),
 		})
 	}
 	return out
 }
 
 // outboxKeyboard turns an inline keyboard into the outbox's.
-func outboxKeyboard(m *tele.ReplyMarkup) [][]multaque.OutboxButton {
+func outboxKeyboard(m tg.Keyboard) [][]multaque.OutboxButton {
 	if m == nil {
 		return nil
 	}
 	var rows [][]multaque.OutboxButton
-	for _, r := range m.InlineKeyboard {
+	for _, r := range m {
 		var row []multaque.OutboxButton
 		for _, btn := range r {
 			row = append(row, multaque.OutboxButton{Text: btn.Text, URL: btn.URL, Data: btn.Data})
@@ -685,7 +685,7 @@ func (b *Bot) wholeCatalogue(ctx context.Context, actor int64, coord *multaque.C
 
 // onDecisionButton handles a coordinator's Approve, Ask for changes and
 // Reject.
-func (b *Bot) onDecisionButton(ctx context.Context, c tele.Context, lang multaque.Lang, bt button, id uint64) error {
+func (b *Bot) onDecisionButton(ctx context.Context, c *tg.Context, lang multaque.Lang, bt button, id uint64) error {
 	actor := c.Sender().ID
 	coord, err := b.coordinator(ctx, actor)
 	if err != nil {
@@ -703,7 +703,7 @@ func (b *Bot) onDecisionButton(ctx context.Context, c tele.Context, lang multaqu
 		if coord == nil {
 			msg = "admin_refused"
 		}
-		return c.Respond(&tele.CallbackResponse{Text: b.view.t(lang, msg), ShowAlert: true})
+		return c.Respond(&tg.CallbackResponse{Text: b.view.t(lang, msg), ShowAlert: true})
 	}
 	p, err := b.admin.Proposal(ctx, id)
 	if multaque.ErrorCode(err) == multaque.ENOTFOUND {
@@ -733,7 +733,7 @@ func (b *Bot) onDecisionButton(ctx context.Context, c tele.Context, lang multaqu
 	if note.Reject {
 		return b.send(ctx, c.Recipient(), view{
 			Text: b.view.t(lang, "proposal_note_reject_ask", "Name", name),
-			Markup: keyboard([]tele.InlineButton{cb(b.view.t(lang, "proposal_btn_reject_now"),
+			Markup: keyboard([]tg.InlineButton{cb(b.view.t(lang, "proposal_btn_reject_now"),
 				button{Action: actProposalRejectNow, Version: p.Version, Arg: proposalArg(p.ID)})}),
 		})
 	}
@@ -741,7 +741,7 @@ func (b *Bot) onDecisionButton(ctx context.Context, c tele.Context, lang multaqu
 }
 
 // alreadyDecided tells a coordinator who decided on a proposal first.
-func (b *Bot) alreadyDecided(ctx context.Context, c tele.Context, lang multaque.Lang, p *multaque.Proposal) error {
+func (b *Bot) alreadyDecided(ctx context.Context, c *tg.Context, lang multaque.Lang, p *multaque.Proposal) error {
 	who := p.DeciderName
 	if who == "" {
 		who = b.view.t(lang, "proposal_a_coordinator")
@@ -755,14 +755,14 @@ func (b *Bot) alreadyDecided(ctx context.Context, c tele.Context, lang multaque.
 		return b.stale(ctx, c, lang)
 	}
 	if c.Callback() != nil { // an alert is plain text: nothing to escape
-		return c.Respond(&tele.CallbackResponse{Text: b.view.t(lang, msg, "Name", p.Name.In(p.Lang), "Who", who), ShowAlert: true})
+		return c.Respond(&tg.CallbackResponse{Text: b.view.t(lang, msg, "Name", p.Name.In(p.Lang), "Who", who), ShowAlert: true})
 	}
 	return b.send(ctx, c.Recipient(), view{Text: b.view.t(lang, msg, "Name", esc(p.Name.In(p.Lang)), "Who", esc(who))})
 }
 
 // decidable checks, inside the store's change, that the proposal is still
 // as the coordinator saw it, and records them as who decided.
-func (b *Bot) decidable(c tele.Context, version int) func(cur *multaque.Proposal) error {
+func (b *Bot) decidable(c *tg.Context, version int) func(cur *multaque.Proposal) error {
 	return func(cur *multaque.Proposal) error {
 		if cur.Status != multaque.ProposalPending || cur.Version != version {
 			return errProposalMoved
@@ -774,7 +774,7 @@ func (b *Bot) decidable(c tele.Context, version int) func(cur *multaque.Proposal
 }
 
 // approve puts a pending proposal in the catalogue and tells the proposer.
-func (b *Bot) approve(ctx context.Context, c tele.Context, lang multaque.Lang, p *multaque.Proposal) error {
+func (b *Bot) approve(ctx context.Context, c *tg.Context, lang multaque.Lang, p *multaque.Proposal) error {
 	taken := func(project string) bool { _, ok := b.view.cat.Project(project); return ok }
 	check := b.decidable(c, p.Version)
 	saved, err := b.admin.ApproveProposal(ctx, p.ID, func(cur *multaque.Proposal) error {
@@ -806,7 +806,7 @@ func (b *Bot) approve(ctx context.Context, c tele.Context, lang multaque.Lang, p
 }
 
 // decidedMeanwhile answers a coordinator whose decision came second.
-func (b *Bot) decidedMeanwhile(ctx context.Context, c tele.Context, lang multaque.Lang, id uint64) error {
+func (b *Bot) decidedMeanwhile(ctx context.Context, c *tg.Context, lang multaque.Lang, id uint64) error {
 	now, err := b.admin.Proposal(ctx, id)
 	if err != nil {
 		return err
@@ -816,7 +816,7 @@ func (b *Bot) decidedMeanwhile(ctx context.Context, c tele.Context, lang multaqu
 
 // onProposalNote takes a coordinator's typed note: the changes asked for,
 // or the reason of a rejection.
-func (b *Bot) onProposalNote(ctx context.Context, c tele.Context, note *multaque.ProposalNote, text string) error {
+func (b *Bot) onProposalNote(ctx context.Context, c *tg.Context, note *multaque.ProposalNote, text string) error {
 	actor := c.Sender().ID
 	lang := b.langOf(ctx, c)
 	coord, err := b.coordinator(ctx, actor)
@@ -854,7 +854,7 @@ func (b *Bot) onProposalNote(ctx context.Context, c tele.Context, note *multaque
 // decide sends a pending proposal back for changes, or rejects it, with
 // the coordinator's note (which may be empty for a rejection), and tells
 // the proposer.
-func (b *Bot) decide(ctx context.Context, c tele.Context, lang multaque.Lang, note multaque.ProposalNote, text string) error {
+func (b *Bot) decide(ctx context.Context, c *tg.Context, lang multaque.Lang, note multaque.ProposalNote, text string) error {
 	check := b.decidable(c, note.Version)
 	status, msg, command := multaque.ProposalChanges, "proposal_changes", "changes"
 	if note.Reject {
@@ -911,7 +911,7 @@ func (b *Bot) proposerItem(p *multaque.Proposal, msg string) multaque.OutboxItem
 	it := multaque.OutboxItem{
 		Kind: "proposal", Chat: p.Proposer, Priority: multaque.PriorityNormal,
 		DedupKey:  fmt.Sprintf("proposal/%d/%s/%d", p.ID, p.Status, p.Version),
-		ParseMode: tele.ModeHTML, Text: text,
+		ParseMode: tg.ModeHTML, Text: text,
 	}
 	if p.Status == multaque.ProposalChanges {
 		it.Keyboard = [][]multaque.OutboxButton{{{Text: b.view.t(lang, "proposal_btn_open"),
@@ -1100,17 +1100,17 @@ func (rd *renderer) proposalScreen(p *multaque.Proposal, problem proposalProblem
 	case p.Status == multaque.ProposalDraft || p.Status == multaque.ProposalChanges:
 		v = rd.proposalSummary(p, "")
 		ver, arg := p.Version, proposalArg(p.ID)
-		edit := func(label string, step multaque.ProposalStep) tele.InlineButton {
+		edit := func(label string, step multaque.ProposalStep) tg.InlineButton {
 			return cb(rd.t(lang, label), button{Action: actProposalEdit, Version: ver, Arg: arg + "," + string(step)})
 		}
-		send := []tele.InlineButton{cb(rd.t(lang, "proposal_btn_send"), button{Action: actProposalSend, Version: ver, Arg: arg})}
+		send := []tg.InlineButton{cb(rd.t(lang, "proposal_btn_send"), button{Action: actProposalSend, Version: ver, Arg: arg})}
 		if p.Status == multaque.ProposalDraft {
 			send = append(send, cb(rd.t(lang, "proposal_btn_discard"), button{Action: actProposalDiscard, Version: ver, Arg: arg}))
 		}
 		v.Text += "\n\n" + rd.t(lang, "proposal_confirm")
 		v.Markup = keyboard(send,
-			[]tele.InlineButton{edit("proposal_btn_name", multaque.ProposalStepName), edit("proposal_btn_pitch", multaque.ProposalStepPitch)},
-			[]tele.InlineButton{edit("proposal_btn_explanation", multaque.ProposalStepExplanation), edit("proposal_btn_mass", multaque.ProposalStepMass)},
+			[]tg.InlineButton{edit("proposal_btn_name", multaque.ProposalStepName), edit("proposal_btn_pitch", multaque.ProposalStepPitch)},
+			[]tg.InlineButton{edit("proposal_btn_explanation", multaque.ProposalStepExplanation), edit("proposal_btn_mass", multaque.ProposalStepMass)},
 		)
 	default:
 		v = rd.proposalSummary(p, "")
@@ -1158,8 +1158,8 @@ func (rd *renderer) proposalCard(p *multaque.Proposal, lang multaque.Lang) view 
 	if p.Status == multaque.ProposalPending {
 		ver, arg := p.Version, proposalArg(p.ID)
 		v.Markup = keyboard(
-			[]tele.InlineButton{cb(rd.t(lang, "proposal_btn_approve"), button{Action: actProposalApprove, Version: ver, Arg: arg})},
-			[]tele.InlineButton{
+			[]tg.InlineButton{cb(rd.t(lang, "proposal_btn_approve"), button{Action: actProposalApprove, Version: ver, Arg: arg})},
+			[]tg.InlineButton{
 				cb(rd.t(lang, "proposal_btn_changes"), button{Action: actProposalChanges, Version: ver, Arg: arg}),
 				cb(rd.t(lang, "proposal_btn_reject"), button{Action: actProposalReject, Version: ver, Arg: arg}),
 			},

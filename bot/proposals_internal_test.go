@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/multaque/multaque/bot/tg"
 	"github.com/rs/zerolog"
-	tele "gopkg.in/telebot.v3"
 
 	"github.com/multaque/multaque"
 	"github.com/multaque/multaque/bot/telegramtest"
@@ -103,8 +103,8 @@ func TestUnexpectedTextProblem(t *testing.T) {
 	anna := srv.NewUser("Anna", "es")
 	anna.Send("/start") // the bot may write to her; nobody polls this update
 	const typed = "Un hort secret"
-	c := b.tg.NewContext(tele.Update{ID: 1, Message: &tele.Message{Text: "/translate hort es name " + typed,
-		Sender: &tele.User{ID: anna.ID, LanguageCode: "es"}, Chat: &tele.Chat{ID: anna.ID, Type: tele.ChatPrivate}}})
+	c := tg.NewContext(b.wire, &tg.Update{ID: 1, Message: &tg.Message{Text: "/translate hort es name " + typed,
+		Sender: &tg.User{ID: anna.ID, LanguageCode: "es"}, Chat: &tg.Chat{ID: anna.ID, Type: tg.ChatPrivate}}})
 	_, err = textProblem(multaque.Errorf(multaque.EINVALID, "rude_word"))
 	ctx := zerolog.New(logs).WithContext(context.Background())
 	b.fail(ctx, c, err)

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -11,8 +10,8 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/multaque/multaque/bot/tg"
 	"github.com/rs/zerolog"
-	tele "gopkg.in/telebot.v3"
 
 	"github.com/multaque/multaque"
 )
@@ -70,8 +69,9 @@ type ProvisionerOptions struct {
 	// deleted, so this is how a team finds out that it needs another.
 	// Default 1h.
 	CheckGroupsEvery time.Duration
-	// Sender, if set, is woken after invitations and reminders are queued.
-	Sender *Sender
+	// Sender, if set, is woken after invitations and reminders are queued
+	// (an *outbox.Sender).
+	Sender interface{ Wake() }
 }
 
 // Provisioner gives each team the matcher formed a group from the pool and
@@ -215,7 +215,7 @@ func (p *Provisioner) Pass(ctx context.Context) {
 			if multaque.ErrorCode(err) == multaque.ECONFLICT {
 				log.Debug().Err(err).Msg("team changed meanwhile, next pass")
 			} else {
-				log.Warn().Err(redact(err, p.b.token)).Msg("provisioning failed, next pass retries")
+				log.Warn().Err(err).Msg("provisioning failed, next pass retries")
 			}
 		}
 	}
@@ -429,7 +429,7 @@ func (b *Bot) waitingAlerts(t *multaque.Team, empty bool, ids []int64, langs map
 func (b *Bot) poolAlert(lang multaque.Lang, id int64, key, text string) multaque.OutboxItem {
 	return multaque.OutboxItem{
 		Kind: "alert", Chat: id, Priority: multaque.PriorityUrgent, Owner: "pool", DedupKey: key,
-		Text: text + "\n\n" + esc(b.startGroupLink()), ParseMode: tele.ModeHTML,
+		Text: text + "\n\n" + esc(b.startGroupLink()), ParseMode: tg.ModeHTML,
 		Keyboard: [][]multaque.OutboxButton{{{Text: b.view.t(lang, "pool_btn_add"), URL: b.startGroupLink()}}},
 	}
 }
@@ -444,51 +444,41 @@ func langOr(langs map[int64]multaque.Lang, id int64) multaque.Lang {
 // step does the next provisioning step of t and records it, returning the
 // team as recorded.
 func (p *Provisioner) step(ctx context.Context, t *multaque.Team, in *teamInfo) (*multaque.Team, error) {
-	b, chat := p.b, tele.ChatID(t.Chat)
-	group := &tele.Chat{ID: t.Chat}
+	b, chat := p.b, t.Chat
 	switch {
 	case !t.Setup.Done(multaque.SetupTitle):
 		title := clipUTF16(in.project.Name.In(in.lang)+" · "+in.community.Name.In(in.lang), 128)
-		err := b.groupCall(ctx, func() error { return b.tg.SetGroupTitle(group, title) })
-		if err != nil && !notModified(err) {
+		err := b.wire.GroupCall(ctx, "setChatTitle", map[string]any{"chat_id": chat, "title": title}, nil)
+		if err != nil && !tg.IsNotModified(err) {
 			return nil, fmt.Errorf("set title: %w", err)
 		}
 		return p.record(ctx, t, nil, func(t *multaque.Team) { t.Setup = multaque.SetupTitle })
 	case !t.Setup.Done(multaque.SetupDescription):
 		desc := clipUTF16(in.project.Pitch.In(in.lang), 255)
-		err := b.groupCall(ctx, func() error { return b.tg.SetGroupDescription(group, desc) })
-		if err != nil && !notModified(err) {
+		err := b.wire.GroupCall(ctx, "setChatDescription", map[string]any{"chat_id": chat, "description": desc}, nil)
+		if err != nil && !tg.IsNotModified(err) {
 			return nil, fmt.Errorf("set description: %w", err)
 		}
 		return p.record(ctx, t, nil, func(t *multaque.Team) { t.Setup = multaque.SetupDescription })
 	case !t.Setup.Done(multaque.SetupLink):
-		var link *tele.ChatInviteLink
-		err := b.groupCall(ctx, func() error {
-			var err error
-			link, err = b.tg.CreateInviteLink(chat, &tele.ChatInviteLink{Name: t.ID, JoinRequest: true})
-			return err
-		})
+		var link struct {
+			InviteLink string `json:"invite_link"`
+		}
+		err := b.wire.GroupCall(ctx, "createChatInviteLink", map[string]any{"chat_id": chat, "name": t.ID, "creates_join_request": true}, &link)
 		if err != nil {
 			return nil, fmt.Errorf("create invite link: %w", err)
 		}
 		return p.record(ctx, t, nil, func(t *multaque.Team) { t.Setup, t.InviteLink = multaque.SetupLink, link.InviteLink })
 	case !t.Setup.Done(multaque.SetupWelcome):
-		var msg *tele.Message
 		text := b.welcome(t, in)
-		err := b.direct(ctx, t.Chat, func() error {
-			var err error
-			msg, err = b.tg.Send(chat, text, &tele.SendOptions{ParseMode: tele.ModeHTML, DisableWebPagePreview: true})
-			return err
-		})
+		welcome, err := b.wire.Answer(ctx, tg.Outgoing{Chat: chat, Text: text, ParseMode: tg.ModeHTML})
 		if err != nil {
 			return nil, fmt.Errorf("post welcome: %w", err)
 		}
-		return p.record(ctx, t, nil, func(t *multaque.Team) { t.Setup, t.Welcome = multaque.SetupWelcome, msg.ID })
+		return p.record(ctx, t, nil, func(t *multaque.Team) { t.Setup, t.Welcome = multaque.SetupWelcome, welcome })
 	case !t.Setup.Done(multaque.SetupPinned):
-		err := b.groupCall(ctx, func() error {
-			return b.tg.Pin(&tele.Message{ID: t.Welcome, Chat: group}, tele.Silent)
-		})
-		if err != nil && !notModified(err) {
+		err := b.wire.GroupCall(ctx, "pinChatMessage", map[string]any{"chat_id": chat, "message_id": t.Welcome, "disable_notification": true}, nil)
+		if err != nil && !tg.IsNotModified(err) {
 			return nil, fmt.Errorf("pin welcome: %w", err)
 		}
 		return p.record(ctx, t, nil, func(t *multaque.Team) { t.Setup = multaque.SetupPinned })
@@ -526,13 +516,6 @@ func (p *Provisioner) record(ctx context.Context, t *multaque.Team, items func(t
 		change(cur)
 		return nil
 	}, items)
-}
-
-// groupCall makes a request about a group that is not a message: it keeps
-// any 429 pause (and tries again once after it) but not the group's pace of
-// messages.
-func (b *Bot) groupCall(ctx context.Context, fn func() error) error {
-	return b.direct(ctx, 0, fn)
 }
 
 // welcome is the message pinned in a team's group: the project and the
@@ -630,7 +613,7 @@ func (b *Bot) teamItem(t *multaque.Team, kind string, person int64, lang multaqu
 		Kind: kind, Chat: person, Priority: multaque.PriorityNormal, Owner: "team/" + t.ID,
 		DedupKey:  kind + "/" + t.ID + "/" + strconv.FormatInt(t.Chat, 10) + "/" + strconv.FormatInt(person, 10),
 		Text:      text,
-		ParseMode: tele.ModeHTML,
+		ParseMode: tg.ModeHTML,
 		Keyboard:  [][]multaque.OutboxButton{{{Text: b.view.t(lang, "team_btn_join"), URL: t.InviteLink}}},
 	}
 }
@@ -703,10 +686,7 @@ func (p *Provisioner) check(ctx context.Context, t *multaque.Team) error {
 		return nil
 	}
 	p.checked[t.ID] = now
-	err := p.b.groupCall(ctx, func() error {
-		_, err := p.b.tg.ChatByID(t.Chat)
-		return err
-	})
+	err := p.b.wire.GroupCall(ctx, "getChat", map[string]any{"chat_id": t.Chat}, nil)
 	if reason, gone := groupUnusable(err); gone {
 		p.log.Warn().Str("team", t.ID).Int64("group", t.Chat).Str("reason", reason).Msg("team group gone, the team gets another")
 		delete(p.checked, t.ID)
@@ -727,36 +707,13 @@ func groupUnusable(err error) (string, bool) {
 	if err == nil {
 		return "", false
 	}
-	if o, _ := classify(err, -1); o == outcomeChatGone {
-		return "gone: " + apiDescription(err), true
+	if class, _ := tg.Classify(err, -1); class == tg.ChatGone {
+		return "gone: " + tg.Description(err), true
 	}
-	if strings.Contains(err.Error(), "not enough rights") {
-		return "rights: " + apiDescription(err), true
+	if tg.IsMissingRights(err) {
+		return "rights: " + tg.Description(err), true
 	}
 	return "", false
-}
-
-// apiDescription is the part of a Telegram error worth recording: its
-// description, never a URL (which holds the token).
-func apiDescription(err error) string {
-	var te *tele.Error
-	if errors.As(err, &te) {
-		return te.Description
-	}
-	s := err.Error()
-	if strings.Contains(s, "://") {
-		return "request failed"
-	}
-	return strings.TrimPrefix(s, "telegram: ")
-}
-
-// notModified reports whether err says the change was made already (a
-// step done before a crash lost its record).
-func notModified(err error) bool {
-	if err == nil {
-		return false
-	}
-	return strings.Contains(err.Error(), "not modified")
 }
 
 // breakGroup takes a group out of the pool for reason; the team that used

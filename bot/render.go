@@ -5,7 +5,7 @@ import (
 	"html"
 	"strings"
 
-	tele "gopkg.in/telebot.v3"
+	"github.com/multaque/multaque/bot/tg"
 
 	"github.com/multaque/multaque"
 )
@@ -20,7 +20,12 @@ type Texts interface {
 // view is a rendered screen: HTML text and an optional inline keyboard.
 type view struct {
 	Text   string
-	Markup *tele.ReplyMarkup
+	Markup tg.Keyboard
+}
+
+// outgoing is v as a message to chat (editing message edit, if not 0).
+func (v view) outgoing(chat int64, edit int) tg.Outgoing {
+	return tg.Outgoing{Chat: chat, Edit: edit, Text: v.Text, ParseMode: tg.ModeHTML, Keyboard: v.Markup}
 }
 
 // renderer turns screens into messages in a person's language.
@@ -44,12 +49,12 @@ func (r *renderer) t(lang multaque.Lang, id string, kv ...any) string {
 
 func esc(s string) string { return html.EscapeString(s) }
 
-func cb(text string, b button) tele.InlineButton {
-	return tele.InlineButton{Text: text, Data: b.encode()}
+func cb(text string, b button) tg.InlineButton {
+	return tg.InlineButton{Text: text, Data: b.encode()}
 }
 
-func keyboard(rows ...[]tele.InlineButton) *tele.ReplyMarkup {
-	return &tele.ReplyMarkup{InlineKeyboard: rows}
+func keyboard(rows ...[]tg.InlineButton) tg.Keyboard {
+	return rows
 }
 
 // progress holds, for the summary, how many people of the citizen's
@@ -101,7 +106,7 @@ var langNames = map[multaque.Lang]string{
 }
 
 func (rd *renderer) language(c *multaque.Citizen, r Reply) view {
-	var row []tele.InlineButton
+	var row []tg.InlineButton
 	for _, l := range multaque.Languages {
 		label := langNames[l]
 		if l == r.Lang {
@@ -125,8 +130,8 @@ func (rd *renderer) consent(r Reply) view {
 	return view{
 		Text: rd.t(r.Lang, "about") + "\n\n" + rd.t(r.Lang, "privacy"),
 		Markup: keyboard(
-			[]tele.InlineButton{cb(rd.t(r.Lang, "btn_consent"), button{Action: actConsent, Version: noVersion, Arg: arg})},
-			[]tele.InlineButton{cb(rd.t(r.Lang, "btn_decline"), button{Action: actDecline, Version: noVersion, Arg: string(r.Lang)})},
+			[]tg.InlineButton{cb(rd.t(r.Lang, "btn_consent"), button{Action: actConsent, Version: noVersion, Arg: arg})},
+			[]tg.InlineButton{cb(rd.t(r.Lang, "btn_decline"), button{Action: actDecline, Version: noVersion, Arg: string(r.Lang)})},
 		),
 	}
 }
@@ -140,8 +145,8 @@ func (rd *renderer) communities(c *multaque.Citizen, parent string) view {
 	if parent == "" && len(kids) == 1 {
 		parent, kids = kids[0].ID, rd.cat.Children(kids[0].ID)
 	}
-	var rows [][]tele.InlineButton
-	var row []tele.InlineButton
+	var rows [][]tg.InlineButton
+	var row []tg.InlineButton
 	for _, k := range kids {
 		label := k.Name.In(lang)
 		b := button{Action: actPick, Version: ver, Arg: k.ID}
@@ -159,9 +164,9 @@ func (rd *renderer) communities(c *multaque.Citizen, parent string) view {
 	}
 	text := rd.t(lang, "ask_community")
 	if p, ok := rd.cat.Community(parent); ok {
-		rows = append(rows, []tele.InlineButton{cb("✓ "+rd.t(lang, "btn_all_of", "Community", p.Name.In(lang)), button{Action: actPick, Version: ver, Arg: p.ID})})
+		rows = append(rows, []tg.InlineButton{cb("✓ "+rd.t(lang, "btn_all_of", "Community", p.Name.In(lang)), button{Action: actPick, Version: ver, Arg: p.ID})})
 		if p.Parent != "" {
-			rows = append(rows, []tele.InlineButton{cb("‹ "+rd.t(lang, "btn_back"), button{Action: actBrowse, Version: ver, Arg: p.Parent})})
+			rows = append(rows, []tg.InlineButton{cb("‹ "+rd.t(lang, "btn_back"), button{Action: actBrowse, Version: ver, Arg: p.Parent})})
 		}
 		text += "\n\n" + rd.t(lang, "browsing", "Community", esc(p.Name.In(lang)))
 	}
@@ -170,7 +175,7 @@ func (rd *renderer) communities(c *multaque.Citizen, parent string) view {
 
 func (rd *renderer) choices(c *multaque.Citizen, ids []string) view {
 	lang := c.Lang
-	var rows [][]tele.InlineButton
+	var rows [][]tg.InlineButton
 	for _, id := range ids {
 		com, ok := rd.cat.Community(id)
 		if !ok {
@@ -180,26 +185,26 @@ func (rd *renderer) choices(c *multaque.Citizen, ids []string) view {
 		if p, ok := rd.cat.Community(com.Parent); ok {
 			label += " (" + p.Name.In(lang) + ")"
 		}
-		rows = append(rows, []tele.InlineButton{cb(label, button{Action: actPick, Version: c.Survey.Version, Arg: id})})
+		rows = append(rows, []tg.InlineButton{cb(label, button{Action: actPick, Version: c.Survey.Version, Arg: id})})
 	}
-	rows = append(rows, []tele.InlineButton{cb(rd.t(lang, "btn_browse"), button{Action: actBrowse, Version: c.Survey.Version})})
+	rows = append(rows, []tg.InlineButton{cb(rd.t(lang, "btn_browse"), button{Action: actBrowse, Version: c.Survey.Version})})
 	return view{Text: rd.t(lang, "pick_community"), Markup: keyboard(rows...)}
 }
 
 func (rd *renderer) interests(c *multaque.Citizen) view {
 	lang, ver := c.Lang, c.Survey.Version
-	var rows [][]tele.InlineButton
+	var rows [][]tg.InlineButton
 	for _, p := range rd.cat.Projects() {
 		mark := "▫️ "
 		if c.HasInterest(p.ID) {
 			mark = "✅ "
 		}
-		rows = append(rows, []tele.InlineButton{
+		rows = append(rows, []tg.InlineButton{
 			cb(mark+p.Name.In(lang), button{Action: actToggle, Version: ver, Arg: p.ID}),
 			cb("ℹ️", button{Action: actMore, Version: ver, Arg: p.ID}),
 		})
 	}
-	rows = append(rows, []tele.InlineButton{cb(rd.t(lang, "btn_done"), button{Action: actDone, Version: ver})})
+	rows = append(rows, []tg.InlineButton{cb(rd.t(lang, "btn_done"), button{Action: actDone, Version: ver})})
 	return view{
 		Text:   rd.t(lang, "ask_interests", "Count", len(c.Interests)),
 		Markup: keyboard(rows...),
@@ -224,10 +229,10 @@ func (rd *renderer) project(c *multaque.Citizen, lang multaque.Lang, id string, 
 	b.WriteString("\n" + rd.t(lang, "critical_mass", "Count", p.MinTeam))
 	v := view{Text: b.String()}
 	if browse {
-		var row []tele.InlineButton
+		var row []tg.InlineButton
 		switch {
 		case c == nil:
-			row = append(row, tele.InlineButton{Text: rd.t(lang, "btn_interested"), URL: rd.shareLink(startPayload{Project: id})})
+			row = append(row, tg.InlineButton{Text: rd.t(lang, "btn_interested"), URL: rd.shareLink(startPayload{Project: id})})
 		case c.HasInterest(id):
 			row = append(row, cb("✅ "+rd.t(lang, "btn_already_interested"), button{Action: actWant, Version: noVersion, Arg: id}))
 		default:
@@ -243,10 +248,10 @@ func (rd *renderer) project(c *multaque.Citizen, lang multaque.Lang, id string, 
 func (rd *renderer) projectList(lang multaque.Lang) view {
 	var b strings.Builder
 	b.WriteString(rd.t(lang, "projects_intro") + "\n")
-	var rows [][]tele.InlineButton
+	var rows [][]tg.InlineButton
 	for _, p := range rd.cat.Projects() {
 		fmt.Fprintf(&b, "\n• <b>%s</b>: %s", esc(p.Name.In(lang)), esc(p.Pitch.In(lang)))
-		rows = append(rows, []tele.InlineButton{cb(p.Name.In(lang), button{Action: actProject, Version: noVersion, Arg: p.ID})})
+		rows = append(rows, []tg.InlineButton{cb(p.Name.In(lang), button{Action: actProject, Version: noVersion, Arg: p.ID})})
 	}
 	return view{Text: b.String(), Markup: keyboard(rows...)}
 }
@@ -277,7 +282,7 @@ func (rd *renderer) summary(c *multaque.Citizen, counts progress, teams map[stri
 	}
 	b.WriteString("\n\n" + rd.t(lang, "summary_share"))
 	return view{Text: b.String(), Markup: keyboard(
-		[]tele.InlineButton{cb(rd.t(lang, "btn_settings"), button{Action: actSettings, Version: c.Survey.Version, Arg: "menu"})},
+		[]tg.InlineButton{cb(rd.t(lang, "btn_settings"), button{Action: actSettings, Version: c.Survey.Version, Arg: "menu"})},
 	)}
 }
 
@@ -296,8 +301,8 @@ func (rd *renderer) teamStatus(lang multaque.Lang, t *multaque.Team) string {
 
 func (rd *renderer) settings(c *multaque.Citizen) view {
 	lang, ver := c.Lang, c.Survey.Version
-	row := func(label, what string) []tele.InlineButton {
-		return []tele.InlineButton{cb(rd.t(lang, label), button{Action: actSettings, Version: ver, Arg: what})}
+	row := func(label, what string) []tg.InlineButton {
+		return []tg.InlineButton{cb(rd.t(lang, label), button{Action: actSettings, Version: ver, Arg: what})}
 	}
 	return view{
 		Text: rd.t(lang, "settings"),
@@ -306,7 +311,7 @@ func (rd *renderer) settings(c *multaque.Citizen) view {
 			row("btn_set_name", string(multaque.StepName)),
 			row("btn_set_community", string(multaque.StepCommunity)),
 			row("btn_set_interests", string(multaque.StepInterests)),
-			[]tele.InlineButton{cb("‹ "+rd.t(lang, "btn_back"), button{Action: actSummary, Version: ver})},
+			[]tg.InlineButton{cb("‹ "+rd.t(lang, "btn_back"), button{Action: actSummary, Version: ver})},
 		),
 	}
 }

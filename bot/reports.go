@@ -21,7 +21,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	tele "gopkg.in/telebot.v3"
+	"github.com/multaque/multaque/bot/tg"
 
 	"github.com/multaque/multaque"
 )
@@ -508,12 +508,8 @@ func (b *Bot) runChart(ctx context.Context, a *adminCall) error {
 		return err
 	}
 	caption := b.view.t(a.lang, "report_chart_caption", "Area", esc(ar.name))
-	to := a.c.Recipient()
-	return b.direct(ctx, chatID(to), func() error {
-		photo := &tele.Photo{File: tele.FromReader(bytes.NewReader(png)), Caption: caption} // afresh for a retry: the reader is spent
-		_, err := b.tg.Send(to, photo, &tele.SendOptions{ParseMode: tele.ModeHTML})
-		return err
-	})
+	_, err = b.wire.Answer(ctx, tg.Outgoing{Chat: a.c.Recipient(), Text: caption, ParseMode: tg.ModeHTML, File: &tg.File{Name: "chart.png", MIME: "image/png", Data: png, Photo: true}})
+	return err
 }
 
 // runExport is /export [community]: demand.csv and teams.csv.
@@ -541,11 +537,7 @@ func (b *Bot) runExport(ctx context.Context, a *adminCall) error {
 		{"demand.csv", b.view.t(a.lang, "report_export_demand", "Area", esc(ar.name)), demandCSV},
 		{"teams.csv", b.view.t(a.lang, "report_export_teams", "Area", esc(ar.name)), teamsCSV},
 	} {
-		err := b.direct(ctx, chatID(to), func() error {
-			d := &tele.Document{File: tele.FromReader(bytes.NewReader(doc.data)), FileName: doc.name, MIME: "text/csv", Caption: doc.caption}
-			_, err := b.tg.Send(to, d, &tele.SendOptions{ParseMode: tele.ModeHTML})
-			return err
-		})
+		_, err := b.wire.Answer(ctx, tg.Outgoing{Chat: to, Text: doc.caption, ParseMode: tg.ModeHTML, File: &tg.File{Name: doc.name, MIME: "text/csv", Data: doc.data}})
 		if err != nil {
 			return err
 		}

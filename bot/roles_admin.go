@@ -24,8 +24,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/multaque/multaque/bot/tg"
 	"github.com/rs/zerolog"
-	tele "gopkg.in/telebot.v3"
 
 	"github.com/multaque/multaque"
 )
@@ -110,7 +110,7 @@ func (b *Bot) changeCoordinators(ctx context.Context, a *adminCall, target int64
 // onClaim is /claim <setup code>: with the right code the sender becomes
 // the first coordinator, of every community. Anyone else is answered in one
 // sentence that does not say whether a code is pending, and audited.
-func (b *Bot) onClaim(ctx context.Context, c tele.Context, args string, lang multaque.Lang) error {
+func (b *Bot) onClaim(ctx context.Context, c *tg.Context, args string, lang multaque.Lang) error {
 	id := c.Sender().ID
 	code := strings.ToUpper(strings.TrimSpace(args))
 	if code == "" || strings.ContainsAny(code, " \n\t") {
@@ -210,7 +210,7 @@ func (b *Bot) runCoordinatorInvite(ctx context.Context, a *adminCall) error {
 // with the invite's scope, and the coordinator who invited them is told.
 // An invite is void once whoever made it can no longer give it (removed,
 // or their scope narrowed since).
-func (b *Bot) onCoordinatorLink(ctx context.Context, c tele.Context, cz *multaque.Citizen, code string) error {
+func (b *Bot) onCoordinatorLink(ctx context.Context, c *tg.Context, cz *multaque.Citizen, code string) error {
 	id := c.Sender().ID
 	lang := MatchLanguage(c.Sender().LanguageCode)
 	if cz != nil {
@@ -250,7 +250,7 @@ func (b *Bot) onCoordinatorLink(ctx context.Context, c tele.Context, cz *multaqu
 			return []multaque.OutboxItem{{
 				Kind: "coordinator", Chat: by, Priority: multaque.PriorityNormal,
 				DedupKey:  "coordinator/joined/" + strconv.FormatInt(n.ID, 10) + "/" + n.AddedAt.Format(time.RFC3339Nano),
-				ParseMode: tele.ModeHTML,
+				ParseMode: tg.ModeHTML,
 				Text: b.view.t(inviterLang, "role_invite_accepted", "Name", esc(n.Name), "ID", n.ID,
 					"Scope", b.scopeText(inviterLang, n.Communities)),
 			}}
@@ -383,7 +383,7 @@ func (b *Bot) runRemoveCoordinator(ctx context.Context, a *adminCall) error {
 	if !done || err != nil {
 		return err
 	}
-	if err := b.withdrawCoordinatorMenu(target); err != nil {
+	if err := b.withdrawCoordinatorMenu(ctx, target); err != nil {
 		zerolog.Ctx(ctx).Warn().Err(err).Int64("coordinator", target).Msg("withdraw coordinator menu")
 	}
 	zerolog.Ctx(ctx).Info().Int64("coordinator", target).Msg("coordinator removed")
@@ -500,10 +500,10 @@ func (b *Bot) runAudit(ctx context.Context, a *adminCall) error {
 
 // coordinatorCommands is the command menu of a coordinator's private
 // chat in lang: the citizens' commands, then the coordinators'.
-func (b *Bot) coordinatorCommands(lang multaque.Lang) []tele.Command {
+func (b *Bot) coordinatorCommands(lang multaque.Lang) []tg.Command {
 	out := b.commands(lang)
 	for _, name := range b.adminMenu() {
-		out = append(out, tele.Command{Text: name, Description: b.view.t(lang, "cmd_"+name)})
+		out = append(out, tg.Command{Text: name, Description: b.view.t(lang, "cmd_"+name)})
 	}
 	return out
 }
@@ -529,19 +529,17 @@ func (b *Bot) adminMenu() []string {
 // app uses: Telegram looks at a chat's own menu before the menus of all
 // private chats.
 func (b *Bot) publishCoordinatorMenu(ctx context.Context, id int64) error {
-	scope := tele.CommandScope{Type: tele.CommandScopeChat, ChatID: id}
-	if err := b.tg.SetCommands(b.coordinatorCommands(b.coordinatorLang(ctx, id)), scope); err != nil {
-		return fmt.Errorf("set coordinator commands: %w", redact(err, b.token))
+	if err := b.wire.SetCommands(ctx, b.coordinatorCommands(b.coordinatorLang(ctx, id)), tg.ScopeChat, id, ""); err != nil {
+		return fmt.Errorf("set coordinator commands: %w", err)
 	}
 	return nil
 }
 
 // withdrawCoordinatorMenu takes the coordinators' menu out of id's private
 // chat, which shows the citizens' menu again.
-func (b *Bot) withdrawCoordinatorMenu(id int64) error {
-	scope := tele.CommandScope{Type: tele.CommandScopeChat, ChatID: id}
-	if err := b.tg.DeleteCommands(scope); err != nil {
-		return fmt.Errorf("delete coordinator commands: %w", redact(err, b.token))
+func (b *Bot) withdrawCoordinatorMenu(ctx context.Context, id int64) error {
+	if err := b.wire.DeleteCommands(ctx, tg.ScopeChat, id, ""); err != nil {
+		return fmt.Errorf("delete coordinator commands: %w", err)
 	}
 	return nil
 }

@@ -12,10 +12,10 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-	tele "gopkg.in/telebot.v3"
 
 	"github.com/multaque/multaque"
 	"github.com/multaque/multaque/bot"
+	"github.com/multaque/multaque/bot/outbox"
 	"github.com/multaque/multaque/bot/telegramtest"
 )
 
@@ -139,7 +139,7 @@ func (h *harness) roleSnapshot(t *testing.T) map[string]string {
 	return out
 }
 
-func menuNames(cmds []tele.Command) []string {
+func menuNames(cmds []telegramtest.Command) []string {
 	var out []string
 	for _, c := range cmds {
 		out = append(out, c.Text)
@@ -290,7 +290,7 @@ func TestLastCoordinatorOfEveryCommunityStays(t *testing.T) {
 func TestCoordinatorInvite(t *testing.T) {
 	h, carme := newMentorHarness(t)
 	ca, es := multaque.Catalan, multaque.Spanish
-	sender, err := h.bot.NewSender(h.db, bot.SenderOptions{PollInterval: 50 * time.Millisecond, MinBackoff: 50 * time.Millisecond})
+	sender, err := outbox.New(h.bot.Wire(), h.db, outbox.Options{Logger: h.senderLog(), PollInterval: 50 * time.Millisecond, MinBackoff: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/multaque/multaque"
 	"github.com/multaque/multaque/bot"
+	"github.com/multaque/multaque/bot/outbox"
 	"github.com/multaque/multaque/bot/telegramtest"
 	"github.com/multaque/multaque/catalog"
 	"github.com/multaque/multaque/store"
@@ -47,7 +48,7 @@ func harnessAt(t *testing.T, path string, before ...func(h *harness)) *harness {
 // runSender runs a Sender on h's bot and store until the returned stop.
 func runSender(t *testing.T, h *harness) (stop func()) {
 	t.Helper()
-	s, err := h.bot.NewSender(h.db, bot.SenderOptions{PollInterval: 50 * time.Millisecond, MinBackoff: 50 * time.Millisecond})
+	s, err := outbox.New(h.bot.Wire(), h.db, outbox.Options{Logger: h.senderLog(), PollInterval: 50 * time.Millisecond, MinBackoff: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	tele "gopkg.in/telebot.v3"
+	"github.com/multaque/multaque/bot/tg"
 )
 
 const (
@@ -58,7 +58,7 @@ func FuzzWebhook(f *testing.F) {
 		case 2:
 			req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
 		}
-		var upd tele.Update
+		var upd tg.Update
 		parsed := json.Unmarshal(body, &upd) == nil
 		seen := rig.bot.recent.has(upd.ID)
 		handled := rig.handled()

@@ -130,6 +130,9 @@ func (s *Server) deleteMyCommands(r *request) (any, *apiError) {
 	return true, nil
 }
 
+// Command is an entry of a command menu, as the bot published it.
+type Command = tele.Command
+
 // Commands returns the commands last set with setMyCommands for that scope
 // type ("default", "all_private_chats", "chat", ...) and language_code (""
 // for none), or nil. For scopes naming a chat, see CommandsFor.

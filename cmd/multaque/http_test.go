@@ -11,7 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
-	"github.com/multaque/multaque/bot"
+	"github.com/multaque/multaque/bot/tg"
 	"github.com/multaque/multaque/store"
 )
 
@@ -35,7 +35,7 @@ func TestOperatorServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	if _, err := bot.NewMetrics(reg); err != nil {
+	if _, err := tg.NewMetrics(reg); err != nil {
 		t.Fatal(err)
 	}
 	ops, err := startOperatorServer("127.0.0.1:0", operatorHandler(db, reg), zerolog.Nop())

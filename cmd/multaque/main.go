@@ -29,6 +29,8 @@ import (
 
 	"github.com/multaque/multaque"
 	"github.com/multaque/multaque/bot"
+	"github.com/multaque/multaque/bot/outbox"
+	"github.com/multaque/multaque/bot/tg"
 	"github.com/multaque/multaque/catalog"
 	"github.com/multaque/multaque/matching"
 	"github.com/multaque/multaque/store"
@@ -36,13 +38,13 @@ import (
 
 // The concrete types that fill the interfaces the packages declare.
 var (
-	_ bot.Store       = (*store.DB)(nil)
-	_ bot.OutboxStore = (*store.DB)(nil)
-	_ bot.TeamStore   = (*store.DB)(nil)
-	_ bot.AdminStore  = (*store.DB)(nil)
-	_ bot.Catalog     = (*catalog.Catalog)(nil)
-	_ bot.Catalog     = (*catalog.Live)(nil)
-	_ bot.Texts       = (*catalog.Messages)(nil)
+	_ bot.Store      = (*store.DB)(nil)
+	_ outbox.Store   = (*store.DB)(nil)
+	_ bot.TeamStore  = (*store.DB)(nil)
+	_ bot.AdminStore = (*store.DB)(nil)
+	_ bot.Catalog    = (*catalog.Catalog)(nil)
+	_ bot.Catalog    = (*catalog.Live)(nil)
+	_ bot.Texts      = (*catalog.Messages)(nil)
 
 	_ matching.Store    = (*store.DB)(nil)
 	_ matching.Catalog  = (*catalog.Catalog)(nil)
@@ -216,7 +218,7 @@ func (m *Main) run(ctx context.Context) (err error) {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	metrics, err := bot.NewMetrics(reg)
+	metrics, err := tg.NewMetrics(reg)
 	if err != nil {
 		return err
 	}
@@ -244,7 +246,7 @@ func (m *Main) run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	sender, err := b.NewSender(db, bot.SenderOptions{Rate: cfg.Sender.Rate, ChatGone: b.ChatGone})
+	sender, err := outbox.New(b.Wire(), db, outbox.Options{Rate: cfg.Sender.Rate, ChatGone: b.ChatGone, Logger: &m.log})
 	if err != nil {
 		return err
 	}

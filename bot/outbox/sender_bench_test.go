@@ -1,4 +1,4 @@
-package bot_test
+package outbox_test
 
 import (
 	"flag"

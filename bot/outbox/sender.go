@@ -1,28 +1,23 @@
-package bot
+package outbox
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"regexp"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
 	"golang.org/x/time/rate"
-	tele "gopkg.in/telebot.v3"
 
 	"github.com/multaque/multaque"
+	"github.com/multaque/multaque/bot/tg"
 )
 
-// OutboxStore is what the Sender needs of the database: the outbox queue
-// and the ways an item leaves it, each in one transaction with its effect.
-type OutboxStore interface {
+// Store is what the Sender needs of the database: the outbox queue and the
+// ways an item leaves it, each in one transaction with its effect.
+type Store interface {
 	Due(ctx context.Context, now time.Time, limit, perChat int, held func(id uint64) bool) ([]multaque.OutboxItem, error)
 	OutboxLen(ctx context.Context) (int, error)
 	Delivered(ctx context.Context, id uint64) error
@@ -31,8 +26,8 @@ type OutboxStore interface {
 	DropUnreachable(ctx context.Context, id uint64, person int64) error
 }
 
-// SenderOptions configure a Sender. Zero fields take the defaults named.
-type SenderOptions struct {
+// Options configure a Sender. Zero fields take the defaults named.
+type Options struct {
 	// Rate is the bulk rate: outbox messages per second over all chats.
 	// Default 25, which leaves Telegram's 30/s some room for direct answers.
 	Rate float64
@@ -63,7 +58,7 @@ type SenderOptions struct {
 	// and again if the process stops before the item is buried. If it fails
 	// the item is retried later, so that the news is not lost.
 	ChatGone func(ctx context.Context, item multaque.OutboxItem) error
-	// Logger gets the Sender's log lines; default the Bot's logger.
+	// Logger gets the Sender's log lines; default none.
 	Logger *zerolog.Logger
 }
 
@@ -76,13 +71,12 @@ type SenderOptions struct {
 // Delivery is at least once: an item is sent twice only if the process
 // dies between Telegram's answer and the commit that records it.
 type Sender struct {
-	store   OutboxStore
-	tg      *tele.Bot
-	token   string
-	pacer   *pacer
-	metrics *Metrics
+	store   Store
+	wire    *tg.Client // the Sender's own, with SendTimeout, held during pauses
+	pacer   *tg.Pacer
+	metrics *tg.Metrics
 	limiter *rate.Limiter
-	opts    SenderOptions
+	opts    Options
 	log     zerolog.Logger
 	wake    chan struct{}
 	waits   map[int64]time.Duration // pick's scratch space
@@ -94,10 +88,10 @@ type Sender struct {
 // perChatDue is how many items of one chat the Sender holds at once.
 const perChatDue = 4
 
-// NewSender returns a Sender that sends the outbox of store as b, sharing
-// b's pacing so that the bot's direct answers and the outbox keep one pace
-// per chat and one pause.
-func (b *Bot) NewSender(store OutboxStore, opts SenderOptions) (*Sender, error) {
+// New returns a Sender that sends the outbox of store through wire,
+// sharing wire's pacer, so that the bot's direct answers and the outbox
+// keep one pace per chat and one pause.
+func New(wire *tg.Client, store Store, opts Options) (*Sender, error) {
 	if opts.Rate <= 0 {
 		opts.Rate = 25
 	}
@@ -122,14 +116,13 @@ func (b *Bot) NewSender(store OutboxStore, opts SenderOptions) (*Sender, error) 
 	if opts.SendTimeout <= 0 {
 		opts.SendTimeout = 15 * time.Second
 	}
-	log := b.rootLog
+	log := zerolog.Nop()
 	if opts.Logger != nil {
 		log = *opts.Logger
 	}
-	// A bot of its own, for a client with a timeout meant for sending
-	// rather than for long polling. No parse mode by default: each item
-	// says its own.
-	transport := b.client.Transport
+	// A client of its own, with a timeout meant for sending rather than
+	// for long polling, whose requests wait while a 429 pause runs.
+	transport := wire.HTTP().Transport
 	if transport == nil {
 		// http.DefaultTransport keeps 2 idle connections per host: the
 		// other workers would open a new TLS connection for every message.
@@ -137,26 +130,19 @@ func (b *Bot) NewSender(store OutboxStore, opts SenderOptions) (*Sender, error) 
 		t.MaxIdleConnsPerHost = opts.Workers
 		transport = t
 	}
-	tg, err := tele.NewBot(tele.Settings{
-		URL:     b.apiURL,
-		Token:   b.token,
-		Client:  &http.Client{Transport: &pausingTransport{base: transport, pacer: b.pacer}, Timeout: opts.SendTimeout},
-		Offline: true,
-		Poller:  &tele.LongPoller{},
-		OnError: func(error, tele.Context) {},
-	})
+	own, err := wire.WithHTTP(&http.Client{Transport: transport, Timeout: opts.SendTimeout}, true)
 	if err != nil {
-		return nil, fmt.Errorf("sender: %w", redact(err, b.token))
+		return nil, fmt.Errorf("sender: %w", err)
 	}
+	pacer := wire.Pacer()
 	return &Sender{
 		store:   store,
-		tg:      tg,
-		token:   b.token,
-		pacer:   b.pacer,
-		metrics: b.metrics,
+		wire:    own,
+		pacer:   pacer,
+		metrics: wire.Metrics(),
 		// A tenth of a (Telegram) second's worth of burst makes up for a
 		// scheduler that wakes late, yet keeps any second under Rate × 1.1.
-		limiter: rate.NewLimiter(rate.Limit(opts.Rate), max(1, int(opts.Rate*b.pacer.unit.Seconds()/10))),
+		limiter: rate.NewLimiter(rate.Limit(opts.Rate), max(1, int(opts.Rate*pacer.Unit().Seconds()/10))),
 		opts:    opts,
 		log:     log.With().Str("component", "sender").Logger(),
 		wake:    make(chan struct{}, 1),
@@ -164,30 +150,13 @@ func (b *Bot) NewSender(store OutboxStore, opts SenderOptions) (*Sender, error) 
 	}, nil
 }
 
-// pausingTransport holds every request of the Sender while a 429 pause
-// runs, as late as can be: a worker that passed its check just before the
-// 429 came in (or waited for the bulk rate meanwhile) waits too. A pause
-// longer than SendTimeout makes the request time out unsent, and the item
-// is retried.
-type pausingTransport struct {
-	base  http.RoundTripper
-	pacer *pacer
-}
-
-// RoundTrip implements http.RoundTripper.
-func (t *pausingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if err := t.pacer.waitPause(req.Context()); err != nil {
-		if req.Body != nil {
-			req.Body.Close()
-		}
-		return nil, err
-	}
-	return t.base.RoundTrip(req)
-}
-
 // Wake makes a running Sender read the outbox now rather than at its next
-// poll, for a caller that just enqueued something urgent. It never blocks.
+// poll, for a caller that just enqueued something urgent. It never blocks,
+// and does nothing on a nil Sender.
 func (s *Sender) Wake() {
+	if s == nil {
+		return // no Sender runs
+	}
 	select {
 	case s.wake <- struct{}{}:
 	default:
@@ -250,9 +219,9 @@ func (s *Sender) Run(ctx context.Context) error {
 		if unsettled < s.opts.Workers && !s.storeDown.Load() {
 			h, wait := s.pick(mem, busy, now)
 			if h != nil {
-				if ok, _ := s.pacer.take(h.item.Chat, now); ok {
+				if ok, _ := s.pacer.Take(h.item.Chat, now); ok {
 					if err := s.limiter.Wait(ctx); err != nil {
-						s.pacer.finish(h.item.Chat, false, time.Now())
+						s.pacer.Finish(h.item.Chat, false, time.Now())
 						break
 					}
 					h.inFlight = true
@@ -295,7 +264,7 @@ func (s *Sender) Run(ctx context.Context) error {
 // and refreshes the queue length metric.
 func (s *Sender) fill(ctx context.Context, mem map[uint64]*held, now time.Time) {
 	if n, err := s.store.OutboxLen(ctx); err == nil {
-		s.metrics.queueLength.Set(float64(n))
+		s.metrics.QueueLength(n)
 	}
 	if len(mem) >= s.opts.Window {
 		return
@@ -329,7 +298,7 @@ func (s *Sender) pick(mem map[uint64]*held, busy map[int64]bool, now time.Time) 
 		}
 		w, ok := s.waits[it.Chat]
 		if !ok {
-			w = s.pacer.wait(it.Chat, now)
+			w = s.pacer.Wait(it.Chat, now)
 			s.waits[it.Chat] = w
 		}
 		w = max(w, it.NotBefore.Sub(now))
@@ -358,36 +327,35 @@ func before(a, b *multaque.OutboxItem) bool {
 func (s *Sender) deliver(ctx context.Context, it multaque.OutboxItem) sendResult {
 	res := sendResult{id: it.ID, chat: it.Chat}
 	// A 429 may have come while this item waited for its turn.
-	if err := s.pacer.waitPause(ctx); err != nil {
-		s.pacer.finish(it.Chat, false, time.Now())
+	if err := s.pacer.WaitPause(ctx); err != nil {
+		s.pacer.Finish(it.Chat, false, time.Now())
 		res.requeue = true
 		return res
 	}
-	err := s.send(it)
-	s.pacer.finish(it.Chat, err == nil, time.Now())
-	err = redact(err, s.token)
+	err := s.send(ctx, it)
+	s.pacer.Finish(it.Chat, err == nil, time.Now())
 	log := s.log.With().Uint64("item", it.ID).Str("kind", it.Kind).Int64("chat", it.Chat).Logger()
 
 	// The outcome is recorded even when Run is stopping: the request went.
 	var write func(ctx context.Context) error // the store write that settles the item
-	switch outcome, retryAfter := classify(err, it.Chat); outcome {
-	case outcomeDelivered:
-		s.metrics.sent.Inc()
+	switch class, retryAfter := tg.Classify(err, it.Chat); class {
+	case tg.OK:
+		s.metrics.Sent()
 		write = func(ctx context.Context) error { return s.settleDelivered(ctx, it.ID) }
-	case outcomeFlood:
-		s.metrics.failed.WithLabelValues(failFlood).Inc()
-		until := s.pacer.pause(retryAfter)
+	case tg.Flood:
+		s.metrics.Failed(tg.FailFlood)
+		until := s.pacer.Pause(retryAfter)
 		log.Warn().Int("retry_after", retryAfter).Time("until", until).Msg("429: all sending paused")
 		res.requeue = true
-	case outcomeTransient:
-		s.metrics.failed.WithLabelValues(failTransient).Inc()
+	case tg.Transient:
+		s.metrics.Failed(tg.FailTransient)
 		write = func(ctx context.Context) error { return s.retry(ctx, it, err, log) }
-	case outcomeUnreachable:
-		s.metrics.failed.WithLabelValues(failUnreachable).Inc()
+	case tg.Unreachable:
+		s.metrics.Failed(tg.FailUnreachable)
 		log.Info().Err(err).Msg("person unreachable, item dropped")
 		write = func(ctx context.Context) error { return s.store.DropUnreachable(ctx, it.ID, it.Chat) }
-	case outcomeChatGone:
-		s.metrics.failed.WithLabelValues(failChatGone).Inc()
+	case tg.ChatGone:
+		s.metrics.Failed(tg.FailChatGone)
 		log.Warn().Err(err).Str("owner", it.Owner).Msg("chat gone")
 		write = func(ctx context.Context) error {
 			if s.opts.ChatGone != nil {
@@ -401,8 +369,8 @@ func (s *Sender) deliver(ctx context.Context, it multaque.OutboxItem) sendResult
 			}
 			return s.bury(ctx, it.ID, "chat gone: "+err.Error())
 		}
-	default:
-		s.metrics.failed.WithLabelValues(failPermanent).Inc()
+	default: // Refused, NotModified (an outbox item is never an edit)
+		s.metrics.Failed(tg.FailPermanent)
 		log.Warn().Err(err).Msg("Telegram refused the item for good, moved to dead")
 		write = func(ctx context.Context) error { return s.bury(ctx, it.ID, err.Error()) }
 	}
@@ -474,7 +442,7 @@ func (s *Sender) retry(ctx context.Context, it multaque.OutboxItem, cause error,
 }
 
 func (s *Sender) bury(ctx context.Context, id uint64, errText string) error {
-	s.metrics.dead.Inc()
+	s.metrics.Dead()
 	return s.store.Bury(ctx, id, errText)
 }
 
@@ -490,86 +458,18 @@ func backoff(attempts int, lo, hi time.Duration) time.Duration {
 }
 
 // send makes the request for one item.
-func (s *Sender) send(it multaque.OutboxItem) error {
-	opts := &tele.SendOptions{ParseMode: tele.ParseMode(it.ParseMode), DisableWebPagePreview: true}
-	if len(it.Keyboard) > 0 {
-		rows := make([][]tele.InlineButton, len(it.Keyboard))
-		for i, row := range it.Keyboard {
-			for _, b := range row {
-				rows[i] = append(rows[i], tele.InlineButton{Text: b.Text, URL: b.URL, Data: b.Data})
-			}
+func (s *Sender) send(ctx context.Context, it multaque.OutboxItem) error {
+	m := tg.Outgoing{Chat: it.Chat, Text: it.Text, ParseMode: it.ParseMode}
+	for _, row := range it.Keyboard {
+		var r []tg.InlineButton
+		for _, b := range row {
+			r = append(r, tg.InlineButton{Text: b.Text, URL: b.URL, Data: b.Data})
 		}
-		opts.ReplyMarkup = &tele.ReplyMarkup{InlineKeyboard: rows}
+		m.Keyboard = append(m.Keyboard, r)
 	}
-	to := tele.ChatID(it.Chat)
-	var err error
 	if d := it.Document; d != nil {
-		_, err = s.tg.Send(to, &tele.Document{
-			File:     tele.FromReader(bytes.NewReader(d.Data)),
-			FileName: d.Name,
-			MIME:     d.MIME,
-			Caption:  it.Text,
-		}, opts)
-	} else {
-		_, err = s.tg.Send(to, it.Text, opts)
+		m.File = &tg.File{Name: d.Name, MIME: d.MIME, Data: d.Data}
 	}
+	_, err := s.wire.Post(context.WithoutCancel(ctx), m) // the request goes, even while Run stops
 	return err
-}
-
-// outcome is what a send's answer means for its item.
-type outcome int
-
-const (
-	outcomeDelivered   outcome = iota
-	outcomeFlood               // 429: pause everything, send the item again after
-	outcomeTransient           // retry with backoff
-	outcomeUnreachable         // the person cannot be written to: drop, mark them
-	outcomeChatGone            // the group is gone or the bot is out of it
-	outcomePermanent           // Telegram will never take it: dead
-)
-
-// apiCode finds the HTTP-like code telebot puts at the end of the errors it
-// does not know: "telegram: Bad Request: ... (400)".
-var apiCode = regexp.MustCompile(`\((\d{3})\)$`)
-
-// classify decides what err, the answer to a message to chat, means.
-// Telebot turns the errors it knows into values and the others into text
-// ending in the code, so both are looked at; anything that is not an
-// answer from Telegram (a network error, a timeout, a 502 page that is not
-// JSON) is passing.
-func classify(err error, chat int64) (outcome, int) {
-	if err == nil {
-		return outcomeDelivered, 0
-	}
-	if n, ok := floodWait(err); ok {
-		return outcomeFlood, n
-	}
-	for _, gone := range []error{tele.ErrKickedFromGroup, tele.ErrKickedFromSuperGroup, tele.ErrKickedFromChannel, tele.ErrNotChannelMember} {
-		if errors.Is(err, gone) {
-			return outcomeChatGone, 0
-		}
-	}
-	if errors.As(err, &tele.GroupError{}) { // migrated to a supergroup: a new chat id
-		return outcomeChatGone, 0
-	}
-	code := 0
-	var te *tele.Error
-	if errors.As(err, &te) {
-		code = te.Code
-	} else if msg := err.Error(); strings.HasPrefix(msg, "telegram: ") {
-		if m := apiCode.FindStringSubmatch(msg); m != nil {
-			code, _ = strconv.Atoi(m[1])
-		}
-	}
-	switch {
-	case code == 403 || errors.Is(err, tele.ErrChatNotFound):
-		if isGroup(chat) {
-			return outcomeChatGone, 0
-		}
-		return outcomeUnreachable, 0
-	case code == 400:
-		return outcomePermanent, 0
-	default: // 0 (not an answer), 401, 404, 409, 5xx...
-		return outcomeTransient, 0
-	}
 }

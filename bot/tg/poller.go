@@ -1,4 +1,4 @@
-package bot
+package tg
 
 import (
 	"context"
@@ -11,41 +11,44 @@ import (
 	"strconv"
 	"time"
 
-	tele "gopkg.in/telebot.v3"
+	"github.com/rs/zerolog"
 )
 
-// allowedUpdates are the update types the bot asks Telegram for. chat_member
+// AllowedUpdates are the update types the bot asks Telegram for. chat_member
 // must be named explicitly: Telegram does not send it otherwise.
-var allowedUpdates = []string{"message", "callback_query", "my_chat_member", "chat_member", "chat_join_request"}
+var AllowedUpdates = []string{"message", "callback_query", "my_chat_member", "chat_member", "chat_join_request"}
 
-// Run takes updates by long polling until ctx is done, then finishes the
-// updates in flight and returns. A batch is confirmed to Telegram (by the
+// Poll takes updates by long polling until ctx is done, hands each to d,
+// then finishes the updates in flight and returns. A batch is confirmed to Telegram (by the
 // next request's offset) only once every update in it has been handled, so
 // a crash loses no update; one handled but not confirmed is recognised by
 // its update_id when it comes again. Errors back off exponentially with
 // jitter, up to a minute.
-func (b *Bot) Run(ctx context.Context) error {
-	defer b.Close()
-	log := b.log.With().Str("transport", "polling").Logger()
-	if _, err := b.tg.Raw("deleteWebhook", map[string]any{}); err != nil {
-		return fmt.Errorf("delete webhook: %w", redact(err, b.token))
+func (c *Client) Poll(ctx context.Context, d *Dispatcher, timeout time.Duration, log zerolog.Logger) error {
+	defer d.Close()
+	log = log.With().Str("transport", "polling").Logger()
+	if err := c.Call(ctx, "deleteWebhook", map[string]any{}, nil); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped before it started
+		}
+		return fmt.Errorf("delete webhook: %w", err)
 	}
-	log.Info().Str("bot", b.Username()).Msg("polling for updates")
+	log.Info().Msg("polling for updates")
 	offset := 0
 	backoff := time.Duration(0)
 	for {
 		if ctx.Err() != nil {
-			b.confirm(offset)
+			c.confirm(offset, log)
 			log.Info().Msg("polling stopped")
 			return nil
 		}
-		updates, err := b.getUpdates(ctx, offset, b.pollTimeout, 100)
+		updates, err := c.getUpdates(ctx, offset, timeout, 100)
 		if err != nil {
 			if ctx.Err() != nil {
 				continue
 			}
 			backoff = nextBackoff(backoff)
-			log.Warn().Err(redact(err, b.token)).Dur("retry_in", backoff).Msg("get updates")
+			log.Warn().Err(c.Redact(err)).Dur("retry_in", backoff).Msg("get updates")
 			select {
 			case <-time.After(backoff):
 			case <-ctx.Done():
@@ -54,8 +57,9 @@ func (b *Bot) Run(ctx context.Context) error {
 		}
 		backoff = 0
 		dones := make([]<-chan struct{}, 0, len(updates))
-		for _, u := range updates {
-			done, err := b.dispatch.submit(ctx, u)
+		for i := range updates {
+			u := &updates[i]
+			done, err := d.Submit(ctx, u)
 			if err != nil {
 				break // shutting down: the rest stays unconfirmed
 			}
@@ -72,14 +76,14 @@ func (b *Bot) Run(ctx context.Context) error {
 // was handled, so that a restart does not get them again: Telegram confirms
 // updates only with the offset of the next request. The one update this
 // request may return stays unconfirmed, for the next run.
-func (b *Bot) confirm(offset int) {
+func (c *Client) confirm(offset int, log zerolog.Logger) {
 	if offset == 0 {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	if _, err := b.getUpdates(ctx, offset, 0, 1); err != nil {
-		b.log.Info().Err(redact(err, b.token)).Msg("confirm handled updates")
+	if _, err := c.getUpdates(ctx, offset, 0, 1); err != nil {
+		log.Info().Err(c.Redact(err)).Msg("confirm handled updates")
 	}
 }
 
@@ -97,20 +101,20 @@ func nextBackoff(d time.Duration) time.Duration {
 }
 
 // getUpdates makes one long-polling request, cancelled with ctx.
-func (b *Bot) getUpdates(ctx context.Context, offset int, timeout time.Duration, limit int) ([]tele.Update, error) {
-	allowed, _ := json.Marshal(allowedUpdates)
+func (c *Client) getUpdates(ctx context.Context, offset int, timeout time.Duration, limit int) ([]Update, error) {
+	allowed, _ := json.Marshal(AllowedUpdates)
 	q := url.Values{
 		"offset":          {strconv.Itoa(offset)},
 		"timeout":         {strconv.Itoa(int(timeout / time.Second))},
 		"limit":           {strconv.Itoa(limit)},
 		"allowed_updates": {string(allowed)},
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.apiURL+"/bot"+b.token+"/getUpdates", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.apiURL+"/bot"+c.token+"/getUpdates", nil)
 	if err != nil {
 		return nil, err
 	}
 	req.URL.RawQuery = q.Encode()
-	resp, err := b.client.Do(req)
+	resp, err := c.http.Do(req)
 	if err != nil {
 		return nil, err
 	}
@@ -120,10 +124,10 @@ func (b *Bot) getUpdates(ctx context.Context, offset int, timeout time.Duration,
 		return nil, err
 	}
 	var r struct {
-		OK          bool          `json:"ok"`
-		Result      []tele.Update `json:"result"`
-		ErrorCode   int           `json:"error_code"`
-		Description string        `json:"description"`
+		OK          bool     `json:"ok"`
+		Result      []Update `json:"result"`
+		ErrorCode   int      `json:"error_code"`
+		Description string   `json:"description"`
 	}
 	if err := json.Unmarshal(body, &r); err != nil {
 		return nil, fmt.Errorf("get updates: http %d: not a bot api answer", resp.StatusCode)

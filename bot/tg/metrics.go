@@ -1,4 +1,4 @@
-package bot
+package tg
 
 import (
 	"fmt"
@@ -8,7 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Metrics are the bot's Prometheus metrics: the outbox and the Sender, the
+// Metrics are Multaque's Prometheus metrics of the wire: the outbox and the Sender, the
 // 429 pause, and the updates handled. Create them with NewMetrics and pass
 // them in Options; a Bot without them records into an unregistered set.
 type Metrics struct {
@@ -24,11 +24,11 @@ type Metrics struct {
 // Reasons a send fails, the values of the "reason" label of
 // multaque_outbox_failed_total.
 const (
-	failFlood       = "flood"       // 429: all sending paused, the item goes again after
-	failTransient   = "transient"   // 5xx, timeout, network: retried with backoff
-	failUnreachable = "unreachable" // 403: the person blocked the bot; item dropped
-	failChatGone    = "chat_gone"   // the group is deleted or the bot was removed
-	failPermanent   = "permanent"   // any other 400: the item is dead
+	FailFlood       = "flood"       // 429: all sending paused, the item goes again after
+	FailTransient   = "transient"   // 5xx, timeout, network: retried with backoff
+	FailUnreachable = "unreachable" // 403: the person blocked the bot; item dropped
+	FailChatGone    = "chat_gone"   // the group is deleted or the bot was removed
+	FailPermanent   = "permanent"   // any other 400: the item is dead
 )
 
 // NewMetrics creates the metrics and registers them on reg (not the global
@@ -73,14 +73,14 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			return nil, fmt.Errorf("register metrics: %w", err)
 		}
 	}
-	for _, r := range []string{failFlood, failTransient, failUnreachable, failChatGone, failPermanent} {
+	for _, r := range []string{FailFlood, FailTransient, FailUnreachable, FailChatGone, FailPermanent} {
 		m.failed.WithLabelValues(r) // show every reason from the start, at 0
 	}
 	return m, nil
 }
 
-// unregisteredMetrics are metrics nobody reads, for a Bot given none.
-func unregisteredMetrics() *Metrics {
+// UnregisteredMetrics are metrics nobody reads, for a component given none.
+func UnregisteredMetrics() *Metrics {
 	m, err := NewMetrics(prometheus.NewRegistry())
 	if err != nil {
 		panic(err) // a fresh registry cannot hold duplicates
@@ -88,9 +88,24 @@ func unregisteredMetrics() *Metrics {
 	return m
 }
 
-func (m *Metrics) setPause(until time.Time) { m.pauseUntil.Store(until.UnixNano()) }
+// SetPause records when the pause of all sending ends.
+func (m *Metrics) SetPause(until time.Time) { m.pauseUntil.Store(until.UnixNano()) }
 
-func (m *Metrics) handled(took time.Duration) {
+// Handled records an update handled in took.
+func (m *Metrics) Handled(took time.Duration) {
 	m.updates.Inc()
 	m.handleSeconds.Observe(took.Seconds())
 }
+
+// Sent records an outbox message Telegram accepted.
+func (m *Metrics) Sent() { m.sent.Inc() }
+
+// Failed records a failed attempt to send an outbox message, for reason
+// (one of the Fail* constants).
+func (m *Metrics) Failed(reason string) { m.failed.WithLabelValues(reason).Inc() }
+
+// Dead records an outbox message given up on.
+func (m *Metrics) Dead() { m.dead.Inc() }
+
+// QueueLength records how many messages wait in the outbox.
+func (m *Metrics) QueueLength(n int) { m.queueLength.Set(float64(n)) }

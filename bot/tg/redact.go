@@ -1,4 +1,4 @@
-package bot
+package tg
 
 import (
 	"net/url"
@@ -16,23 +16,23 @@ type redactedError struct {
 func (e *redactedError) Error() string { return e.msg }
 func (e *redactedError) Unwrap() error { return e.err }
 
-// redact returns err with every occurrence of token (plain or URL-escaped)
+// Redact returns err with every occurrence of token (plain or URL-escaped)
 // in its text replaced. It returns err itself when the token is absent.
-func redact(err error, token string) error {
+func Redact(err error, token string) error {
 	if err == nil || token == "" {
 		return err
 	}
 	msg := err.Error()
-	clean := redactString(msg, token)
+	clean := RedactString(msg, token)
 	if clean == msg {
 		return err
 	}
 	return &redactedError{msg: clean, err: err}
 }
 
-// redactString replaces every occurrence of token in s, plain or
+// RedactString replaces every occurrence of token in s, plain or
 // URL-escaped, by "<redacted>".
-func redactString(s, token string) string {
+func RedactString(s, token string) string {
 	if token == "" {
 		return s
 	}

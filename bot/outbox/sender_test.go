@@ -1,4 +1,4 @@
-package bot_test
+package outbox_test
 
 import (
 	"bytes"
@@ -18,8 +18,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/multaque/multaque"
-	"github.com/multaque/multaque/bot"
+	"github.com/multaque/multaque/bot/outbox"
 	"github.com/multaque/multaque/bot/telegramtest"
+	"github.com/multaque/multaque/bot/tg"
 	"github.com/multaque/multaque/store"
 )
 
@@ -33,7 +34,7 @@ type outboxRig struct {
 	t     testing.TB
 	srv   *telegramtest.Server
 	db    *store.DB
-	bot   *bot.Bot
+	wire  *tg.Client
 	reg   *prometheus.Registry
 	logs  *syncBuffer
 	scale float64
@@ -60,19 +61,16 @@ func newOutboxRig(t testing.TB, scale float64, wrap func(http.RoundTripper) http
 	}
 	r := &outboxRig{t: t, srv: srv, db: db, reg: prometheus.NewRegistry(), logs: &syncBuffer{}, scale: scale}
 	t.Cleanup(func() { r.db.Close() })
-	metrics, err := bot.NewMetrics(r.reg)
+	metrics, err := tg.NewMetrics(r.reg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.bot, err = bot.New(bot.Options{
-		Token: srv.Token(), APIURL: srv.URL(), Store: db, Client: client,
-		Logger:          zerolog.New(r.logs).Level(zerolog.InfoLevel),
-		PerChatInterval: time.Duration(float64(time.Second) / scale),
-		RetryAfterUnit:  srv.Second(),
-		Metrics:         metrics,
+	r.wire, err = tg.NewClient(tg.ClientOptions{
+		Token: srv.Token(), APIURL: srv.URL(), HTTP: client, Metrics: metrics,
+		Pacer: tg.NewPacer(time.Duration(float64(time.Second)/scale), 2, 20, srv.Second(), metrics),
 	})
 	if err != nil {
-		t.Fatalf("bot.New: %v", err)
+		t.Fatalf("tg.NewClient: %v", err)
 	}
 	t.Cleanup(func() {
 		if strings.Contains(r.logs.String(), srv.Token()) {
@@ -83,9 +81,9 @@ func newOutboxRig(t testing.TB, scale float64, wrap func(http.RoundTripper) http
 }
 
 // senderOptions are the Sender's defaults sped up by scale.
-func senderOptions(scale float64) bot.SenderOptions {
+func senderOptions(scale float64) outbox.Options {
 	unit := time.Duration(float64(time.Second) / scale)
-	return bot.SenderOptions{
+	return outbox.Options{
 		Rate:         25 * scale,
 		Workers:      64, // the round trip and the commit do not speed up
 		PollInterval: unit,
@@ -99,7 +97,7 @@ func senderOptions(scale float64) bot.SenderOptions {
 }
 
 // run starts a Sender and returns the function that stops it and waits.
-func (r *outboxRig) run(opts bot.SenderOptions) (stop func()) {
+func (r *outboxRig) run(opts outbox.Options) (stop func()) {
 	r.t.Helper()
 	opts.ChatGone = func(_ context.Context, it multaque.OutboxItem) error {
 		r.mu.Lock()
@@ -109,7 +107,11 @@ func (r *outboxRig) run(opts bot.SenderOptions) (stop func()) {
 		}
 		return nil
 	}
-	s, err := r.bot.NewSender(r.db, opts)
+	if opts.Logger == nil {
+		log := zerolog.New(r.logs).Level(zerolog.InfoLevel)
+		opts.Logger = &log
+	}
+	s, err := outbox.New(r.wire, r.db, opts)
 	if err != nil {
 		r.t.Fatalf("NewSender: %v", err)
 	}

@@ -1,13 +1,12 @@
-package bot
+package tg
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
-
-	tele "gopkg.in/telebot.v3"
 )
 
 // WebhookHandler returns the http.Handler Telegram posts updates to. It
@@ -16,7 +15,9 @@ import (
 // an update (405, 400), handles the update, and answers 200 only once it is
 // handled, so Telegram retries an update the bot did not finish. An update
 // seen before is answered 200 without being handled again.
-func (b *Bot) WebhookHandler(secret string, maxBody int64) http.Handler {
+//
+// handle must return once the update is handled; an error answers 503.
+func WebhookHandler(secret string, maxBody int64, handle func(context.Context, *Update) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
@@ -38,12 +39,12 @@ func (b *Bot) WebhookHandler(secret string, maxBody int64) http.Handler {
 			http.Error(w, "bad request", http.StatusBadRequest)
 			return
 		}
-		var u tele.Update
+		var u Update
 		if err := json.Unmarshal(body, &u); err != nil || u.ID <= 0 {
 			http.Error(w, "not an update", http.StatusBadRequest)
 			return
 		}
-		if err := b.HandleUpdate(r.Context(), u); err != nil {
+		if err := handle(r.Context(), &u); err != nil {
 			http.Error(w, "unavailable", http.StatusServiceUnavailable)
 			return
 		}
@@ -52,12 +53,11 @@ func (b *Bot) WebhookHandler(secret string, maxBody int64) http.Handler {
 }
 
 // SetWebhook tells Telegram to post updates to publicURL with secret.
-func (b *Bot) SetWebhook(publicURL, secret string) error {
-	_, err := b.tg.Raw("setWebhook", map[string]any{
+func (c *Client) SetWebhook(ctx context.Context, publicURL, secret string) error {
+	return c.Call(ctx, "setWebhook", map[string]any{
 		"url":             publicURL,
 		"secret_token":    secret,
-		"allowed_updates": allowedUpdates,
+		"allowed_updates": AllowedUpdates,
 		"max_connections": 40,
-	})
-	return redact(err, b.token)
+	}, nil)
 }

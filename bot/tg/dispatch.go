@@ -1,18 +1,16 @@
-package bot
+package tg
 
 import (
 	"context"
 	"sync"
 
-	tele "gopkg.in/telebot.v3"
-
 	"github.com/multaque/multaque"
 )
 
-// dispatcher runs updates on a fixed set of workers. Updates of one chat
+// Dispatcher runs updates on a fixed set of workers. Updates of one chat
 // always go to the same worker, so a person's answers are handled in the
 // order they were given, while different people are handled in parallel.
-type dispatcher struct {
+type Dispatcher struct {
 	mu     sync.RWMutex
 	closed bool
 	shards []chan job
@@ -21,12 +19,13 @@ type dispatcher struct {
 
 type job struct {
 	ctx  context.Context
-	upd  tele.Update
+	upd  *Update
 	done chan struct{}
 }
 
-func newDispatcher(workers int, handle func(context.Context, tele.Update)) *dispatcher {
-	d := &dispatcher{shards: make([]chan job, workers)}
+// NewDispatcher starts workers goroutines that run handle.
+func NewDispatcher(workers int, handle func(context.Context, *Update)) *Dispatcher {
+	d := &Dispatcher{shards: make([]chan job, workers)}
 	for i := range d.shards {
 		ch := make(chan job, 16)
 		d.shards[i] = ch
@@ -42,10 +41,10 @@ func newDispatcher(workers int, handle func(context.Context, tele.Update)) *disp
 	return d
 }
 
-// submit queues u on its chat's worker and returns a channel closed when it
+// Submit queues u on its chat's worker and returns a channel closed when it
 // has been handled. The update's handling is not cancelled by ctx: an
 // answer being given is finished even during shutdown.
-func (d *dispatcher) submit(ctx context.Context, u tele.Update) (<-chan struct{}, error) {
+func (d *Dispatcher) Submit(ctx context.Context, u *Update) (<-chan struct{}, error) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	if d.closed {
@@ -53,7 +52,7 @@ func (d *dispatcher) submit(ctx context.Context, u tele.Update) (<-chan struct{}
 	}
 	// Unsigned, so that every chat id has a shard: -math.MinInt64 is
 	// negative, and so would be its remainder.
-	shard := uint64(chatOf(u)) % uint64(len(d.shards))
+	shard := uint64(ChatOf(u)) % uint64(len(d.shards))
 	j := job{ctx: context.WithoutCancel(ctx), upd: u, done: make(chan struct{})}
 	select {
 	case d.shards[shard] <- j:
@@ -63,8 +62,8 @@ func (d *dispatcher) submit(ctx context.Context, u tele.Update) (<-chan struct{}
 	}
 }
 
-// close stops taking updates and waits for the queued ones to finish.
-func (d *dispatcher) close() {
+// Close stops taking updates and waits for the queued ones to finish.
+func (d *Dispatcher) Close() {
 	d.mu.Lock()
 	if d.closed {
 		d.mu.Unlock()

@@ -1,4 +1,4 @@
-package bot_test
+package outbox_test
 
 import (
 	"bytes"
@@ -16,8 +16,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/multaque/multaque"
-	"github.com/multaque/multaque/bot"
+	"github.com/multaque/multaque/bot/outbox"
 	"github.com/multaque/multaque/bot/telegramtest"
+	"github.com/multaque/multaque/bot/tg"
 	"github.com/multaque/multaque/store"
 )
 
@@ -47,17 +48,18 @@ func TestSenderChildProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	b, err := bot.New(bot.Options{
-		Token: os.Getenv(envToken), APIURL: os.Getenv(envURL), Store: db,
-		Client:          &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}},
-		Logger:          zerolog.New(os.Stderr).Level(zerolog.WarnLevel),
-		PerChatInterval: time.Duration(float64(time.Second) / senderScale),
-		RetryAfterUnit:  time.Duration(unit),
+	wire, err := tg.NewClient(tg.ClientOptions{
+		Token: os.Getenv(envToken), APIURL: os.Getenv(envURL),
+		HTTP:  &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}},
+		Pacer: tg.NewPacer(time.Duration(float64(time.Second)/senderScale), 2, 20, time.Duration(unit), nil),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := b.NewSender(db, senderOptions(senderScale))
+	opts := senderOptions(senderScale)
+	log := zerolog.New(os.Stderr).Level(zerolog.WarnLevel)
+	opts.Logger = &log
+	s, err := outbox.New(wire, db, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
