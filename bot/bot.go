@@ -12,22 +12,25 @@ import (
 	"github.com/multaque/multaque"
 )
 
-// Store is what the bot needs of the database.
+// Store is everything the bot's rooms need of the database: each room
+// declares its own part (CitizenStore, TeamStore, MentorStore, RoleStore,
+// ReportStore, SteeringStore, ProposalStore, BroadcastStore) and gets only
+// that; the intake adds the record of the updates handled. cmd/multaque
+// passes the one database that is all of them.
 type Store interface {
-	Citizen(ctx context.Context, id int64) (*multaque.Citizen, error)
-	SaveCitizen(ctx context.Context, c *multaque.Citizen) error
-	UpdateCitizen(ctx context.Context, id int64, fn func(c *multaque.Citizen) error) (*multaque.Citizen, error)
-	ForgetCitizen(ctx context.Context, id int64) error
-	// Erasable reports whether ForgetCitizen would erase anything.
-	Erasable(ctx context.Context, id int64) (bool, error)
-	AddReferral(ctx context.Context, code string) error
-	MarkUnreachable(ctx context.Context, id int64) error
-	CountWaiting(ctx context.Context, community string, projects []string) (map[string]int, error)
+	CitizenStore
+	TeamStore
+	MentorStore
+	RoleStore
+	ReportStore
+	SteeringStore
+	ProposalStore
+	BroadcastStore
 	RecordUpdate(ctx context.Context, updateID int) (fresh bool, err error)
 	SeenUpdate(ctx context.Context, updateID int) (bool, error)
-	PersonalData(ctx context.Context, id int64) ([]byte, error)
-	MentorStore
-	Team(ctx context.Context, id string) (*multaque.Team, error)
+	// Awaiting says which conversation waits for the text person types
+	// next (routes.go: onText).
+	Awaiting(ctx context.Context, person int64) (multaque.Awaiting, error)
 }
 
 // Options configure a Bot.
@@ -67,61 +70,38 @@ type Options struct {
 	RetryAfterUnit time.Duration
 	// Metrics record what the bot does; nil records them nowhere.
 	Metrics *tg.Metrics
-	// Coordinators are the Telegram user ids allowed to run the admin
-	// commands (see roles.go).
+	// Coordinators are the Telegram user ids allowed to run the
+	// coordinators' commands (see coord_roles.go).
 	Coordinators []int64
-	// Teams is the store of teams and of the group pool, for team groups
-	// and their provisioning (groups.go, provision.go). Default: Store, if
-	// it is one.
-	Teams TeamStore
 	// PoolLowWater: coordinators are alerted when fewer groups than this
 	// are left free in the pool. Default 2.
 	PoolLowWater int
-	// Admin is the store of coordinators, the audit log and what the
-	// coordinators' commands read and change (admin.go). Default: Store, if
-	// it is one; nil turns the coordinators' commands off but for the
-	// configured coordinators' pool and mentor invites.
-	Admin AdminStore
 	// ReminderAfter is how long after their invitation a team member who
 	// has not joined the group gets their one reminder. Default 24h.
 	ReminderAfter time.Duration
 	// OnCatalogChange, if set, is called once a coordinator's change to the
 	// catalogue is stored (a threshold, an approved proposal, a
-	// translation: proposals.go), to rebuild the Catalog the bot and the
+	// translation: coord_catalogue.go), to rebuild the Catalog the bot and the
 	// matcher read (see catalog.Live).
 	OnCatalogChange func(ctx context.Context) error
 	// Match runs a matching pass now, the one the schedule runs, and says
-	// what it did: a coordinator's /match (steering.go). Nil: /match says
+	// what it did: a coordinator's /match (coord_steering.go). Nil: /match says
 	// it is not available.
 	Match func(ctx context.Context) (MatchReport, error)
 }
 
-// Bot is Multaque's Telegram bot.
+// Bot is Multaque's Telegram bot: the intake (updates in, one chat's in
+// order, duplicates skipped), the route table that sends each update to its
+// room, and the rooms, one for each kind of person it serves (see
+// routes.go and docs/ARCHITECTURE.md).
 type Bot struct {
-	wire     *tg.Client
-	username string
-	store    Store
-	survey   *Survey
-	view     *renderer
-	log      zerolog.Logger
-	now      func() time.Time
-
+	*core
+	store       Store // the intake's: SeenUpdate, and Awaiting for typed text
 	pollTimeout time.Duration
 	dispatch    *tg.Dispatcher
 	metrics     *tg.Metrics
-
-	coordinators *coordinatorSet
-	admin        AdminStore // nil: no coordinators' commands
-	recent       *recentUpdates
-	rootLog      zerolog.Logger // for the other components' loggers
-
-	onCatalogChange func(ctx context.Context) error // Options.OnCatalogChange
-
-	teams         TeamStore // nil: team groups are not handled
-	poolLowWater  int
-	reminderAfter time.Duration
-	provisionWake chan struct{} // wakes the Provisioner
-	match         func(ctx context.Context) (MatchReport, error)
+	recent      *recentUpdates
+	*rooms
 }
 
 // New connects to the Bot API (getMe) and returns a bot ready to Run or to
@@ -173,29 +153,27 @@ func New(opts Options) (*Bot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bot: connect to the bot api: %w", err)
 	}
-	b := &Bot{
-		wire:        wire,
-		username:    me.Username,
-		store:       opts.Store,
-		survey:      &Survey{Catalog: opts.Catalog},
-		view:        &renderer{cat: opts.Catalog, texts: opts.Texts, botName: me.Username},
-		log:         opts.Logger.With().Str("component", "bot").Logger(),
-		rootLog:     opts.Logger,
-		now:         opts.Now,
-		pollTimeout: opts.PollTimeout,
-		metrics:     opts.Metrics,
+	c := &core{
+		wire:          wire,
+		username:      me.Username,
+		store:         opts.Store,
+		survey:        &Survey{Catalog: opts.Catalog},
+		view:          &renderer{cat: opts.Catalog, texts: opts.Texts, botName: me.Username},
+		log:           opts.Logger.With().Str("component", "bot").Logger(),
+		rootLog:       opts.Logger,
+		now:           opts.Now,
+		coordinators:  newCoordinatorSet(opts.Coordinators),
+		provisionWake: make(chan struct{}, 1),
 	}
-	b.coordinators = newCoordinatorSet(opts.Coordinators)
-	b.admin = opts.Admin
-	b.onCatalogChange = opts.OnCatalogChange
-	if b.admin == nil {
-		b.admin, _ = opts.Store.(AdminStore)
-	}
-	if err := b.loadCoordinators(); err != nil { // roles.go
+	b := &Bot{core: c, store: opts.Store, pollTimeout: opts.PollTimeout, metrics: opts.Metrics, rooms: newRooms(c, opts)}
+	if err := b.roles.loadCoordinators(); err != nil {
 		return nil, fmt.Errorf("bot: %w", err)
 	}
-	b.setTeamOptions(opts)
-	b.match = opts.Match
+	if b.routes, err = newRoutes(b.routeTable(), opts.Texts); err != nil {
+		return nil, fmt.Errorf("bot: %w", err)
+	}
+	c.routes = b.routes
+	c.view.help = b.routes.helpLines()
 	b.recent = newRecentUpdates(100_000)
 	b.dispatch = tg.NewDispatcher(opts.Workers, b.handle)
 	return b, nil
@@ -288,7 +266,7 @@ func (b *Bot) handle(ctx context.Context, u *tg.Update) {
 
 // fail tells the person something went wrong, in their language, and logs
 // internal errors. A person is never left without an answer.
-func (b *Bot) fail(ctx context.Context, c *tg.Context, err error) {
+func (b *core) fail(ctx context.Context, c *tg.Context, err error) {
 	log := zerolog.Ctx(ctx)
 	err = b.wire.Redact(err)
 	if b.unreachable(ctx, c, err) {
@@ -318,7 +296,7 @@ func (b *Bot) fail(ctx context.Context, c *tg.Context, err error) {
 
 // unreachable marks a person who blocked the bot and reports whether err
 // was that.
-func (b *Bot) unreachable(ctx context.Context, c *tg.Context, err error) bool {
+func (b *core) unreachable(ctx context.Context, c *tg.Context, err error) bool {
 	if !tg.IsBlocked(err) {
 		return false
 	}
@@ -333,7 +311,7 @@ func (b *Bot) unreachable(ctx context.Context, c *tg.Context, err error) bool {
 
 // langOf is the language to answer in: the stored citizen's, else the one
 // Telegram reports for the sender.
-func (b *Bot) langOf(ctx context.Context, c *tg.Context) multaque.Lang {
+func (b *core) langOf(ctx context.Context, c *tg.Context) multaque.Lang {
 	s := c.Sender()
 	if s == nil {
 		return multaque.DefaultLang
@@ -346,14 +324,14 @@ func (b *Bot) langOf(ctx context.Context, c *tg.Context) multaque.Lang {
 
 // send posts a view to a chat. Direct answers go out at once, within the
 // chat's pace and any 429 pause; the outbox handles everything else.
-func (b *Bot) send(ctx context.Context, chat int64, v view) error {
+func (b *core) send(ctx context.Context, chat int64, v view) error {
 	_, err := b.wire.Answer(ctx, v.outgoing(chat, 0))
 	return err
 }
 
 // edit replaces the message whose button was pressed; if Telegram refuses
 // (too old, deleted), the view is sent as a new message instead.
-func (b *Bot) edit(ctx context.Context, c *tg.Context, v view) error {
+func (b *core) edit(ctx context.Context, c *tg.Context, v view) error {
 	msg := c.Message()
 	if msg == nil {
 		return b.send(ctx, c.Recipient(), v)

@@ -6,14 +6,8 @@ import (
 )
 
 // AdminCommandNames lists the name of every coordinators' command of the
-// registry (admin.go), for the tests that walk them all.
-func AdminCommandNames(b *Bot) []string {
-	var names []string
-	for _, ac := range b.adminCommands() {
-		names = append(names, ac.name)
-	}
-	return names
-}
+// route table, for the tests that walk them all.
+func AdminCommandNames(b *Bot) []string { return b.routes.names(coordinatorMenu) }
 
 // SyncBuffer is a log sink the bot's goroutines and a test share. It is
 // exported for the tests of package bot_test, which call it syncBuffer.

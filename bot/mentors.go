@@ -60,17 +60,6 @@ const (
 	actMentorShow        = "msh"  // back to /mentor
 )
 
-// isMentorAction reports whether a callback action is one of the above.
-func isMentorAction(action string) bool {
-	switch action {
-	case actMentorAgree, actMentorDecline, actMentorProject, actMentorProjects,
-		actMentorBrowse, actMentorCommunity, actMentorEverywhere, actMentorCommunities,
-		actMentorCapacity, actMentorEdit, actMentorPause, actMentorShow:
-		return true
-	}
-	return false
-}
-
 // mentorCapacities are the capacities offered as buttons.
 var mentorCapacities = []int{1, 2, 3, 5, 8}
 
@@ -131,7 +120,7 @@ func mentorCodeProblem(err error) (string, bool) {
 
 // mentorOf loads the person's mentor record, or their draft and the code it
 // is for; m is nil if they have neither.
-func (b *Bot) mentorOf(ctx context.Context, id int64) (m *multaque.Mentor, code string, err error) {
+func (b *mentors) mentorOf(ctx context.Context, id int64) (m *multaque.Mentor, code string, err error) {
 	m, err = b.store.Mentor(ctx, id)
 	if multaque.ErrorCode(err) != multaque.ENOTFOUND {
 		return m, "", err
@@ -146,7 +135,7 @@ func (b *Bot) mentorOf(ctx context.Context, id int64) (m *multaque.Mentor, code 
 // onMentorInvite is /mentorinvite, a coordinators' command (steering.go):
 // a coordinator gets a one-time link that makes whoever opens it a mentor
 // within the communities the coordinator oversees now.
-func (b *Bot) onMentorInvite(ctx context.Context, a *adminCall) error {
+func (b *mentors) onMentorInvite(ctx context.Context, a *adminCall) error {
 	code, err := b.store.CreateMentorCodeIn(ctx, a.coord.ID, a.coord.Communities, b.now().AddDate(0, 0, mentorInviteDays))
 	if err != nil {
 		return err
@@ -155,14 +144,15 @@ func (b *Bot) onMentorInvite(ctx context.Context, a *adminCall) error {
 	if err := b.audit(ctx, a, "mentor invite"); err != nil {
 		return err
 	}
-	link := "https://t.me/" + b.Username() + "?start=m_" + code
+	link := "https://t.me/" + b.username + "?start=m_" + code
 	return b.send(ctx, a.c.Recipient(), view{Text: b.view.t(a.lang, "mentor_invite_link", "Link", esc(link), "Days", mentorInviteDays,
-		"Scope", b.scopeText(a.lang, a.coord.Communities))})
+		"Scope", b.roles.scopeText(a.lang, a.coord.Communities))})
 }
 
 // onMentorCommand is /mentor: a mentor's settings, the onboarding where a
 // person left it, or how to become one.
-func (b *Bot) onMentorCommand(ctx context.Context, c *tg.Context, lang multaque.Lang) error {
+func (b *mentors) onMentorCommand(ctx context.Context, r *request) error {
+	c, lang := r.c, r.lang
 	m, code, err := b.mentorOf(ctx, c.Sender().ID)
 	switch {
 	case err != nil:
@@ -181,7 +171,7 @@ func (b *Bot) onMentorCommand(ctx context.Context, c *tg.Context, lang multaque.
 
 // onMentorLink is /start m_<code>: the notice, once the code is known to
 // be live; the onboarding where they left it if they opened it before.
-func (b *Bot) onMentorLink(ctx context.Context, c *tg.Context, cz *multaque.Citizen, code string) error {
+func (b *mentors) onMentorLink(ctx context.Context, c *tg.Context, cz *multaque.Citizen, code string) error {
 	lang := MatchLanguage(c.Sender().LanguageCode)
 	if cz != nil {
 		lang = cz.Lang
@@ -207,7 +197,7 @@ func (b *Bot) onMentorLink(ctx context.Context, c *tg.Context, cz *multaque.Citi
 
 // mayCover reports whether m may choose to cover community: whether it
 // lies within the scope of the invite they came through.
-func (b *Bot) mayCover(m *multaque.Mentor, community string) bool {
+func (b *mentors) mayCover(m *multaque.Mentor, community string) bool {
 	return len(m.Scope) == 0 || m.MayCover(community, b.ancestors(community))
 }
 
@@ -221,7 +211,7 @@ func noCommunity(m *multaque.Mentor) string {
 
 // mentorOutOfScope answers a button for a community outside the mentor's
 // scope, which the bot never draws: it changes nothing.
-func (b *Bot) mentorOutOfScope(ctx context.Context, c *tg.Context, lang multaque.Lang) error {
+func (b *mentors) mentorOutOfScope(ctx context.Context, c *tg.Context, lang multaque.Lang) error {
 	zerolog.Ctx(ctx).Warn().Msg("mentor button outside their scope refused")
 	return c.Respond(&tg.CallbackResponse{Text: b.view.t(lang, "mentor_out_of_scope"), ShowAlert: true})
 }
@@ -238,7 +228,8 @@ func senderName(u *tg.User) string {
 
 // onMentorButton handles the buttons of the mentor screens. lang is the
 // language to answer in when the person is not a mentor (yet).
-func (b *Bot) onMentorButton(ctx context.Context, c *tg.Context, lang multaque.Lang, bt button) error {
+func (b *mentors) onMentorButton(ctx context.Context, r *request) error {
+	c, lang, bt := r.c, r.lang, r.bt
 	id := c.Sender().ID
 	m, code, err := b.mentorOf(ctx, id)
 	if err != nil {
@@ -312,7 +303,7 @@ func (b *Bot) onMentorButton(ctx context.Context, c *tg.Context, lang multaque.L
 }
 
 // onMentorAgree stores the draft of a person who agreed to the notice.
-func (b *Bot) onMentorAgree(ctx context.Context, c *tg.Context, lang multaque.Lang, m *multaque.Mentor, draft string, bt button) error {
+func (b *mentors) onMentorAgree(ctx context.Context, c *tg.Context, lang multaque.Lang, m *multaque.Mentor, draft string, bt button) error {
 	if bt.Version != noVersion || !validMentorCode(bt.Arg) {
 		return b.stale(ctx, c, lang)
 	}
@@ -346,7 +337,7 @@ func (b *Bot) onMentorAgree(ctx context.Context, c *tg.Context, lang multaque.La
 // onMentorChange handles the buttons that change the record: it checks
 // the fingerprint again inside the store's transaction, commits, then
 // shows what follows.
-func (b *Bot) onMentorChange(ctx context.Context, c *tg.Context, m *multaque.Mentor, code string, bt button) error {
+func (b *mentors) onMentorChange(ctx context.Context, c *tg.Context, m *multaque.Mentor, code string, bt button) error {
 	draft, lang := code != "", m.Lang
 	var change func(m *multaque.Mentor)
 	switch bt.Action {
@@ -433,7 +424,7 @@ func (b *Bot) onMentorChange(ctx context.Context, c *tg.Context, m *multaque.Men
 
 // onMentorFinish makes the person a mentor with their draft and the
 // capacity they chose: the invite code is used up now.
-func (b *Bot) onMentorFinish(ctx context.Context, c *tg.Context, m *multaque.Mentor, code string, capacity int) error {
+func (b *mentors) onMentorFinish(ctx context.Context, c *tg.Context, m *multaque.Mentor, code string, capacity int) error {
 	n := *m
 	n.Capacity = capacity
 	err := b.store.RedeemMentorCode(ctx, code, n, b.now())
@@ -459,7 +450,7 @@ func (b *Bot) onMentorFinish(ctx context.Context, c *tg.Context, m *multaque.Men
 
 // mentorSummary draws /mentor for m with their current load, headed by
 // the message head if it is not "".
-func (b *Bot) mentorSummary(ctx context.Context, m *multaque.Mentor, head string) (view, error) {
+func (b *mentors) mentorSummary(ctx context.Context, m *multaque.Mentor, head string) (view, error) {
 	loads, err := b.store.MentorLoads(ctx)
 	if err != nil {
 		return view{}, err

@@ -43,6 +43,7 @@ import (
 
 // ProposalStore is what the proposal commands need of the database (see AdminStore).
 type ProposalStore interface {
+	Coordinator(ctx context.Context, id int64) (*multaque.Coordinator, error)
 	// Proposal returns a proposal, or an ENOTFOUND error.
 	Proposal(ctx context.Context, id uint64) (*multaque.Proposal, error)
 	// OpenProposal returns the person's draft, pending or sent-back
@@ -70,14 +71,6 @@ type ProposalStore interface {
 	RemoveThreshold(ctx context.Context, project string) error
 }
 
-func (b *Bot) proposalCommands() []adminCommand {
-	return []adminCommand{
-		{name: "threshold", run: b.onThreshold},
-		{name: "proposals", run: b.onProposals},
-		{name: "translate", run: b.onTranslate},
-	}
-}
-
 // Callback actions of proposals; the version is the proposal's.
 const (
 	actProposalSend      = "prs" // the proposer sends it: arg = id
@@ -89,20 +82,6 @@ const (
 	actProposalReject    = "prr" // a coordinator rejects, asked for a reason: arg = id
 	actProposalRejectNow = "prn" // a coordinator rejects without a reason: arg = id
 )
-
-// isProposalButton reports whether callback data is a proposal's button.
-func isProposalButton(data string) bool {
-	bt, ok := decodeButton(data)
-	if !ok {
-		return false
-	}
-	switch bt.Action {
-	case actProposalSend, actProposalDiscard, actProposalEdit, actProposalOpen,
-		actProposalApprove, actProposalChanges, actProposalReject, actProposalRejectNow:
-		return true
-	}
-	return false
-}
 
 // maxProposalNote is the longest note a coordinator sends a proposer.
 const maxProposalNote = 1000
@@ -333,11 +312,11 @@ func proposalArg(id uint64) string { return strconv.FormatUint(id, 10) }
 
 // proposerLang is the language a person proposes in, and whether they may
 // propose at all: citizens who consented and mentors may.
-func (b *Bot) proposerLang(ctx context.Context, id int64, cz *multaque.Citizen) (multaque.Lang, bool, error) {
+func (b *proposals) proposerLang(ctx context.Context, id int64, cz *multaque.Citizen) (multaque.Lang, bool, error) {
 	if cz != nil {
 		return cz.Lang, true, nil
 	}
-	m, _, err := b.mentorOf(ctx, id)
+	m, _, err := b.mentors.mentorOf(ctx, id)
 	if err != nil || m == nil {
 		return "", false, err
 	}
@@ -346,10 +325,11 @@ func (b *Bot) proposerLang(ctx context.Context, id int64, cz *multaque.Citizen) 
 
 // onPropose is /propose: it starts a proposal, or shows the one the person
 // has open where they left it.
-func (b *Bot) onPropose(ctx context.Context, c *tg.Context, cz *multaque.Citizen, lang multaque.Lang) error {
-	if b.admin == nil {
-		return b.send(ctx, c.Recipient(), view{Text: b.view.t(lang, "proposal_unavailable")})
-	}
+func (b *proposals) onProposeCommand(ctx context.Context, r *request) error {
+	return b.onPropose(ctx, r.c, r.cz, r.lang)
+}
+
+func (b *proposals) onPropose(ctx context.Context, c *tg.Context, cz *multaque.Citizen, lang multaque.Lang) error {
 	id := c.Sender().ID
 	plang, ok, err := b.proposerLang(ctx, id, cz)
 	if err != nil {
@@ -358,10 +338,10 @@ func (b *Bot) onPropose(ctx context.Context, c *tg.Context, cz *multaque.Citizen
 	if !ok {
 		return b.send(ctx, c.Recipient(), view{Text: b.view.t(lang, "proposal_who")})
 	}
-	p, err := b.admin.OpenProposal(ctx, id)
+	p, err := b.store.OpenProposal(ctx, id)
 	if multaque.ErrorCode(err) == multaque.ENOTFOUND {
 		now := b.now()
-		p, err = b.admin.StartProposal(ctx, multaque.Proposal{
+		p, err = b.store.StartProposal(ctx, multaque.Proposal{
 			Proposer: id, Lang: plang, Status: multaque.ProposalDraft, Step: multaque.ProposalStepName,
 			CreatedAt: now, UpdatedAt: now,
 		})
@@ -372,7 +352,7 @@ func (b *Bot) onPropose(ctx context.Context, c *tg.Context, cz *multaque.Citizen
 			return b.send(ctx, c.Recipient(), v)
 		}
 		if multaque.ErrorCode(err) == multaque.ECONFLICT { // started from another message meanwhile
-			p, err = b.admin.OpenProposal(ctx, id)
+			p, err = b.store.OpenProposal(ctx, id)
 		}
 	}
 	if err != nil {
@@ -384,11 +364,12 @@ func (b *Bot) onPropose(ctx context.Context, c *tg.Context, cz *multaque.Citizen
 // onProposalInput gives typed text to what waits for it before the
 // survey: a coordinator's note about a proposal, or the answer to the
 // question of the person's proposal. It reports whether it took the text.
-func (b *Bot) onProposalInput(ctx context.Context, c *tg.Context, in Input) (bool, error) {
-	if b.admin == nil || in.Text == "" {
+func (b *proposals) onProposalInput(ctx context.Context, c *tg.Context, typed string) (bool, error) {
+	in := Input{Text: typed}
+	if in.Text == "" {
 		return false, nil
 	}
-	p, note, err := b.admin.ProposalTyping(ctx, c.Sender().ID)
+	p, note, err := b.store.ProposalTyping(ctx, c.Sender().ID)
 	switch {
 	case err != nil:
 		return true, err
@@ -413,7 +394,7 @@ func (b *Bot) onProposalInput(ctx context.Context, c *tg.Context, in Input) (boo
 	if problem != "" {
 		return true, b.send(ctx, c.Recipient(), b.view.proposalScreen(p, problem))
 	}
-	saved, err := b.admin.UpdateProposal(ctx, p.ID, func(cur *multaque.Proposal) error {
+	saved, err := b.store.UpdateProposal(ctx, p.ID, func(cur *multaque.Proposal) error {
 		if cur.Version != p.Version {
 			return errProposalMoved
 		}
@@ -427,7 +408,7 @@ func (b *Bot) onProposalInput(ctx context.Context, c *tg.Context, in Input) (boo
 	}, nil)
 	if errors.Is(err, errProposalMoved) {
 		// Changed from another message meanwhile: show it as it is now.
-		now, err := b.admin.OpenProposal(ctx, p.Proposer)
+		now, err := b.store.OpenProposal(ctx, p.Proposer)
 		if err != nil {
 			return true, err
 		}
@@ -443,31 +424,28 @@ func (b *Bot) onProposalInput(ctx context.Context, c *tg.Context, in Input) (boo
 // a note is dropped, a change opened from the summary goes back to it, and
 // a new proposal never sent is discarded. It reports whether there was
 // such a thing to cancel.
-func (b *Bot) onProposalCancel(ctx context.Context, c *tg.Context, lang multaque.Lang) (bool, error) {
-	if b.admin == nil {
-		return false, nil
-	}
+func (b *proposals) onProposalCancel(ctx context.Context, c *tg.Context, lang multaque.Lang) (bool, error) {
 	id := c.Sender().ID
-	p, note, err := b.admin.ProposalTyping(ctx, id)
+	p, note, err := b.store.ProposalTyping(ctx, id)
 	switch {
 	case err != nil:
 		return true, err
 	case note != nil:
-		if err := b.admin.ClearProposalNote(ctx, id); err != nil {
+		if err := b.store.ClearProposalNote(ctx, id); err != nil {
 			return true, err
 		}
 		return true, b.send(ctx, c.Recipient(), view{Text: b.view.t(lang, "proposal_note_cancelled")})
 	case p == nil:
 		return false, nil
 	case p.Status == multaque.ProposalDraft && !p.Editing:
-		if err := b.admin.DiscardProposal(ctx, p.ID, p.Version); multaque.ErrorCode(err) == multaque.ECONFLICT || multaque.ErrorCode(err) == multaque.ENOTFOUND {
+		if err := b.store.DiscardProposal(ctx, p.ID, p.Version); multaque.ErrorCode(err) == multaque.ECONFLICT || multaque.ErrorCode(err) == multaque.ENOTFOUND {
 			return true, b.stale(ctx, c, p.Lang) // changed from another message meanwhile
 		} else if err != nil {
 			return true, err
 		}
 		return true, b.send(ctx, c.Recipient(), view{Text: b.view.t(p.Lang, "proposal_discarded")})
 	}
-	saved, err := b.admin.UpdateProposal(ctx, p.ID, func(cur *multaque.Proposal) error {
+	saved, err := b.store.UpdateProposal(ctx, p.ID, func(cur *multaque.Proposal) error {
 		if cur.Version != p.Version {
 			return errProposalMoved
 		}
@@ -485,7 +463,8 @@ func (b *Bot) onProposalCancel(ctx context.Context, c *tg.Context, lang multaque
 
 // onProposalButton handles the buttons of proposals: the proposer's and
 // the coordinators'.
-func (b *Bot) onProposalButton(ctx context.Context, c *tg.Context) error {
+func (b *proposals) onProposalButton(ctx context.Context, r *request) error {
+	c := r.c
 	cq := c.Callback()
 	if cq.Sender == nil {
 		return nil
@@ -493,14 +472,14 @@ func (b *Bot) onProposalButton(ctx context.Context, c *tg.Context) error {
 	bt, _ := decodeButton(cq.Data)
 	lang := b.langOf(ctx, c)
 	id, field, ok := splitProposalArg(bt.Arg)
-	if !ok || b.admin == nil {
+	if !ok {
 		return b.stale(ctx, c, lang)
 	}
 	switch bt.Action {
 	case actProposalApprove, actProposalChanges, actProposalReject, actProposalRejectNow:
 		return b.onDecisionButton(ctx, c, lang, bt, id)
 	}
-	p, err := b.admin.Proposal(ctx, id)
+	p, err := b.store.Proposal(ctx, id)
 	if multaque.ErrorCode(err) == multaque.ENOTFOUND {
 		return b.stale(ctx, c, lang)
 	}
@@ -522,7 +501,7 @@ func (b *Bot) onProposalButton(ctx context.Context, c *tg.Context) error {
 		if p.Status != multaque.ProposalDraft {
 			return b.stale(ctx, c, p.Lang)
 		}
-		if err := b.admin.DiscardProposal(ctx, p.ID, p.Version); multaque.ErrorCode(err) == multaque.ECONFLICT || multaque.ErrorCode(err) == multaque.ENOTFOUND {
+		if err := b.store.DiscardProposal(ctx, p.ID, p.Version); multaque.ErrorCode(err) == multaque.ECONFLICT || multaque.ErrorCode(err) == multaque.ENOTFOUND {
 			return b.stale(ctx, c, p.Lang)
 		} else if err != nil {
 			return err
@@ -568,8 +547,8 @@ func (b *Bot) onProposalButton(ctx context.Context, c *tg.Context) error {
 // changeOwnProposal applies a proposer's change to p, which must still be
 // theirs to change (a draft or sent back) at the version they saw. It
 // returns nil, nil when it no longer is.
-func (b *Bot) changeOwnProposal(ctx context.Context, p *multaque.Proposal, change func(cur *multaque.Proposal), items func(p *multaque.Proposal) []multaque.OutboxItem) (*multaque.Proposal, error) {
-	saved, err := b.admin.UpdateProposal(ctx, p.ID, func(cur *multaque.Proposal) error {
+func (b *proposals) changeOwnProposal(ctx context.Context, p *multaque.Proposal, change func(cur *multaque.Proposal), items func(p *multaque.Proposal) []multaque.OutboxItem) (*multaque.Proposal, error) {
+	saved, err := b.store.UpdateProposal(ctx, p.ID, func(cur *multaque.Proposal) error {
 		if cur.Version != p.Version || cur.Status != multaque.ProposalDraft && cur.Status != multaque.ProposalChanges {
 			return errProposalMoved
 		}
@@ -584,7 +563,7 @@ func (b *Bot) changeOwnProposal(ctx context.Context, p *multaque.Proposal, chang
 }
 
 // orStale returns err, or answers a stale button when there is none.
-func (b *Bot) orStale(ctx context.Context, c *tg.Context, lang multaque.Lang, err error) error {
+func (b *proposals) orStale(ctx context.Context, c *tg.Context, lang multaque.Lang, err error) error {
 	if err != nil {
 		return err
 	}
@@ -595,10 +574,10 @@ func (b *Bot) orStale(ctx context.Context, c *tg.Context, lang multaque.Lang, er
 
 // catalogueCoordinators are the coordinators who decide on proposals, those
 // of every community, with the language to write to each in.
-func (b *Bot) catalogueCoordinators(ctx context.Context) (map[int64]multaque.Lang, error) {
+func (b *proposals) catalogueCoordinators(ctx context.Context) (map[int64]multaque.Lang, error) {
 	out := map[int64]multaque.Lang{}
 	for _, id := range b.coordinatorIDs() {
-		rec, err := b.admin.Coordinator(ctx, id)
+		rec, err := b.store.Coordinator(ctx, id)
 		switch {
 		case err == nil:
 			if len(rec.Communities) == 0 {
@@ -619,7 +598,7 @@ func (b *Bot) catalogueCoordinators(ctx context.Context) (map[int64]multaque.Lan
 
 // personLang is the language of a citizen or mentor, the default for
 // anyone else.
-func (b *Bot) personLang(ctx context.Context, id int64) (multaque.Lang, error) {
+func (b *proposals) personLang(ctx context.Context, id int64) (multaque.Lang, error) {
 	cz, err := b.citizen(ctx, id)
 	if err != nil {
 		return "", err
@@ -627,7 +606,7 @@ func (b *Bot) personLang(ctx context.Context, id int64) (multaque.Lang, error) {
 	if cz != nil {
 		return cz.Lang, nil
 	}
-	m, _, err := b.mentorOf(ctx, id)
+	m, _, err := b.mentors.mentorOf(ctx, id)
 	if err != nil {
 		return "", err
 	}
@@ -639,7 +618,7 @@ func (b *Bot) personLang(ctx context.Context, id int64) (multaque.Lang, error) {
 
 // proposalCards are the messages that bring a sent proposal to each
 // coordinator, with the buttons to decide on it.
-func (b *Bot) proposalCards(p *multaque.Proposal, coords map[int64]multaque.Lang) []multaque.OutboxItem {
+func (b *proposals) proposalCards(p *multaque.Proposal, coords map[int64]multaque.Lang) []multaque.OutboxItem {
 	out := make([]multaque.OutboxItem, 0, len(coords))
 	for id, lang := range coords {
 		v := b.view.proposalCard(p, lang)
@@ -671,7 +650,7 @@ func outboxKeyboard(m tg.Keyboard) [][]multaque.OutboxButton {
 // wholeCatalogue checks that the caller may change the whole catalogue:
 // a coordinator of every community. Anyone else gets one sentence, and the
 // attempt is audited.
-func (b *Bot) wholeCatalogue(ctx context.Context, actor int64, coord *multaque.Coordinator, command string) (bool, error) {
+func (b *proposals) wholeCatalogue(ctx context.Context, actor int64, coord *multaque.Coordinator, command string) (bool, error) {
 	if coord != nil && len(coord.Communities) == 0 {
 		return true, nil
 	}
@@ -685,7 +664,7 @@ func (b *Bot) wholeCatalogue(ctx context.Context, actor int64, coord *multaque.C
 
 // onDecisionButton handles a coordinator's Approve, Ask for changes and
 // Reject.
-func (b *Bot) onDecisionButton(ctx context.Context, c *tg.Context, lang multaque.Lang, bt button, id uint64) error {
+func (b *proposals) onDecisionButton(ctx context.Context, c *tg.Context, lang multaque.Lang, bt button, id uint64) error {
 	actor := c.Sender().ID
 	coord, err := b.coordinator(ctx, actor)
 	if err != nil {
@@ -705,7 +684,7 @@ func (b *Bot) onDecisionButton(ctx context.Context, c *tg.Context, lang multaque
 		}
 		return c.Respond(&tg.CallbackResponse{Text: b.view.t(lang, msg), ShowAlert: true})
 	}
-	p, err := b.admin.Proposal(ctx, id)
+	p, err := b.store.Proposal(ctx, id)
 	if multaque.ErrorCode(err) == multaque.ENOTFOUND {
 		return b.stale(ctx, c, lang)
 	}
@@ -725,7 +704,7 @@ func (b *Bot) onDecisionButton(ctx context.Context, c *tg.Context, lang multaque
 		return b.decide(ctx, c, lang, multaque.ProposalNote{Coordinator: actor, Proposal: p.ID, Version: p.Version, Reject: true}, "")
 	}
 	note := multaque.ProposalNote{Coordinator: actor, Proposal: p.ID, Version: p.Version, Reject: bt.Action == actProposalReject, At: b.now()}
-	if err := b.admin.SetProposalNote(ctx, note); err != nil {
+	if err := b.store.SetProposalNote(ctx, note); err != nil {
 		return err
 	}
 	_ = c.Respond()
@@ -741,7 +720,7 @@ func (b *Bot) onDecisionButton(ctx context.Context, c *tg.Context, lang multaque
 }
 
 // alreadyDecided tells a coordinator who decided on a proposal first.
-func (b *Bot) alreadyDecided(ctx context.Context, c *tg.Context, lang multaque.Lang, p *multaque.Proposal) error {
+func (b *proposals) alreadyDecided(ctx context.Context, c *tg.Context, lang multaque.Lang, p *multaque.Proposal) error {
 	who := p.DeciderName
 	if who == "" {
 		who = b.view.t(lang, "proposal_a_coordinator")
@@ -762,7 +741,7 @@ func (b *Bot) alreadyDecided(ctx context.Context, c *tg.Context, lang multaque.L
 
 // decidable checks, inside the store's change, that the proposal is still
 // as the coordinator saw it, and records them as who decided.
-func (b *Bot) decidable(c *tg.Context, version int) func(cur *multaque.Proposal) error {
+func (b *proposals) decidable(c *tg.Context, version int) func(cur *multaque.Proposal) error {
 	return func(cur *multaque.Proposal) error {
 		if cur.Status != multaque.ProposalPending || cur.Version != version {
 			return errProposalMoved
@@ -774,10 +753,10 @@ func (b *Bot) decidable(c *tg.Context, version int) func(cur *multaque.Proposal)
 }
 
 // approve puts a pending proposal in the catalogue and tells the proposer.
-func (b *Bot) approve(ctx context.Context, c *tg.Context, lang multaque.Lang, p *multaque.Proposal) error {
+func (b *proposals) approve(ctx context.Context, c *tg.Context, lang multaque.Lang, p *multaque.Proposal) error {
 	taken := func(project string) bool { _, ok := b.view.cat.Project(project); return ok }
 	check := b.decidable(c, p.Version)
-	saved, err := b.admin.ApproveProposal(ctx, p.ID, func(cur *multaque.Proposal) error {
+	saved, err := b.store.ApproveProposal(ctx, p.ID, func(cur *multaque.Proposal) error {
 		if err := check(cur); err != nil {
 			return err
 		}
@@ -806,8 +785,8 @@ func (b *Bot) approve(ctx context.Context, c *tg.Context, lang multaque.Lang, p 
 }
 
 // decidedMeanwhile answers a coordinator whose decision came second.
-func (b *Bot) decidedMeanwhile(ctx context.Context, c *tg.Context, lang multaque.Lang, id uint64) error {
-	now, err := b.admin.Proposal(ctx, id)
+func (b *proposals) decidedMeanwhile(ctx context.Context, c *tg.Context, lang multaque.Lang, id uint64) error {
+	now, err := b.store.Proposal(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -816,7 +795,7 @@ func (b *Bot) decidedMeanwhile(ctx context.Context, c *tg.Context, lang multaque
 
 // onProposalNote takes a coordinator's typed note: the changes asked for,
 // or the reason of a rejection.
-func (b *Bot) onProposalNote(ctx context.Context, c *tg.Context, note *multaque.ProposalNote, text string) error {
+func (b *proposals) onProposalNote(ctx context.Context, c *tg.Context, note *multaque.ProposalNote, text string) error {
 	actor := c.Sender().ID
 	lang := b.langOf(ctx, c)
 	coord, err := b.coordinator(ctx, actor)
@@ -829,7 +808,7 @@ func (b *Bot) onProposalNote(ctx context.Context, c *tg.Context, note *multaque.
 	}
 	if ok, err := b.wholeCatalogue(ctx, actor, coord, command); err != nil || !ok {
 		if err == nil {
-			err = b.admin.ClearProposalNote(ctx, actor)
+			err = b.store.ClearProposalNote(ctx, actor)
 		}
 		if err != nil {
 			return err
@@ -854,13 +833,13 @@ func (b *Bot) onProposalNote(ctx context.Context, c *tg.Context, note *multaque.
 // decide sends a pending proposal back for changes, or rejects it, with
 // the coordinator's note (which may be empty for a rejection), and tells
 // the proposer.
-func (b *Bot) decide(ctx context.Context, c *tg.Context, lang multaque.Lang, note multaque.ProposalNote, text string) error {
+func (b *proposals) decide(ctx context.Context, c *tg.Context, lang multaque.Lang, note multaque.ProposalNote, text string) error {
 	check := b.decidable(c, note.Version)
 	status, msg, command := multaque.ProposalChanges, "proposal_changes", "changes"
 	if note.Reject {
 		status, msg, command = multaque.ProposalRejected, "proposal_rejected", "reject"
 	}
-	saved, err := b.admin.UpdateProposal(ctx, note.Proposal, func(cur *multaque.Proposal) error {
+	saved, err := b.store.UpdateProposal(ctx, note.Proposal, func(cur *multaque.Proposal) error {
 		if err := check(cur); err != nil {
 			return err
 		}
@@ -873,7 +852,7 @@ func (b *Bot) decide(ctx context.Context, c *tg.Context, lang multaque.Lang, not
 	}, func(p *multaque.Proposal) []multaque.OutboxItem {
 		return []multaque.OutboxItem{b.proposerItem(p, msg)}
 	})
-	if clearErr := b.admin.ClearProposalNote(ctx, c.Sender().ID); clearErr != nil && err == nil {
+	if clearErr := b.store.ClearProposalNote(ctx, c.Sender().ID); clearErr != nil && err == nil {
 		err = clearErr
 	}
 	if errors.Is(err, errProposalMoved) {
@@ -902,7 +881,7 @@ func (b *Bot) decide(ctx context.Context, c *tg.Context, lang multaque.Lang, not
 
 // proposerItem tells the proposer what a coordinator decided, in the
 // proposal's language.
-func (b *Bot) proposerItem(p *multaque.Proposal, msg string) multaque.OutboxItem {
+func (b *proposals) proposerItem(p *multaque.Proposal, msg string) multaque.OutboxItem {
 	lang := p.Lang
 	text := b.view.t(lang, msg, "Name", esc(p.Name.In(lang)), "Project", p.Project)
 	if p.Note != "" {
@@ -922,7 +901,7 @@ func (b *Bot) proposerItem(p *multaque.Proposal, msg string) multaque.OutboxItem
 
 // catalogChanged rebuilds the catalogue after a change is stored. A
 // failure is logged: the change is kept and shows at the next rebuild.
-func (b *Bot) catalogChanged(ctx context.Context) {
+func (b *proposals) catalogChanged(ctx context.Context) {
 	if b.onCatalogChange == nil {
 		return
 	}
@@ -935,14 +914,14 @@ func (b *Bot) catalogChanged(ctx context.Context) {
 
 // onProposals is /proposals: the proposals waiting for a decision, each
 // with its buttons.
-func (b *Bot) onProposals(ctx context.Context, a *adminCall) error {
+func (b *proposals) onProposals(ctx context.Context, a *adminCall) error {
 	if ok, err := b.wholeCatalogue(ctx, a.coord.ID, a.coord, a.cmd); err != nil || !ok {
 		return b.refusedWhole(ctx, a, err)
 	}
 	if a.args != "" {
 		return b.send(ctx, a.c.Recipient(), view{Text: b.view.t(a.lang, "proposals_usage")})
 	}
-	pending, err := b.admin.Proposals(ctx, multaque.ProposalPending)
+	pending, err := b.store.Proposals(ctx, multaque.ProposalPending)
 	if err != nil {
 		return err
 	}
@@ -965,7 +944,7 @@ func (b *Bot) onProposals(ctx context.Context, a *adminCall) error {
 
 // refusedWhole answers a coordinator who may not change the whole
 // catalogue (wholeCatalogue audited it).
-func (b *Bot) refusedWhole(ctx context.Context, a *adminCall, err error) error {
+func (b *proposals) refusedWhole(ctx context.Context, a *adminCall, err error) error {
 	if err != nil {
 		return err
 	}
@@ -974,7 +953,7 @@ func (b *Bot) refusedWhole(ctx context.Context, a *adminCall, err error) error {
 
 // onThreshold is /threshold: list, set or reset the team sizes of a
 // project.
-func (b *Bot) onThreshold(ctx context.Context, a *adminCall) error {
+func (b *proposals) onThreshold(ctx context.Context, a *adminCall) error {
 	if ok, err := b.wholeCatalogue(ctx, a.coord.ID, a.coord, a.cmd); err != nil || !ok {
 		return b.refusedWhole(ctx, a, err)
 	}
@@ -984,7 +963,7 @@ func (b *Bot) onThreshold(ctx context.Context, a *adminCall) error {
 	case thresholdBad:
 		return b.send(ctx, a.c.Recipient(), view{Text: usage})
 	case thresholdList:
-		ts, err := b.admin.Thresholds(ctx)
+		ts, err := b.store.Thresholds(ctx)
 		if err != nil {
 			return err
 		}
@@ -1004,7 +983,7 @@ func (b *Bot) onThreshold(ctx context.Context, a *adminCall) error {
 		return b.send(ctx, a.c.Recipient(), b.view.unknownProject(a.lang, project))
 	}
 	if op == thresholdReset {
-		if err := b.admin.RemoveThreshold(ctx, project); multaque.ErrorCode(err) == multaque.ENOTFOUND {
+		if err := b.store.RemoveThreshold(ctx, project); multaque.ErrorCode(err) == multaque.ENOTFOUND {
 			return b.send(ctx, a.c.Recipient(), view{Text: b.view.t(a.lang, "threshold_none", "Project", project)})
 		} else if err != nil {
 			return err
@@ -1017,7 +996,7 @@ func (b *Bot) onThreshold(ctx context.Context, a *adminCall) error {
 		return b.send(ctx, a.c.Recipient(), view{Text: b.view.t(a.lang, "threshold_reset",
 			"Name", esc(now.Name.In(a.lang)), "Min", now.MinTeam, "Max", now.MaxTeam)})
 	}
-	if err := b.admin.SetThreshold(ctx, multaque.Threshold{Project: project, MinTeam: lo, MaxTeam: hi, By: a.coord.ID, At: b.now().UTC()}); err != nil {
+	if err := b.store.SetThreshold(ctx, multaque.Threshold{Project: project, MinTeam: lo, MaxTeam: hi, By: a.coord.ID, At: b.now().UTC()}); err != nil {
 		return err
 	}
 	b.catalogChanged(ctx)
@@ -1030,7 +1009,7 @@ func (b *Bot) onThreshold(ctx context.Context, a *adminCall) error {
 
 // onTranslate is /translate: a coordinator adds or corrects the text of an
 // approved proposal in one language.
-func (b *Bot) onTranslate(ctx context.Context, a *adminCall) error {
+func (b *proposals) onTranslate(ctx context.Context, a *adminCall) error {
 	if ok, err := b.wholeCatalogue(ctx, a.coord.ID, a.coord, a.cmd); err != nil || !ok {
 		return b.refusedWhole(ctx, a, err)
 	}
@@ -1043,7 +1022,7 @@ func (b *Bot) onTranslate(ctx context.Context, a *adminCall) error {
 	case problem != "":
 		return b.send(ctx, a.c.Recipient(), view{Text: b.view.problemLine(a.lang, problem, proposalLimit[tr.field]) + "\n\n" + b.view.t(a.lang, string(problemTranslateUsage))})
 	}
-	p, err := b.admin.ProjectProposal(ctx, tr.project)
+	p, err := b.store.ProjectProposal(ctx, tr.project)
 	if multaque.ErrorCode(err) == multaque.ENOTFOUND {
 		if _, ok := b.view.cat.Project(tr.project); ok {
 			return b.send(ctx, a.c.Recipient(), view{Text: b.view.t(a.lang, "translate_file_project", "Project", tr.project)})
@@ -1053,7 +1032,7 @@ func (b *Bot) onTranslate(ctx context.Context, a *adminCall) error {
 	if err != nil {
 		return err
 	}
-	_, err = b.admin.UpdateProposal(ctx, p.ID, func(cur *multaque.Proposal) error {
+	_, err = b.store.UpdateProposal(ctx, p.ID, func(cur *multaque.Proposal) error {
 		field := map[multaque.ProposalStep]*multaque.Text{
 			multaque.ProposalStepName: &cur.Name, multaque.ProposalStepPitch: &cur.Pitch, multaque.ProposalStepExplanation: &cur.Explanation,
 		}[tr.field]

@@ -56,7 +56,6 @@ func FuzzProposalArgs(f *testing.F) {
 		if id, _, ok := splitProposalArg(s); ok && (id == 0 || !strings.HasPrefix(s, proposalArg(id))) {
 			t.Fatalf("splitProposalArg(%q)=%d", s, id)
 		}
-		_ = isProposalButton(s)
 		for _, step := range []multaque.ProposalStep{multaque.ProposalStepName, multaque.ProposalStepPitch, multaque.ProposalStepExplanation, multaque.ProposalStepMass} {
 			p := &multaque.Proposal{ID: 1, Proposer: 1, Lang: multaque.Catalan, Status: multaque.ProposalDraft,
 				Step: step, Version: 1, CreatedAt: time.Unix(1, 0)}

@@ -32,7 +32,19 @@ func (v view) outgoing(chat int64, edit int) tg.Outgoing {
 type renderer struct {
 	cat     Catalog
 	texts   Texts
-	botName string // the bot's username, for share links
+	botName string   // the bot's username, for share links
+	help    []string // the commands /help lists (routes.helpLines)
+}
+
+// helpText is /help: what the bot is for, then a line for each command of
+// the citizens' menu, in its order.
+func (r *renderer) helpText(lang multaque.Lang) string {
+	var b strings.Builder
+	b.WriteString(r.t(lang, "help"))
+	for _, name := range r.help {
+		b.WriteString("\n/" + name + ": " + r.t(lang, "help_"+name))
+	}
+	return b.String()
 }
 
 // t is a shorthand for a message with key/value pairs as its data.
@@ -87,7 +99,7 @@ func (rd *renderer) render(c *multaque.Citizen, r Reply, counts progress, teams 
 	case ScreenSettings:
 		v = rd.settings(c)
 	case ScreenHelp:
-		v = view{Text: rd.t(lang, "help")}
+		v = view{Text: rd.helpText(lang)}
 	}
 	if r.Placed != "" {
 		com, _ := rd.cat.Community(r.Placed)

@@ -38,13 +38,11 @@ import (
 
 // The concrete types that fill the interfaces the packages declare.
 var (
-	_ bot.Store      = (*store.DB)(nil)
-	_ outbox.Store   = (*store.DB)(nil)
-	_ bot.TeamStore  = (*store.DB)(nil)
-	_ bot.AdminStore = (*store.DB)(nil)
-	_ bot.Catalog    = (*catalog.Catalog)(nil)
-	_ bot.Catalog    = (*catalog.Live)(nil)
-	_ bot.Texts      = (*catalog.Messages)(nil)
+	_ bot.Store    = (*store.DB)(nil) // every room's part: bot.CitizenStore, bot.TeamStore, ...
+	_ outbox.Store = (*store.DB)(nil)
+	_ bot.Catalog  = (*catalog.Catalog)(nil)
+	_ bot.Catalog  = (*catalog.Live)(nil)
+	_ bot.Texts    = (*catalog.Messages)(nil)
 
 	_ matching.Store    = (*store.DB)(nil)
 	_ matching.Catalog  = (*catalog.Catalog)(nil)

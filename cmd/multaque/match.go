@@ -22,5 +22,14 @@ func matchNow(ctx context.Context, db *store.DB, runner *matching.Runner) (bot.M
 	if err != nil {
 		return bot.MatchReport{}, fmt.Errorf("match now: %w", err)
 	}
-	return bot.NewMatchReport(rep, teams), nil
+	return bot.NewMatchReport(matchPass(rep), teams), nil
+}
+
+// matchPass is the matcher's report in the bot's terms.
+func matchPass(rep matching.Report) bot.MatchPass {
+	pass := bot.MatchPass{Formed: rep.Formed, Assigned: rep.AssignedTeams}
+	for _, j := range rep.JoinedTeams {
+		pass.Joined = append(pass.Joined, bot.MatchJoined{Team: j.Team, Added: j.Added})
+	}
+	return pass
 }

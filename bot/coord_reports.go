@@ -39,17 +39,6 @@ type ReportStore interface {
 	OutboxLen(ctx context.Context) (int, error)
 }
 
-func (b *Bot) reportCommands() []adminCommand {
-	if b.admin == nil {
-		return nil // no store of coordinators: the reports are off
-	}
-	return []adminCommand{
-		{name: "stats", run: b.runStats},
-		{name: "chart", run: b.runChart},
-		{name: "export", run: b.runExport},
-	}
-}
-
 // How much the reports list before "and N more".
 const (
 	maxReportScopeNames = 3  // communities naming a coordinator's scope
@@ -76,7 +65,7 @@ type reportArea struct {
 }
 
 // inArea reports whether community lies in ar.
-func (b *Bot) inArea(ar reportArea, community string) bool {
+func (b *reports) inArea(ar reportArea, community string) bool {
 	if ar.roots == nil {
 		return true
 	}
@@ -113,7 +102,7 @@ func parseReportArg(s string) (query string, ok bool) {
 
 // findCommunity looks a community up by id or name: its id when there is
 // one clear answer, otherwise the candidates (none: nothing matches).
-func (b *Bot) findCommunity(query string, lang multaque.Lang) (id string, choices []multaque.Community) {
+func (b *reports) findCommunity(query string, lang multaque.Lang) (id string, choices []multaque.Community) {
 	if low := strings.ToLower(query); multaque.ValidID(low) {
 		if _, ok := b.view.cat.Community(low); ok {
 			return low, nil
@@ -141,7 +130,7 @@ func (b *Bot) findCommunity(query string, lang multaque.Lang) (id string, choice
 // areaOf works out what a report covers from the command's argument.
 // ok is false when the coordinator has been answered already: with the
 // usage line, the communities to choose from, or a refusal.
-func (b *Bot) areaOf(ctx context.Context, a *adminCall) (ar reportArea, ok bool, err error) {
+func (b *reports) areaOf(ctx context.Context, a *adminCall) (ar reportArea, ok bool, err error) {
 	to := a.c.Recipient()
 	query, valid := parseReportArg(a.args)
 	if !valid {
@@ -166,13 +155,13 @@ func (b *Bot) areaOf(ctx context.Context, a *adminCall) (ar reportArea, ok bool,
 	return reportArea{roots: []string{id}, name: c.Name.In(a.lang), id: id}, true, nil
 }
 
-func (b *Bot) reportUsage(a *adminCall) string {
+func (b *reports) reportUsage(a *adminCall) string {
 	return b.view.t(a.lang, "report_usage", "Command", a.cmd)
 }
 
 // choicesText offers the communities a name could mean, each with the
 // command that shows it.
-func (b *Bot) choicesText(a *adminCall, choices []multaque.Community) string {
+func (b *reports) choicesText(a *adminCall, choices []multaque.Community) string {
 	var s strings.Builder
 	s.WriteString(b.view.t(a.lang, "report_choose_community"))
 	for _, c := range choices {
@@ -186,7 +175,7 @@ func (b *Bot) choicesText(a *adminCall, choices []multaque.Community) string {
 }
 
 // areaNames names communities, a few at most, in lang.
-func (b *Bot) areaNames(lang multaque.Lang, ids []string) string {
+func (b *reports) areaNames(lang multaque.Lang, ids []string) string {
 	var names []string
 	for i, id := range ids {
 		if i == maxReportScopeNames {
@@ -200,7 +189,7 @@ func (b *Bot) areaNames(lang multaque.Lang, ids []string) string {
 
 // nameOfCommunity is a community's name in lang, not escaped (for charts
 // and CSV); its id if the catalogue no longer has it.
-func (b *Bot) nameOfCommunity(lang multaque.Lang, id string) string {
+func (b *core) nameOfCommunity(lang multaque.Lang, id string) string {
 	if c, ok := b.view.cat.Community(id); ok {
 		return c.Name.In(lang)
 	}
@@ -209,7 +198,7 @@ func (b *Bot) nameOfCommunity(lang multaque.Lang, id string) string {
 
 // nameOfProject is a project's name in lang, not escaped (for charts and
 // CSV); its id if the catalogue no longer has it.
-func (b *Bot) nameOfProject(lang multaque.Lang, id string) string {
+func (b *core) nameOfProject(lang multaque.Lang, id string) string {
 	if p, ok := b.view.cat.Project(id); ok {
 		return p.Name.In(lang)
 	}
@@ -218,7 +207,7 @@ func (b *Bot) nameOfProject(lang multaque.Lang, id string) string {
 
 // reportNeed is the project's critical mass as the catalogue has it now,
 // 0 for a project it no longer has.
-func (b *Bot) reportNeed(project string) int {
+func (b *reports) reportNeed(project string) int {
 	p, _ := b.view.cat.Project(project)
 	return p.MinTeam
 }
@@ -231,8 +220,8 @@ type reportDemand struct {
 }
 
 // areaStats reads the citizens' figures of ar.
-func (b *Bot) areaStats(ctx context.Context, ar reportArea) ([]multaque.CommunityStats, error) {
-	return b.admin.StatsByCommunity(ctx, func(c string) bool { return b.inArea(ar, c) })
+func (b *reports) areaStats(ctx context.Context, ar reportArea) ([]multaque.CommunityStats, error) {
+	return b.store.StatsByCommunity(ctx, func(c string) bool { return b.inArea(ar, c) })
 }
 
 func sumDemand(stats []multaque.CommunityStats) reportDemand {
@@ -256,7 +245,7 @@ func sumDemand(stats []multaque.CommunityStats) reportDemand {
 
 // reportProjectOrder lists the projects of d in the catalogue's order, then any
 // the catalogue no longer has, by id.
-func (b *Bot) reportProjectOrder(ids map[string]multaque.ProjectStats) []string {
+func (b *reports) reportProjectOrder(ids map[string]multaque.ProjectStats) []string {
 	var out []string
 	for _, p := range b.view.cat.Projects() {
 		if _, ok := ids[p.ID]; ok {
@@ -283,7 +272,7 @@ type reportQueue struct {
 // their critical mass first. They are ordered by what a coordinator sees
 // (one or two people count as none), so that the order tells no more than
 // the "<3" does.
-func (b *Bot) closestQueues(lang multaque.Lang, stats []multaque.CommunityStats) []reportQueue {
+func (b *reports) closestQueues(lang multaque.Lang, stats []multaque.CommunityStats) []reportQueue {
 	var qs []reportQueue
 	for _, s := range stats {
 		if s.Community == "" {
@@ -320,7 +309,7 @@ func (b *Bot) closestQueues(lang multaque.Lang, stats []multaque.CommunityStats)
 // coordinator asked for: its demand, its teams and the mentors. ok is
 // false when the coordinator has been answered already (a usage line, an
 // unknown community, one outside their scope).
-func (b *Bot) areaFigures(ctx context.Context, a *adminCall) (ar reportArea, stats []multaque.CommunityStats, teams []*multaque.Team, mentors []multaque.Mentor, ok bool, err error) {
+func (b *reports) areaFigures(ctx context.Context, a *adminCall) (ar reportArea, stats []multaque.CommunityStats, teams []*multaque.Team, mentors []multaque.Mentor, ok bool, err error) {
 	if ar, ok, err = b.areaOf(ctx, a); !ok || err != nil {
 		return ar, nil, nil, nil, false, err
 	}
@@ -330,27 +319,27 @@ func (b *Bot) areaFigures(ctx context.Context, a *adminCall) (ar reportArea, sta
 	if teams, err = b.teamsIn(ctx, ar); err != nil {
 		return ar, nil, nil, nil, false, err
 	}
-	if mentors, err = b.admin.Mentors(ctx); err != nil {
+	if mentors, err = b.store.Mentors(ctx); err != nil {
 		return ar, nil, nil, nil, false, err
 	}
 	return ar, stats, teams, mentors, true, nil
 }
 
 // runStats is /stats [community]: the figures of the area as a message.
-func (b *Bot) runStats(ctx context.Context, a *adminCall) error {
+func (b *reports) runStats(ctx context.Context, a *adminCall) error {
 	ar, stats, teams, mentors, ok, err := b.areaFigures(ctx, a)
 	if !ok || err != nil {
 		return err
 	}
-	loads, err := b.admin.MentorLoads(ctx)
+	loads, err := b.store.MentorLoads(ctx)
 	if err != nil {
 		return err
 	}
-	pool, err := b.admin.PoolCounts(ctx)
+	pool, err := b.store.PoolCounts(ctx)
 	if err != nil {
 		return err
 	}
-	outbox, err := b.admin.OutboxLen(ctx)
+	outbox, err := b.store.OutboxLen(ctx)
 	if err != nil {
 		return err
 	}
@@ -438,8 +427,8 @@ func fitLines(lines []string, limit int) string {
 }
 
 // teamsIn lists the teams of the area.
-func (b *Bot) teamsIn(ctx context.Context, ar reportArea) ([]*multaque.Team, error) {
-	all, err := b.admin.Teams(ctx)
+func (b *reports) teamsIn(ctx context.Context, ar reportArea) ([]*multaque.Team, error) {
+	all, err := b.store.Teams(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -456,7 +445,7 @@ func (b *Bot) teamsIn(ctx context.Context, ar reportArea) ([]*multaque.Team, err
 // roots (nil or empty: everywhere): they cover everywhere, a community in
 // the area, or one that part of the area lies in. Reports and /mentors
 // both show mentors by it.
-func (b *Bot) mentorCovers(roots []string, m multaque.Mentor) bool {
+func (b *reports) mentorCovers(roots []string, m multaque.Mentor) bool {
 	if len(roots) == 0 || len(m.Communities) == 0 {
 		return true
 	}
@@ -475,7 +464,7 @@ func (b *Bot) mentorCovers(roots []string, m multaque.Mentor) bool {
 
 // runChart is /chart [community]: people waiting and in teams per
 // project, as a bar chart sent as a photo.
-func (b *Bot) runChart(ctx context.Context, a *adminCall) error {
+func (b *reports) runChart(ctx context.Context, a *adminCall) error {
 	ar, ok, err := b.areaOf(ctx, a)
 	if !ok || err != nil {
 		return err
@@ -513,7 +502,7 @@ func (b *Bot) runChart(ctx context.Context, a *adminCall) error {
 }
 
 // runExport is /export [community]: demand.csv and teams.csv.
-func (b *Bot) runExport(ctx context.Context, a *adminCall) error {
+func (b *reports) runExport(ctx context.Context, a *adminCall) error {
 	ar, stats, teams, mentors, ok, err := b.areaFigures(ctx, a)
 	if !ok || err != nil {
 		return err
@@ -547,7 +536,7 @@ func (b *Bot) runExport(ctx context.Context, a *adminCall) error {
 
 // demandCSV is demand.csv: one row per community and project that someone
 // waits for or has a team for.
-func (b *Bot) demandCSV(lang multaque.Lang, stats []multaque.CommunityStats) ([]byte, error) {
+func (b *reports) demandCSV(lang multaque.Lang, stats []multaque.CommunityStats) ([]byte, error) {
 	rows := [][]string{demandHeader}
 	for _, s := range stats { // sorted by community id
 		if s.Community == "" {
@@ -570,7 +559,7 @@ func (b *Bot) demandCSV(lang multaque.Lang, stats []multaque.CommunityStats) ([]
 }
 
 // teamsCSV is teams.csv: one row per team, oldest first.
-func (b *Bot) teamsCSV(lang multaque.Lang, teams []*multaque.Team, mentors []multaque.Mentor) ([]byte, error) {
+func (b *reports) teamsCSV(lang multaque.Lang, teams []*multaque.Team, mentors []multaque.Mentor) ([]byte, error) {
 	names := make(map[int64]string, len(mentors))
 	for _, m := range mentors {
 		names[m.ID] = m.Name

@@ -25,7 +25,7 @@ func FuzzReportArg(f *testing.F) {
 		"sants-montjuic", "x\u200by", "gr\x00cia", strings.Repeat("a", maxReportArg+1), "\xff\xfe", "<b>gràcia</b>"} {
 		f.Add(s, uint8(0))
 	}
-	b := &Bot{view: fuzzRenderer(f)}
+	b := &reports{core: &core{view: fuzzRenderer(f)}}
 	f.Fuzz(func(t *testing.T, arg string, l uint8) {
 		lang := multaque.Languages[int(l)%len(multaque.Languages)]
 		query, ok := parseReportArg(arg)

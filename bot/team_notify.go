@@ -12,10 +12,10 @@ import (
 // messages that go with each team change, which the store commits in the
 // same transaction as the change. These methods only build items.
 
-// TeamFormed tells each member of a new team that it is forming (its group
+// teamFormed tells each member of a new team that it is forming (its group
 // comes when the provisioner has prepared it) and, if no mentor was free,
 // tells the coordinators.
-func (b *Bot) TeamFormed(t *multaque.Team, langs map[int64]multaque.Lang) []multaque.OutboxItem {
+func (b *teams) teamFormed(t *multaque.Team, langs map[int64]multaque.Lang) []multaque.OutboxItem {
 	out := b.formingItems(t, memberIDs(t), langs)
 	if t.Mentor == 0 {
 		out = append(out, b.noMentorItems(t, langs)...)
@@ -23,23 +23,23 @@ func (b *Bot) TeamFormed(t *multaque.Team, langs map[int64]multaque.Lang) []mult
 	return out
 }
 
-// TeamJoined invites late joiners to the team's group, or, while it is
+// teamJoined invites late joiners to the team's group, or, while it is
 // still forming, tells them they are in.
-func (b *Bot) TeamJoined(t *multaque.Team, joined []int64, langs map[int64]multaque.Lang) []multaque.OutboxItem {
+func (b *teams) teamJoined(t *multaque.Team, joined []int64, langs map[int64]multaque.Lang) []multaque.OutboxItem {
 	if t.Status == multaque.TeamActive && t.InviteLink != "" {
-		return b.InviteItems(t, joined, langs)
+		return b.inviteItemsFor(t, joined, langs)
 	}
 	return b.formingItems(t, joined, langs)
 }
 
-// MentorAssigned invites a team's new mentor to its group. A team still
+// mentorAssigned invites a team's new mentor to its group. A team still
 // forming invites them with its members when its group is ready.
-func (b *Bot) MentorAssigned(t *multaque.Team, langs map[int64]multaque.Lang) []multaque.OutboxItem {
-	return b.InviteItems(t, []int64{t.Mentor}, langs)
+func (b *teams) mentorAssigned(t *multaque.Team, langs map[int64]multaque.Lang) []multaque.OutboxItem {
+	return b.inviteItemsFor(t, []int64{t.Mentor}, langs)
 }
 
 // formingItems says to each of people that their team is forming.
-func (b *Bot) formingItems(t *multaque.Team, people []int64, langs map[int64]multaque.Lang) []multaque.OutboxItem {
+func (b *teams) formingItems(t *multaque.Team, people []int64, langs map[int64]multaque.Lang) []multaque.OutboxItem {
 	p, _ := b.view.cat.Project(t.Project)
 	c, _ := b.view.cat.Community(t.Community)
 	out := make([]multaque.OutboxItem, 0, len(people))
@@ -59,7 +59,7 @@ func (b *Bot) formingItems(t *multaque.Team, people []int64, langs map[int64]mul
 // noMentorItems alerts the coordinators who oversee t's community that
 // team t formed with no mentor free for it, with the command that brings
 // one.
-func (b *Bot) noMentorItems(t *multaque.Team, langs map[int64]multaque.Lang) []multaque.OutboxItem {
+func (b *teams) noMentorItems(t *multaque.Team, langs map[int64]multaque.Lang) []multaque.OutboxItem {
 	p, _ := b.view.cat.Project(t.Project)
 	c, _ := b.view.cat.Community(t.Community)
 	var out []multaque.OutboxItem

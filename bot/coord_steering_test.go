@@ -136,7 +136,11 @@ func newMatchHarness(t *testing.T) (*harness, *telegramtest.User) {
 			return bot.MatchReport{}, err
 		}
 		teams, err := h.db.Teams(ctx)
-		return bot.NewMatchReport(rep, teams), err
+		pass := bot.MatchPass{Formed: rep.Formed, Assigned: rep.AssignedTeams}
+		for _, j := range rep.JoinedTeams {
+			pass.Joined = append(pass.Joined, bot.MatchJoined{Team: j.Team, Added: j.Added})
+		}
+		return bot.NewMatchReport(pass, teams), err
 	}
 	h.start()
 	runner.Store(&matching.Runner{Store: h.db, Catalog: h.cat, Notifier: h.bot})

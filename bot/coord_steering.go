@@ -17,11 +17,9 @@ import (
 	"strings"
 
 	"github.com/multaque/multaque"
-	"github.com/multaque/multaque/matching"
 )
 
-// SteeringStore is what the steering commands need of the database; it is
-// part of BroadcastStore, and so of AdminStore.
+// SteeringStore is what the steering commands need of the database.
 type SteeringStore interface {
 	PoolGroups(ctx context.Context) ([]multaque.PoolGroup, error)
 	// Mentors returns every mentor, drafts left out.
@@ -46,9 +44,24 @@ type MatchTeam struct {
 	Mentor    bool // whether it has a mentor after the pass
 }
 
+// MatchPass is what a matching pass says it did, by team id (the
+// matcher's report, in the bot's terms: the bot does not import the
+// matcher; cmd/multaque wires the two).
+type MatchPass struct {
+	Formed   []string      // the teams it formed
+	Joined   []MatchJoined // the open teams it added people to
+	Assigned []string      // the teams it gave the mentor they lacked
+}
+
+// MatchJoined is an open team a pass added people to.
+type MatchJoined struct {
+	Team  string
+	Added int
+}
+
 // NewMatchReport makes the report of a matching pass from what the pass
 // says it did and the teams as they are after it.
-func NewMatchReport(rep matching.Report, teams []*multaque.Team) MatchReport {
+func NewMatchReport(rep MatchPass, teams []*multaque.Team) MatchReport {
 	byID := make(map[string]*multaque.Team, len(teams))
 	for _, t := range teams {
 		byID[t.ID] = t
@@ -66,13 +79,13 @@ func NewMatchReport(rep matching.Report, teams []*multaque.Team) MatchReport {
 			out.Formed = append(out.Formed, mt)
 		}
 	}
-	for _, j := range rep.JoinedTeams {
+	for _, j := range rep.Joined {
 		if mt, ok := summary(j.Team); ok {
 			mt.Added = j.Added
 			out.Joined = append(out.Joined, mt)
 		}
 	}
-	for _, id := range rep.AssignedTeams {
+	for _, id := range rep.Assigned {
 		if mt, ok := summary(id); ok {
 			out.Assigned = append(out.Assigned, mt)
 		}
@@ -87,21 +100,9 @@ const poolTitlesShown = 5
 // names, so that one mentor's line always fits in a message.
 const mentorCommunitiesShown = 12
 
-func (b *Bot) steeringCommands() []adminCommand {
-	cmds := []adminCommand{{name: "mentorinvite", run: b.noArgs("/mentorinvite", b.onMentorInvite)}}
-	if b.admin == nil {
-		return cmds // the configured coordinators still make mentor invites
-	}
-	return append(cmds,
-		adminCommand{name: "pool", run: b.noArgs("/pool", b.onPool)},
-		adminCommand{name: "match", run: b.noArgs("/match", b.onMatch)},
-		adminCommand{name: "mentors", run: b.noArgs("/mentors", b.onMentors)},
-	)
-}
-
 // noArgs wraps a command that takes no arguments: given some, it answers
 // with its usage line and does nothing.
-func (b *Bot) noArgs(usage string, run func(ctx context.Context, a *adminCall) error) func(ctx context.Context, a *adminCall) error {
+func (b *core) noArgs(usage string, run func(ctx context.Context, a *adminCall) error) func(ctx context.Context, a *adminCall) error {
 	return func(ctx context.Context, a *adminCall) error {
 		if a.args != "" {
 			return b.usage(ctx, a, usage)
@@ -111,7 +112,7 @@ func (b *Bot) noArgs(usage string, run func(ctx context.Context, a *adminCall) e
 }
 
 // usage answers a malformed command with how to write it.
-func (b *Bot) usage(ctx context.Context, a *adminCall, usage string) error {
+func (b *core) usage(ctx context.Context, a *adminCall, usage string) error {
 	return b.send(ctx, a.c.Recipient(), view{Text: b.view.t(a.lang, "steering_usage", "Usage", esc(usage))})
 }
 
@@ -119,8 +120,8 @@ func (b *Bot) usage(ctx context.Context, a *adminCall, usage string) error {
 // how many of the free ones no team will get (their adder is no longer a
 // coordinator, and would sit in the team's group), the first free ones by
 // title, and the link that adds another.
-func (b *Bot) onPool(ctx context.Context, a *adminCall) error {
-	groups, err := b.admin.PoolGroups(ctx)
+func (b *steering) onPool(ctx context.Context, a *adminCall) error {
+	groups, err := b.store.PoolGroups(ctx)
 	if err != nil {
 		return err
 	}
@@ -159,7 +160,7 @@ func (b *Bot) onPool(ctx context.Context, a *adminCall) error {
 // onMatch is /match: the matcher runs now (the pass the schedule runs,
 // never at the same time as it) and the coordinator reads what formed in
 // their scope.
-func (b *Bot) onMatch(ctx context.Context, a *adminCall) error {
+func (b *steering) onMatch(ctx context.Context, a *adminCall) error {
 	if b.match == nil {
 		return b.send(ctx, a.c.Recipient(), view{Text: b.view.t(a.lang, "steering_match_unavailable")})
 	}
@@ -215,16 +216,16 @@ func (b *Bot) onMatch(ctx context.Context, a *adminCall) error {
 // they mentor, where, how many teams they have against how many they take,
 // and whether they are paused. Mentors agreed to coordinators seeing their
 // name when they joined.
-func (b *Bot) onMentors(ctx context.Context, a *adminCall) error {
-	mentors, err := b.admin.Mentors(ctx)
+func (b *steering) onMentors(ctx context.Context, a *adminCall) error {
+	mentors, err := b.store.Mentors(ctx)
 	if err != nil {
 		return err
 	}
-	loads, err := b.admin.MentorLoads(ctx)
+	loads, err := b.store.MentorLoads(ctx)
 	if err != nil {
 		return err
 	}
-	mentors = slices.DeleteFunc(mentors, func(m multaque.Mentor) bool { return !b.mentorCovers(a.coord.Communities, m) })
+	mentors = slices.DeleteFunc(mentors, func(m multaque.Mentor) bool { return !b.reports.mentorCovers(a.coord.Communities, m) })
 	lang := a.lang
 	if len(mentors) == 0 {
 		return b.send(ctx, a.c.Recipient(), view{Text: b.view.t(lang, "steering_mentors_none")})
@@ -265,12 +266,12 @@ func (b *Bot) onMentors(ctx context.Context, a *adminCall) error {
 
 // projectName is a project's name in lang, escaped for HTML; its id if the
 // catalogue no longer has it.
-func (b *Bot) projectName(lang multaque.Lang, id string) string {
+func (b *core) projectName(lang multaque.Lang, id string) string {
 	return esc(b.nameOfProject(lang, id))
 }
 
 // communityName is a community's name in lang, escaped for HTML; its id if
 // the catalogue no longer has it.
-func (b *Bot) communityName(lang multaque.Lang, id string) string {
+func (b *core) communityName(lang multaque.Lang, id string) string {
 	return esc(b.nameOfCommunity(lang, id))
 }

@@ -13,9 +13,9 @@ import (
 // out what they would be agreeing to. Mentors and coordinators also read
 // what is kept about them in that role. It answers in the language of the
 // person's record (citizen, else mentor), else in Telegram's.
-func (b *Bot) onPrivacy(ctx context.Context, c *tg.Context, cz *multaque.Citizen, lang multaque.Lang) error {
+func (b *citizens) onPrivacy(ctx context.Context, c *tg.Context, cz *multaque.Citizen, lang multaque.Lang) error {
 	id := c.Sender().ID
-	m, _, err := b.mentorOf(ctx, id)
+	m, _, err := b.mentors.mentorOf(ctx, id)
 	if err != nil {
 		return err
 	}

@@ -12,50 +12,19 @@ import (
 	"github.com/multaque/multaque"
 )
 
-// maxTextLen is the longest text the bot reads; anything longer is refused
-// before it is looked at. Telegram's own limit is 4096.
-const maxTextLen = 4096
-
-// route sends an update to its handler. Only private chats are handled
-// here; groups belong to teams.
-func (b *Bot) route(ctx context.Context, c *tg.Context) error {
-	u := c.Update()
-	switch {
-	case u.Callback != nil && isLeaveButton(u.Callback.Data):
-		return b.onLeaveButton(ctx, c)
-	case u.Callback != nil && isProposalButton(u.Callback.Data):
-		return b.onProposalButton(ctx, c) // proposals.go
-	case u.Callback != nil:
-		return b.onButton(ctx, c)
-	case u.MyChatMember != nil && u.MyChatMember.Chat != nil && u.MyChatMember.Chat.Type != tg.ChatPrivate:
-		return b.onGroupMembership(ctx, c) // groups.go
-	case u.MyChatMember != nil:
-		return b.onMyChatMember(ctx, c)
-	case u.ChatJoinRequest != nil:
-		return b.onJoinRequest(ctx, c)
-	case u.ChatMember != nil:
-		return b.onChatMember(ctx, c)
-	case u.Message == nil || u.Message.Chat == nil || u.Message.Chat.Type != tg.ChatPrivate || u.Message.Sender == nil:
-		return nil
-	}
-	m := u.Message
-	switch {
-	case m.Location != nil:
-		return b.onInput(ctx, c, Input{Location: &Location{Lat: float64(m.Location.Lat), Lon: float64(m.Location.Lng)}})
-	case strings.HasPrefix(m.Text, "/"):
-		cmd, args := parseCommand(m.Text)
-		if i := strings.IndexByte(cmd, '@'); i >= 0 {
-			if !strings.EqualFold(cmd[i+1:], b.Username()) {
-				return nil // a command for another bot
-			}
-			cmd = cmd[:i]
-		}
-		return b.onCommand(ctx, c, strings.ToLower(cmd), args)
-	case m.Text != "":
-		return b.onInput(ctx, c, Input{Text: m.Text})
-	default:
-		return b.reply(ctx, c, nil, Reply{Screen: ScreenHelp, Lang: b.langOf(ctx, c), Problem: problemUseText}, nil)
-	}
+// CitizenStore is what the citizens' room needs of the database.
+type CitizenStore interface {
+	Citizen(ctx context.Context, id int64) (*multaque.Citizen, error)
+	SaveCitizen(ctx context.Context, c *multaque.Citizen) error
+	UpdateCitizen(ctx context.Context, id int64, fn func(c *multaque.Citizen) error) (*multaque.Citizen, error)
+	ForgetCitizen(ctx context.Context, id int64) error
+	// Erasable reports whether ForgetCitizen would erase anything.
+	Erasable(ctx context.Context, id int64) (bool, error)
+	AddReferral(ctx context.Context, code string) error
+	MarkUnreachable(ctx context.Context, id int64) error
+	CountWaiting(ctx context.Context, community string, projects []string) (map[string]int, error)
+	PersonalData(ctx context.Context, id int64) ([]byte, error)
+	Team(ctx context.Context, id string) (*multaque.Team, error)
 }
 
 // parseCommand splits "/cmd@bot args" into "cmd@bot" and "args". The
@@ -72,95 +41,12 @@ func parseCommand(text string) (cmd, args string) {
 
 const problemUseText = "problem_use_text"
 
-func (b *Bot) onCommand(ctx context.Context, c *tg.Context, cmd, args string) error {
-	id := c.Sender().ID
-	cz, err := b.citizen(ctx, id)
-	if err != nil {
-		return err
-	}
-	lang := MatchLanguage(c.Sender().LanguageCode)
-	if cz != nil {
-		lang = cz.Lang
-	}
-	switch cmd {
-	case "start":
-		return b.onStart(ctx, c, cz, parsePayload(args))
-	case "help":
-		return b.reply(ctx, c, cz, Reply{Screen: ScreenHelp, Lang: lang}, nil)
-	case "projects":
-		return b.send(ctx, c.Recipient(), b.view.projectList(lang))
-	case "me":
-		if cz == nil {
-			return b.reply(ctx, c, nil, b.survey.Start(lang, startPayload{}), nil)
-		}
-		return b.reply(ctx, c, cz, b.survey.Resume(cz), nil)
-	case "settings":
-		if cz == nil {
-			return b.reply(ctx, c, nil, b.survey.Start(lang, startPayload{}), nil)
-		}
-		return b.reply(ctx, c, cz, b.survey.OpenSettings(cz), nil)
-	case "mentor":
-		return b.onMentorCommand(ctx, c, lang)
-	case "claim":
-		return b.onClaim(ctx, c, args, lang) // roles_admin.go
-	case "privacy":
-		return b.onPrivacy(ctx, c, cz, lang) // privacy.go
-	case "mydata":
-		return b.onMyData(ctx, c, cz, lang)
-	case "forget":
-		erasable, err := b.store.Erasable(ctx, id)
-		if err != nil {
-			return err
-		}
-		if !erasable {
-			return b.send(ctx, c.Recipient(), view{Text: b.view.t(lang, "nothing_held") + b.coordinatorKeeps(ctx, id, lang)})
-		}
-		return b.send(ctx, c.Recipient(), view{
-			Text: b.view.t(lang, "forget_confirm") + b.coordinatorKeeps(ctx, id, lang),
-			Markup: keyboard([]tg.InlineButton{
-				cb(b.view.t(lang, "btn_forget"), button{Action: actForget, Version: noVersion}),
-				cb(b.view.t(lang, "btn_keep"), button{Action: actKeep, Version: noVersion}),
-			}),
-		})
-	case "leave":
-		return b.onLeave(ctx, c, cz, lang)
-	case "propose":
-		return b.onPropose(ctx, c, cz, lang) // proposals.go
-	case "cancel":
-		if done, err := b.cancelOpenBroadcast(ctx, c, lang); done || err != nil { // broadcast.go
-			return err
-		}
-		if done, err := b.onProposalCancel(ctx, c, lang); done || err != nil { // proposals.go
-			return err
-		}
-		if cz == nil {
-			return b.reply(ctx, c, nil, Reply{Screen: ScreenHelp, Lang: lang, Problem: "nothing_to_cancel"}, nil)
-		}
-		if n := b.survey.Cancel(cz, b.now()); n != nil {
-			saved, err := b.store.UpdateCitizen(ctx, id, func(cur *multaque.Citizen) error {
-				if m := b.survey.Cancel(cur, b.now()); m != nil {
-					*cur = *m
-				}
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-			return b.reply(ctx, c, saved, Reply{Screen: ScreenSummary, Lang: saved.Lang, Problem: "cancelled"}, nil)
-		}
-		r := b.survey.Resume(cz)
-		r.Problem = "nothing_to_cancel"
-		return b.reply(ctx, c, cz, r, nil)
-	default:
-		if ac, ok := b.adminCommand(cmd); ok {
-			return b.onAdminCommand(ctx, c, ac, args, lang)
-		}
-		return b.reply(ctx, c, cz, Reply{Screen: ScreenHelp, Lang: lang, Problem: "unknown_command"}, nil)
-	}
-}
+// maxTextLen is the longest text the bot reads; anything longer is refused
+// before it is looked at. Telegram's own limit is 4096.
+const maxTextLen = 4096
 
 // citizen loads the sender's record, nil if they never consented.
-func (b *Bot) citizen(ctx context.Context, id int64) (*multaque.Citizen, error) {
+func (b *core) citizen(ctx context.Context, id int64) (*multaque.Citizen, error) {
 	cz, err := b.store.Citizen(ctx, id)
 	if multaque.ErrorCode(err) == multaque.ENOTFOUND {
 		return nil, nil
@@ -170,12 +56,12 @@ func (b *Bot) citizen(ctx context.Context, id int64) (*multaque.Citizen, error) 
 
 // onStart begins the survey, or takes a known citizen back to where they
 // were, applying what a deep link pre-fills.
-func (b *Bot) onStart(ctx context.Context, c *tg.Context, cz *multaque.Citizen, p startPayload) error {
+func (b *citizens) onStart(ctx context.Context, c *tg.Context, cz *multaque.Citizen, p startPayload) error {
 	if p.Mentor != "" {
-		return b.onMentorLink(ctx, c, cz, p.Mentor)
+		return b.mentors.onMentorLink(ctx, c, cz, p.Mentor)
 	}
 	if p.CoordinatorInvite != "" {
-		return b.onCoordinatorLink(ctx, c, cz, p.CoordinatorInvite) // roles_admin.go
+		return b.roles.onCoordinatorLink(ctx, c, cz, p.CoordinatorInvite) // roles_admin.go
 	}
 	if cz == nil {
 		return b.reply(ctx, c, nil, b.survey.Start(MatchLanguage(c.Sender().LanguageCode), p), nil)
@@ -196,15 +82,7 @@ func (b *Bot) onStart(ctx context.Context, c *tg.Context, cz *multaque.Citizen, 
 }
 
 // onInput passes typed text or a location to the survey.
-func (b *Bot) onInput(ctx context.Context, c *tg.Context, in Input) error {
-	if in.Text != "" {
-		if done, err := b.onBroadcastText(ctx, c, in.Text); done || err != nil { // broadcast.go
-			return err
-		}
-		if done, err := b.onProposalInput(ctx, c, in); done || err != nil { // proposals.go
-			return err
-		}
-	}
+func (b *citizens) onInput(ctx context.Context, c *tg.Context, in Input) error {
 	in.Now = b.now()
 	cz, err := b.citizen(ctx, c.Sender().ID)
 	if err != nil {
@@ -225,7 +103,7 @@ func (b *Bot) onInput(ctx context.Context, c *tg.Context, in Input) error {
 
 // advance runs the survey on a stored citizen, commits the change, then
 // answers: an answer the person sees is never lost.
-func (b *Bot) advance(ctx context.Context, c *tg.Context, cz *multaque.Citizen, in Input) error {
+func (b *citizens) advance(ctx context.Context, c *tg.Context, cz *multaque.Citizen, in Input) error {
 	n, r, err := b.survey.Next(cz, in)
 	if errors.Is(err, ErrStale) {
 		return b.stale(ctx, c, cz.Lang)
@@ -260,7 +138,7 @@ func (b *Bot) advance(ctx context.Context, c *tg.Context, cz *multaque.Citizen, 
 }
 
 // stale answers a button that no longer applies.
-func (b *Bot) stale(ctx context.Context, c *tg.Context, lang multaque.Lang) error {
+func (b *core) stale(ctx context.Context, c *tg.Context, lang multaque.Lang) error {
 	text := b.view.t(lang, "stale")
 	if c.Callback() != nil {
 		return c.Respond(&tg.CallbackResponse{Text: text, ShowAlert: true})
@@ -270,7 +148,7 @@ func (b *Bot) stale(ctx context.Context, c *tg.Context, lang multaque.Lang) erro
 
 // reply renders r for cz and shows it, editing the pressed message when r
 // says so. The summary fetches the waiting counts it shows.
-func (b *Bot) reply(ctx context.Context, c *tg.Context, cz *multaque.Citizen, r Reply, counts progress) error {
+func (b *citizens) reply(ctx context.Context, c *tg.Context, cz *multaque.Citizen, r Reply, counts progress) error {
 	var teams map[string]*multaque.Team
 	if r.Screen == ScreenSummary && cz != nil && counts == nil {
 		var err error
@@ -294,7 +172,7 @@ func (b *Bot) reply(ctx context.Context, c *tg.Context, cz *multaque.Citizen, r 
 }
 
 // teamsOf loads the teams a citizen is in, in the order of their interests.
-func (b *Bot) teamsOf(ctx context.Context, cz *multaque.Citizen) ([]*multaque.Team, error) {
+func (b *citizens) teamsOf(ctx context.Context, cz *multaque.Citizen) ([]*multaque.Team, error) {
 	var teams []*multaque.Team
 	for _, in := range cz.Interests {
 		if in.Team == "" {
@@ -312,58 +190,42 @@ func (b *Bot) teamsOf(ctx context.Context, cz *multaque.Citizen) ([]*multaque.Te
 	return teams, nil
 }
 
-// onButton handles a press on an inline button.
-func (b *Bot) onButton(ctx context.Context, c *tg.Context) error {
-	cq := c.Callback()
-	if cq.Sender == nil {
-		return nil
+// onSurveyButton is a press on a button of the survey, /me or /settings.
+func (b *citizens) onSurveyButton(ctx context.Context, r *request) error {
+	if r.cz == nil {
+		return b.stale(ctx, r.c, r.lang)
 	}
-	bt, ok := decodeButton(cq.Data)
-	cz, err := b.citizen(ctx, cq.Sender.ID)
-	if err != nil {
-		return err
+	return b.advance(ctx, r.c, r.cz, Input{Button: &r.bt, Now: b.now()})
+}
+
+// onLanguageOrConsent is a press on the language or the consent screen:
+// before consent their state travels in the button (onConsentButtons);
+// after it, the language button is the survey's.
+func (b *citizens) onLanguageOrConsent(ctx context.Context, r *request) error {
+	if r.bt.Version == noVersion {
+		return b.onConsentButtons(ctx, r.c, r.cz, r.bt)
 	}
-	lang := MatchLanguage(cq.Sender.LanguageCode)
-	if cz != nil {
-		lang = cz.Lang
+	return b.onSurveyButton(ctx, r)
+}
+
+// onProjectButton shows a project of /projects, or the list again.
+func (b *citizens) onProjectButton(ctx context.Context, r *request) error {
+	_ = r.c.Respond()
+	if r.bt.Arg == "" {
+		return b.edit(ctx, r.c, b.view.projectList(r.lang))
 	}
-	if !ok {
-		return b.stale(ctx, c, lang)
-	}
-	if isMentorAction(bt.Action) {
-		return b.onMentorButton(ctx, c, lang, bt)
-	}
-	if isBroadcastAction(bt.Action) {
-		return b.onBroadcastButton(ctx, c, lang, bt) // broadcast.go
-	}
-	switch bt.Action {
-	case actLang, actConsent, actDecline:
-		if bt.Version == noVersion {
-			return b.onConsentButtons(ctx, c, cz, bt)
-		}
-	case actProject:
-		_ = c.Respond()
-		if bt.Arg == "" {
-			return b.edit(ctx, c, b.view.projectList(lang))
-		}
-		return b.edit(ctx, c, b.view.project(cz, lang, bt.Arg, true))
-	case actWant:
-		return b.onWant(ctx, c, cz, lang, bt.Arg)
-	case actForget:
-		return b.onForget(ctx, c, cz, lang)
-	case actKeep:
-		_ = c.Respond()
-		return b.edit(ctx, c, view{Text: b.view.t(lang, "forget_kept")})
-	}
-	if cz == nil {
-		return b.stale(ctx, c, lang)
-	}
-	return b.advance(ctx, c, cz, Input{Button: &bt, Now: b.now()})
+	return b.edit(ctx, r.c, b.view.project(r.cz, r.lang, r.bt.Arg, true))
+}
+
+// onKeep is "No, keep it" under /forget's question.
+func (b *citizens) onKeep(ctx context.Context, r *request) error {
+	_ = r.c.Respond()
+	return b.edit(ctx, r.c, view{Text: b.view.t(r.lang, "forget_kept")})
 }
 
 // onConsentButtons handles the screens before consent, whose state travels
 // in the buttons: nothing is stored until "I agree".
-func (b *Bot) onConsentButtons(ctx context.Context, c *tg.Context, cz *multaque.Citizen, bt button) error {
+func (b *citizens) onConsentButtons(ctx context.Context, c *tg.Context, cz *multaque.Citizen, bt button) error {
 	langCode, payload, _ := strings.Cut(bt.Arg, ",")
 	lang := multaque.Lang(langCode)
 	if !lang.Valid() {
@@ -403,7 +265,7 @@ func (b *Bot) onConsentButtons(ctx context.Context, c *tg.Context, cz *multaque.
 }
 
 // onWant is "I'm interested" under a project of /projects.
-func (b *Bot) onWant(ctx context.Context, c *tg.Context, cz *multaque.Citizen, lang multaque.Lang, project string) error {
+func (b *citizens) onWant(ctx context.Context, c *tg.Context, cz *multaque.Citizen, lang multaque.Lang, project string) error {
 	if _, ok := b.view.cat.Project(project); !ok {
 		return b.stale(ctx, c, lang)
 	}
@@ -428,7 +290,7 @@ func (b *Bot) onWant(ctx context.Context, c *tg.Context, cz *multaque.Citizen, l
 }
 
 // onForget erases the person from every bucket, after they confirmed.
-func (b *Bot) onForget(ctx context.Context, c *tg.Context, cz *multaque.Citizen, lang multaque.Lang) error {
+func (b *citizens) onForget(ctx context.Context, c *tg.Context, cz *multaque.Citizen, lang multaque.Lang) error {
 	id := c.Sender().ID
 	err := b.store.ForgetCitizen(ctx, id)
 	switch {
@@ -446,7 +308,7 @@ func (b *Bot) onForget(ctx context.Context, c *tg.Context, cz *multaque.Citizen,
 // coordinatorKeeps is what /forget adds for a coordinator: their
 // coordinator record and the audit log of their actions stay (see
 // store.heldRefusedAttempts). It is empty for anyone else.
-func (b *Bot) coordinatorKeeps(ctx context.Context, id int64, lang multaque.Lang) string {
+func (b *citizens) coordinatorKeeps(ctx context.Context, id int64, lang multaque.Lang) string {
 	if coord, err := b.coordinator(ctx, id); err != nil || coord == nil {
 		return ""
 	}
@@ -454,7 +316,7 @@ func (b *Bot) coordinatorKeeps(ctx context.Context, id int64, lang multaque.Lang
 }
 
 // onMyData sends everything held about the person as a JSON document.
-func (b *Bot) onMyData(ctx context.Context, c *tg.Context, cz *multaque.Citizen, lang multaque.Lang) error {
+func (b *citizens) onMyData(ctx context.Context, c *tg.Context, cz *multaque.Citizen, lang multaque.Lang) error {
 	data, err := b.store.PersonalData(ctx, c.Sender().ID)
 	switch {
 	case multaque.ErrorCode(err) == multaque.ENOTFOUND:
@@ -471,7 +333,7 @@ func (b *Bot) onMyData(ctx context.Context, c *tg.Context, cz *multaque.Citizen,
 
 // onMyChatMember notices a person blocking or unblocking the bot in their
 // private chat.
-func (b *Bot) onMyChatMember(ctx context.Context, c *tg.Context) error {
+func (b *citizens) onMyChatMember(ctx context.Context, c *tg.Context) error {
 	u := c.Update().MyChatMember
 	if u.Chat == nil || u.Chat.Type != tg.ChatPrivate || u.NewChatMember == nil {
 		return nil

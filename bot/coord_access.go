@@ -1,10 +1,11 @@
 package bot
 
 // The coordinators' commands. Each subject keeps its commands in a file of
-// its own (roles_admin.go, reports.go, steering.go, proposals.go,
-// broadcast.go) and lists them in a method that adminCommands gathers. Here
-// is what they share: who may run them (a coordinator, within their scope),
-// the neutral refusal everyone else gets, and the audit log.
+// its own (coord_manage.go, coord_reports.go, coord_steering.go,
+// coord_catalogue.go, coord_broadcast.go), and the route table (routes.go)
+// lists them. Here is what they share: who may run them (a coordinator,
+// within their scope), the neutral refusal everyone else gets, and the
+// audit log.
 
 import (
 	"context"
@@ -16,22 +17,6 @@ import (
 
 	"github.com/multaque/multaque"
 )
-
-// AdminStore is what the coordinators' commands need of the database.
-type AdminStore interface {
-	// Coordinator returns a stored coordinator, or an ENOTFOUND error.
-	Coordinator(ctx context.Context, id int64) (*multaque.Coordinator, error)
-	Coordinators(ctx context.Context) ([]multaque.Coordinator, error)
-	SaveCoordinator(ctx context.Context, c *multaque.Coordinator) error
-	RemoveCoordinator(ctx context.Context, id int64) error
-	Audit(ctx context.Context, e multaque.AuditEntry) error
-	AuditLog(ctx context.Context, n int) ([]multaque.AuditEntry, error)
-
-	RoleStore      // roles_admin.go
-	ReportStore    // reports.go
-	ProposalStore  // proposals.go
-	BroadcastStore // broadcast.go
-}
 
 // adminCommand is one coordinators' command.
 type adminCommand struct {
@@ -50,34 +35,9 @@ type adminCall struct {
 	args  string
 }
 
-// adminCommands lists every coordinators' command.
-func (b *Bot) adminCommands() []adminCommand {
-	var all []adminCommand
-	for _, part := range [][]adminCommand{
-		b.roleCommands(),
-		b.reportCommands(),
-		b.steeringCommands(),
-		b.proposalCommands(),
-		b.broadcastCommands(),
-	} {
-		all = append(all, part...)
-	}
-	return all
-}
-
-// adminCommand returns the coordinators' command named cmd, if there is one.
-func (b *Bot) adminCommand(cmd string) (adminCommand, bool) {
-	for _, ac := range b.adminCommands() {
-		if ac.name == cmd {
-			return ac, true
-		}
-	}
-	return adminCommand{}, false
-}
-
 // onAdminCommand runs a coordinators' command: for a coordinator, the
 // command; for anyone else one neutral sentence, and the attempt audited.
-func (b *Bot) onAdminCommand(ctx context.Context, c *tg.Context, ac adminCommand, args string, lang multaque.Lang) error {
+func (b *roles) onAdminCommand(ctx context.Context, c *tg.Context, ac adminCommand, args string, lang multaque.Lang) error {
 	id := c.Sender().ID
 	coord, err := b.coordinator(ctx, id)
 	if err != nil {
@@ -103,18 +63,16 @@ func (b *Bot) onAdminCommand(ctx context.Context, c *tg.Context, ac adminCommand
 // person is none: a stored record (which may limit them to some
 // communities), else one of the configured coordinators, who oversee
 // everything.
-func (b *Bot) coordinator(ctx context.Context, id int64) (*multaque.Coordinator, error) {
+func (b *core) coordinator(ctx context.Context, id int64) (*multaque.Coordinator, error) {
 	if id <= 0 {
 		return nil, nil
 	}
-	if b.admin != nil {
-		c, err := b.admin.Coordinator(ctx, id)
-		switch {
-		case err == nil:
-			return c, nil
-		case multaque.ErrorCode(err) != multaque.ENOTFOUND:
-			return nil, err
-		}
+	c, err := b.store.Coordinator(ctx, id)
+	switch {
+	case err == nil:
+		return c, nil
+	case multaque.ErrorCode(err) != multaque.ENOTFOUND:
+		return nil, err
 	}
 	if b.isCoordinator(id) {
 		return &multaque.Coordinator{ID: id, Lang: multaque.DefaultLang}, nil
@@ -123,31 +81,28 @@ func (b *Bot) coordinator(ctx context.Context, id int64) (*multaque.Coordinator,
 }
 
 // audit records an admin action a coordinator took; detail names ids only.
-func (b *Bot) audit(ctx context.Context, a *adminCall, detail string) error {
+func (b *core) audit(ctx context.Context, a *adminCall, detail string) error {
 	return b.auditEntry(ctx, multaque.AuditEntry{Actor: a.coord.ID, Command: a.cmd, Detail: detail})
 }
 
 // refuseOutOfScope audits a coordinator's attempt to see or act on
 // community outside their scope and tells them so, in one sentence that
 // does not say whether the community has anything in it.
-func (b *Bot) refuseOutOfScope(ctx context.Context, a *adminCall, community string) error {
+func (b *core) refuseOutOfScope(ctx context.Context, a *adminCall, community string) error {
 	if err := b.auditEntry(ctx, multaque.AuditEntry{Actor: a.coord.ID, Command: a.cmd, Detail: "out of scope: " + community, Refused: true}); err != nil {
 		return err
 	}
 	return b.send(ctx, a.c.Recipient(), view{Text: b.view.t(a.lang, "admin_out_of_scope")})
 }
 
-func (b *Bot) auditEntry(ctx context.Context, e multaque.AuditEntry) error {
-	if b.admin == nil {
-		return nil
-	}
+func (b *core) auditEntry(ctx context.Context, e multaque.AuditEntry) error {
 	e.At = b.now().UTC()
-	return b.admin.Audit(ctx, e)
+	return b.store.Audit(ctx, e)
 }
 
 // oversees reports whether community is within the coordinator's scope:
 // one of their communities or inside one.
-func (b *Bot) oversees(coord *multaque.Coordinator, community string) bool {
+func (b *core) oversees(coord *multaque.Coordinator, community string) bool {
 	if len(coord.Communities) == 0 {
 		return true
 	}
@@ -155,7 +110,7 @@ func (b *Bot) oversees(coord *multaque.Coordinator, community string) bool {
 }
 
 // ancestors lists the communities community is inside, parent first.
-func (b *Bot) ancestors(community string) []string {
+func (b *core) ancestors(community string) []string {
 	var out []string
 	for id := community; ; {
 		c, ok := b.view.cat.Community(id)
@@ -174,7 +129,7 @@ const maxListMessage = 4000
 
 // sendLines sends lines to the coordinator running a command, one message
 // cut between lines into as many as Telegram's length limit asks for.
-func (b *Bot) sendLines(ctx context.Context, a *adminCall, lines ...string) error {
+func (b *core) sendLines(ctx context.Context, a *adminCall, lines ...string) error {
 	var msg strings.Builder
 	for _, line := range lines {
 		switch {

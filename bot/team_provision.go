@@ -41,23 +41,6 @@ const (
 	DefaultReminderAfter = 24 * time.Hour
 )
 
-// setTeamOptions applies the options of team groups, with their defaults.
-func (b *Bot) setTeamOptions(opts Options) {
-	b.teams = opts.Teams
-	if b.teams == nil {
-		b.teams, _ = opts.Store.(TeamStore)
-	}
-	b.poolLowWater = opts.PoolLowWater
-	if b.poolLowWater <= 0 {
-		b.poolLowWater = DefaultPoolLowWater
-	}
-	b.reminderAfter = opts.ReminderAfter
-	if b.reminderAfter <= 0 {
-		b.reminderAfter = DefaultReminderAfter
-	}
-	b.provisionWake = make(chan struct{}, 1)
-}
-
 // ProvisionerOptions configure a Provisioner. Zero fields take the defaults
 // named.
 type ProvisionerOptions struct {
@@ -94,7 +77,7 @@ type ProvisionerOptions struct {
 // community: whoever created a group stays in it (Telegram does not let
 // anyone remove its owner) and sees who joins.
 type Provisioner struct {
-	b     *Bot
+	tm    *teams
 	store TeamStore
 	opts  ProvisionerOptions
 	log   zerolog.Logger
@@ -116,12 +99,8 @@ type Provisioner struct {
 	resumeAt  time.Time
 }
 
-// NewProvisioner returns the Provisioner of b's teams. It needs a TeamStore
-// (Options.Teams).
-func (b *Bot) NewProvisioner(opts ProvisionerOptions) (*Provisioner, error) {
-	if b.teams == nil {
-		return nil, multaque.Errorf(multaque.EINVALID, "provisioner: the bot has no team store")
-	}
+// newProvisioner returns the Provisioner of the teams.
+func (b *teams) newProvisioner(opts ProvisionerOptions) (*Provisioner, error) {
 	if opts.Interval <= 0 {
 		opts.Interval = 2 * time.Second
 	}
@@ -129,7 +108,7 @@ func (b *Bot) NewProvisioner(opts ProvisionerOptions) (*Provisioner, error) {
 		opts.CheckGroupsEvery = time.Hour
 	}
 	return &Provisioner{
-		b: b, store: b.teams, opts: opts,
+		tm: b, store: b.store, opts: opts,
 		log:     b.rootLog.With().Str("component", "provisioner").Logger(),
 		checked: make(map[string]time.Time),
 		unfit:   make(map[string]bool),
@@ -138,10 +117,10 @@ func (b *Bot) NewProvisioner(opts ProvisionerOptions) (*Provisioner, error) {
 
 // Wake makes a running Provisioner look at the teams now, for the matcher
 // after it formed teams. It never blocks.
-func (p *Provisioner) Wake() { p.b.wakeProvisioner() }
+func (p *Provisioner) Wake() { p.tm.wakeProvisioner() }
 
 // wakeProvisioner wakes the Provisioner, if one runs.
-func (b *Bot) wakeProvisioner() {
+func (b *core) wakeProvisioner() {
 	select {
 	case b.provisionWake <- struct{}{}:
 	default:
@@ -162,7 +141,7 @@ func (p *Provisioner) Run(ctx context.Context) error {
 			p.log.Info().Msg("provisioner stopped")
 			return nil
 		case <-t.C:
-		case <-p.b.provisionWake:
+		case <-p.tm.provisionWake:
 		}
 	}
 }
@@ -242,10 +221,10 @@ type teamInfo struct {
 func (p *Provisioner) info(ctx context.Context, t *multaque.Team) (*teamInfo, error) {
 	in := &teamInfo{asked: map[int64]bool{}}
 	var ok bool
-	if in.project, ok = p.b.view.cat.Project(t.Project); !ok {
+	if in.project, ok = p.tm.view.cat.Project(t.Project); !ok {
 		return nil, multaque.Errorf(multaque.EINTERNAL, "team %s: project %q is not in the catalogue", t.ID, t.Project)
 	}
-	in.community, _ = p.b.view.cat.Community(t.Community)
+	in.community, _ = p.tm.view.cat.Community(t.Community)
 	ids := teamPeople(t)
 	for _, id := range ids {
 		in.asked[id] = true
@@ -320,10 +299,10 @@ func (p *Provisioner) provision(ctx context.Context, t *multaque.Team) (bool, er
 		if err != nil {
 			if reason, gone := groupUnusable(err); gone {
 				p.log.Warn().Str("team", t.ID).Int64("group", t.Chat).Str("reason", reason).Msg("group unusable, the team gets another")
-				if err := p.b.breakGroup(ctx, t.Chat, reason); err != nil {
+				if err := p.tm.breakGroup(ctx, t.Chat, reason); err != nil {
 					return false, err
 				}
-				p.b.wakeProvisioner()
+				p.tm.wakeProvisioner()
 				return false, nil
 			}
 			return false, err
@@ -343,22 +322,22 @@ func (p *Provisioner) provision(ctx context.Context, t *multaque.Team) (bool, er
 func (p *Provisioner) claim(ctx context.Context, t *multaque.Team) (*multaque.Team, error) {
 	// The predicate runs inside the store's write transaction: it reads
 	// this snapshot of the coordinators, never the store.
-	overseers := p.b.coordinatorsOverseeing(t.Community)
+	overseers := p.tm.coordinatorsOverseeing(t.Community)
 	fits := func(g multaque.PoolGroup) bool {
 		_, ok := slices.BinarySearch(overseers, g.AddedBy)
 		return ok
 	}
-	everyone := p.b.coordinatorIDs()
+	everyone := p.tm.coordinatorIDs()
 	coordLangs, err := p.store.Languages(ctx, everyone)
 	if err != nil {
 		return nil, err
 	}
-	now := p.b.now()
+	now := p.tm.now()
 	claimed, err := p.store.ClaimPoolGroup(ctx, t.ID, now, fits, func(_ *multaque.Team, free int) []multaque.OutboxItem {
-		if free >= p.b.poolLowWater {
+		if free >= p.tm.poolLowWater {
 			return nil
 		}
-		return p.b.poolLowAlerts(free, everyone, coordLangs, now)
+		return p.tm.poolLowAlerts(free, everyone, coordLangs, now)
 	})
 	if err != nil || claimed.Chat != 0 {
 		return claimed, err
@@ -379,7 +358,7 @@ func (p *Provisioner) claim(ctx context.Context, t *multaque.Team) (*multaque.Te
 		p.log.Warn().Str("team", t.ID).Str("community", t.Community).Msg("no coordinator oversees the team's community: nobody to ask for a group")
 		return claimed, nil
 	}
-	if _, err := p.store.Enqueue(ctx, p.b.waitingAlerts(t, counts[multaque.PoolFree] == 0, overseers, coordLangs, now)...); err != nil {
+	if _, err := p.store.Enqueue(ctx, p.tm.waitingAlerts(t, counts[multaque.PoolFree] == 0, overseers, coordLangs, now)...); err != nil {
 		return nil, err
 	}
 	return claimed, nil
@@ -389,7 +368,7 @@ func (p *Provisioner) claim(ctx context.Context, t *multaque.Team) (*multaque.Te
 // pool is low, with free groups left, and the link that adds the bot to a
 // new group. They are keyed by the day, so a coordinator gets one at most
 // once a day.
-func (b *Bot) poolLowAlerts(free int, ids []int64, langs map[int64]multaque.Lang, now time.Time) []multaque.OutboxItem {
+func (b *teams) poolLowAlerts(free int, ids []int64, langs map[int64]multaque.Lang, now time.Time) []multaque.OutboxItem {
 	var out []multaque.OutboxItem
 	day := now.UTC().Format(time.DateOnly)
 	for _, id := range ids {
@@ -405,7 +384,7 @@ func (b *Bot) poolLowAlerts(free int, ids []int64, langs map[int64]multaque.Lang
 // free group (empty), or none added by a coordinator of t's community.
 // They are keyed by the team and the day: a coordinator hears about each
 // waiting team once a day, not at every pass.
-func (b *Bot) waitingAlerts(t *multaque.Team, empty bool, ids []int64, langs map[int64]multaque.Lang, now time.Time) []multaque.OutboxItem {
+func (b *teams) waitingAlerts(t *multaque.Team, empty bool, ids []int64, langs map[int64]multaque.Lang, now time.Time) []multaque.OutboxItem {
 	var out []multaque.OutboxItem
 	day := now.UTC().Format(time.DateOnly)
 	community, _ := b.view.cat.Community(t.Community)
@@ -426,7 +405,7 @@ func (b *Bot) waitingAlerts(t *multaque.Team, empty bool, ids []int64, langs map
 
 // poolAlert is an urgent alert to coordinator id, ending with the link
 // (and a button) that adds the bot to a new group.
-func (b *Bot) poolAlert(lang multaque.Lang, id int64, key, text string) multaque.OutboxItem {
+func (b *teams) poolAlert(lang multaque.Lang, id int64, key, text string) multaque.OutboxItem {
 	return multaque.OutboxItem{
 		Kind: "alert", Chat: id, Priority: multaque.PriorityUrgent, Owner: "pool", DedupKey: key,
 		Text: text + "\n\n" + esc(b.startGroupLink()), ParseMode: tg.ModeHTML,
@@ -444,7 +423,7 @@ func langOr(langs map[int64]multaque.Lang, id int64) multaque.Lang {
 // step does the next provisioning step of t and records it, returning the
 // team as recorded.
 func (p *Provisioner) step(ctx context.Context, t *multaque.Team, in *teamInfo) (*multaque.Team, error) {
-	b, chat := p.b, t.Chat
+	b, chat := p.tm, t.Chat
 	switch {
 	case !t.Setup.Done(multaque.SetupTitle):
 		title := clipUTF16(in.project.Name.In(in.lang)+" · "+in.community.Name.In(in.lang), 128)
@@ -504,7 +483,7 @@ func (p *Provisioner) step(ctx context.Context, t *multaque.Team, in *teamInfo) 
 // record stores change on the team if it is still forming in the same
 // group (checks, if any, may refuse it first), with items.
 func (p *Provisioner) record(ctx context.Context, t *multaque.Team, items func(t *multaque.Team) []multaque.OutboxItem, change func(t *multaque.Team), checks ...func(t *multaque.Team) error) (*multaque.Team, error) {
-	return p.store.UpdateTeamGroup(ctx, t.ID, t.Chat, p.b.now(), func(cur *multaque.Team) error {
+	return p.store.UpdateTeamGroup(ctx, t.ID, t.Chat, p.tm.now(), func(cur *multaque.Team) error {
 		if cur.Status != multaque.TeamForming {
 			return multaque.Errorf(multaque.ECONFLICT, "team %s is %s", cur.ID, cur.Status)
 		}
@@ -520,7 +499,7 @@ func (p *Provisioner) record(ctx context.Context, t *multaque.Team, items func(t
 
 // welcome is the message pinned in a team's group: the project and the
 // community, how many they are, the mentor, and the kickoff plan.
-func (b *Bot) welcome(t *multaque.Team, in *teamInfo) string {
+func (b *teams) welcome(t *multaque.Team, in *teamInfo) string {
 	lang := in.lang
 	var s strings.Builder
 	s.WriteString(b.teamHeader(t, lang) + "\n\n")
@@ -545,13 +524,13 @@ func (b *Bot) welcome(t *multaque.Team, in *teamInfo) string {
 
 // teamHeader is the bold "<project> · <community>" line that opens every
 // message about a team.
-func (b *Bot) teamHeader(t *multaque.Team, lang multaque.Lang) string {
+func (b *teams) teamHeader(t *multaque.Team, lang multaque.Lang) string {
 	p, _ := b.view.cat.Project(t.Project)
 	c, _ := b.view.cat.Community(t.Community)
 	return "<b>" + esc(p.Name.In(lang)) + " · " + esc(c.Name.In(lang)) + "</b>"
 }
 
-// InviteItems builds the private invitations to the group of team t for
+// inviteItemsFor builds the private invitations to the group of team t for
 // people (members of t or its mentor; anyone else is skipped), each in the
 // language langs gives (the default language if it gives none), with a
 // "Join the team" button to the team's invite link. It builds nothing
@@ -561,18 +540,18 @@ func (b *Bot) teamHeader(t *multaque.Team, lang multaque.Lang) string {
 // (AssignMentor), passing the team as it will be stored:
 //
 //	db.JoinTeam(ctx, id, joined, now, func(t *multaque.Team) []multaque.OutboxItem {
-//		return b.InviteItems(t, joined, langs)
+//		return b.inviteItemsFor(t, joined, langs)
 //	})
 //
 // Invitations are keyed by team, group and person ("invite/<team>/<chat>/
 // <person>"), so nobody is invited twice to one group, and everyone is
 // invited again when the team moves to another group.
-func (b *Bot) InviteItems(t *multaque.Team, people []int64, langs map[int64]multaque.Lang) []multaque.OutboxItem {
+func (b *teams) inviteItemsFor(t *multaque.Team, people []int64, langs map[int64]multaque.Lang) []multaque.OutboxItem {
 	return b.inviteItems(t, people, langs, "")
 }
 
 // inviteItems is InviteItems with the mentor's name, if known.
-func (b *Bot) inviteItems(t *multaque.Team, people []int64, langs map[int64]multaque.Lang, mentor string) []multaque.OutboxItem {
+func (b *teams) inviteItems(t *multaque.Team, people []int64, langs map[int64]multaque.Lang, mentor string) []multaque.OutboxItem {
 	if t.Status != multaque.TeamActive || t.InviteLink == "" {
 		return nil
 	}
@@ -608,7 +587,7 @@ func (b *Bot) inviteItems(t *multaque.Team, people []int64, langs map[int64]mult
 
 // teamItem is a private message about team t to person, with the button to
 // its group, keyed by kind, team, group and person.
-func (b *Bot) teamItem(t *multaque.Team, kind string, person int64, lang multaque.Lang, text string) multaque.OutboxItem {
+func (b *teams) teamItem(t *multaque.Team, kind string, person int64, lang multaque.Lang, text string) multaque.OutboxItem {
 	return multaque.OutboxItem{
 		Kind: kind, Chat: person, Priority: multaque.PriorityNormal, Owner: "team/" + t.ID,
 		DedupKey:  kind + "/" + t.ID + "/" + strconv.FormatInt(t.Chat, 10) + "/" + strconv.FormatInt(person, 10),
@@ -623,13 +602,13 @@ func (b *Bot) teamItem(t *multaque.Team, kind string, person int64, lang multaqu
 // ReminderAfter after their invitation (when the team became active, or
 // when they joined it if later). It reports whether it queued any.
 func (p *Provisioner) remind(ctx context.Context, t *multaque.Team) (bool, error) {
-	now := p.b.now()
+	now := p.tm.now()
 	due := func(m multaque.TeamMember, t *multaque.Team) bool {
 		invited := t.ActiveSince
 		if m.JoinedAt.After(invited) {
 			invited = m.JoinedAt
 		}
-		return !m.InChat && m.RemindedAt.IsZero() && !now.Before(invited.Add(p.b.reminderAfter))
+		return !m.InChat && m.RemindedAt.IsZero() && !now.Before(invited.Add(p.tm.reminderAfter))
 	}
 	var ids []int64
 	for _, m := range t.Members {
@@ -661,8 +640,8 @@ func (p *Provisioner) remind(ctx context.Context, t *multaque.Team) (bool, error
 		var out []multaque.OutboxItem
 		for _, id := range reminded {
 			lang := langOr(langs, id)
-			text := p.b.teamHeader(cur, lang) + "\n\n" + p.b.view.t(lang, "team_reminder")
-			out = append(out, p.b.teamItem(cur, "reminder", id, lang, text))
+			text := p.tm.teamHeader(cur, lang) + "\n\n" + p.tm.view.t(lang, "team_reminder")
+			out = append(out, p.tm.teamItem(cur, "reminder", id, lang, text))
 		}
 		return out
 	})
@@ -686,14 +665,14 @@ func (p *Provisioner) check(ctx context.Context, t *multaque.Team) error {
 		return nil
 	}
 	p.checked[t.ID] = now
-	err := p.b.wire.GroupCall(ctx, "getChat", map[string]any{"chat_id": t.Chat}, nil)
+	err := p.tm.wire.GroupCall(ctx, "getChat", map[string]any{"chat_id": t.Chat}, nil)
 	if reason, gone := groupUnusable(err); gone {
 		p.log.Warn().Str("team", t.ID).Int64("group", t.Chat).Str("reason", reason).Msg("team group gone, the team gets another")
 		delete(p.checked, t.ID)
-		if err := p.b.breakGroup(ctx, t.Chat, reason); err != nil {
+		if err := p.tm.breakGroup(ctx, t.Chat, reason); err != nil {
 			return err
 		}
-		p.b.wakeProvisioner()
+		p.tm.wakeProvisioner()
 		return nil
 	}
 	return err
@@ -718,11 +697,11 @@ func groupUnusable(err error) (string, bool) {
 
 // breakGroup takes a group out of the pool for reason; the team that used
 // it is provisioned again on another.
-func (b *Bot) breakGroup(ctx context.Context, chat int64, reason string) error {
-	if b.teams == nil || chat >= 0 {
+func (b *teams) breakGroup(ctx context.Context, chat int64, reason string) error {
+	if chat >= 0 {
 		return nil
 	}
-	t, err := b.teams.BreakPoolGroup(ctx, chat, reason, b.now(), nil)
+	t, err := b.store.BreakPoolGroup(ctx, chat, reason, b.now(), nil)
 	if err != nil {
 		return err
 	}
@@ -733,10 +712,10 @@ func (b *Bot) breakGroup(ctx context.Context, chat int64, reason string) error {
 	return nil
 }
 
-// ChatGone is the Sender's hook (SenderOptions.ChatGone): a group the
+// chatGone is the Sender's hook (SenderOptions.ChatGone): a group the
 // outbox could not write to leaves the pool, and its team gets another.
 // Private chats are not groups: it ignores them.
-func (b *Bot) ChatGone(ctx context.Context, item multaque.OutboxItem) error {
+func (b *teams) chatGone(ctx context.Context, item multaque.OutboxItem) error {
 	if item.Chat >= 0 {
 		return nil
 	}

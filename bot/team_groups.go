@@ -56,9 +56,9 @@ func missingRights(m *tg.ChatMember) []string {
 //   - anyone else added or changed it: the bot leaves, and nothing is
 //     stored (a group of the pool that still has its rights stays);
 //   - removed: the group leaves the pool and its team gets another.
-func (b *Bot) onGroupMembership(ctx context.Context, c *tg.Context) error {
+func (b *teams) onGroupMembership(ctx context.Context, c *tg.Context) error {
 	u := c.Update().MyChatMember
-	if b.teams == nil || u.Chat == nil || u.NewChatMember == nil {
+	if u.Chat == nil || u.NewChatMember == nil {
 		return nil
 	}
 	chat, log := u.Chat.ID, zerolog.Ctx(ctx)
@@ -102,11 +102,11 @@ func (b *Bot) onGroupMembership(ctx context.Context, c *tg.Context) error {
 		b.tell(ctx, by, chat, s.String())
 		return nil
 	}
-	g, err := b.teams.AddPoolGroup(ctx, multaque.PoolGroup{Chat: chat, Title: clipRunes(u.Chat.Title, 128), AddedBy: by}, b.now())
+	g, err := b.store.AddPoolGroup(ctx, multaque.PoolGroup{Chat: chat, Title: clipRunes(u.Chat.Title, 128), AddedBy: by}, b.now())
 	if err != nil {
 		return err
 	}
-	counts, err := b.teams.PoolCounts(ctx)
+	counts, err := b.store.PoolCounts(ctx)
 	if err != nil {
 		return err
 	}
@@ -117,8 +117,8 @@ func (b *Bot) onGroupMembership(ctx context.Context, c *tg.Context) error {
 }
 
 // inPool reports whether chat is a group of the pool that is not broken.
-func (b *Bot) inPool(ctx context.Context, chat int64) bool {
-	groups, err := b.teams.PoolGroups(ctx)
+func (b *teams) inPool(ctx context.Context, chat int64) bool {
+	groups, err := b.store.PoolGroups(ctx)
 	if err != nil {
 		return false
 	}
@@ -133,7 +133,7 @@ func (b *Bot) inPool(ctx context.Context, chat int64) bool {
 // tell writes text to person in private or, if the bot cannot (they never
 // started it), in group: what a coordinator must know about a group they
 // added the bot to. Failures are only logged: the change is stored.
-func (b *Bot) tell(ctx context.Context, person, group int64, text string) {
+func (b *teams) tell(ctx context.Context, person, group int64, text string) {
 	if person > 0 {
 		err := b.send(ctx, person, view{Text: text})
 		if err == nil {
@@ -150,13 +150,13 @@ func (b *Bot) tell(ctx context.Context, person, group int64, text string) {
 // team whose group it is, its mentor and the coordinators who oversee its
 // community are let in; anyone else is declined (and told so, in their
 // language, if they are a citizen).
-func (b *Bot) onJoinRequest(ctx context.Context, c *tg.Context) error {
+func (b *teams) onJoinRequest(ctx context.Context, c *tg.Context) error {
 	req := c.Update().ChatJoinRequest
-	if b.teams == nil || req.Chat == nil || req.Sender == nil {
+	if req.Chat == nil || req.Sender == nil {
 		return nil
 	}
 	who, chat, log := req.Sender.ID, req.Chat.ID, zerolog.Ctx(ctx)
-	t, err := b.teams.TeamByChat(ctx, req.Chat.ID)
+	t, err := b.store.TeamByChat(ctx, req.Chat.ID)
 	if err != nil && multaque.ErrorCode(err) != multaque.ENOTFOUND {
 		return err
 	}
@@ -198,9 +198,9 @@ func (b *Bot) onJoinRequest(ctx context.Context, c *tg.Context) error {
 // onChatMember follows the members of a team in its group: one who joins
 // is marked in the group (no reminder for them); one who leaves it leaves
 // the team and waits again for the project, and is told so.
-func (b *Bot) onChatMember(ctx context.Context, c *tg.Context) error {
+func (b *teams) onChatMember(ctx context.Context, c *tg.Context) error {
 	u := c.Update().ChatMember
-	if b.teams == nil || u.Chat == nil || u.NewChatMember == nil || u.NewChatMember.User == nil {
+	if u.Chat == nil || u.NewChatMember == nil || u.NewChatMember.User == nil {
 		return nil
 	}
 	person, chat := u.NewChatMember.User.ID, u.Chat.ID
@@ -208,7 +208,7 @@ func (b *Bot) onChatMember(ctx context.Context, c *tg.Context) error {
 	if was == is {
 		return nil
 	}
-	t, err := b.teams.TeamByChat(ctx, chat)
+	t, err := b.store.TeamByChat(ctx, chat)
 	if multaque.ErrorCode(err) == multaque.ENOTFOUND {
 		return nil
 	}
@@ -219,7 +219,7 @@ func (b *Bot) onChatMember(ctx context.Context, c *tg.Context) error {
 		return nil
 	}
 	if is {
-		_, err := b.teams.UpdateTeamGroup(ctx, t.ID, chat, b.now(), func(t *multaque.Team) error {
+		_, err := b.store.UpdateTeamGroup(ctx, t.ID, chat, b.now(), func(t *multaque.Team) error {
 			for i := range t.Members {
 				if t.Members[i].Citizen == person {
 					t.Members[i].InChat = true
@@ -241,7 +241,7 @@ func (b *Bot) onChatMember(ctx context.Context, c *tg.Context) error {
 	} else if cz != nil {
 		lang = cz.Lang
 	}
-	_, err = b.teams.LeaveTeam(ctx, t.ID, person, b.now(), func(t *multaque.Team) []multaque.OutboxItem {
+	_, err = b.store.LeaveTeam(ctx, t.ID, person, b.now(), func(t *multaque.Team) []multaque.OutboxItem {
 		return []multaque.OutboxItem{b.leftItem(t, person, lang, "team_left")}
 	})
 	switch multaque.ErrorCode(err) {
@@ -256,7 +256,7 @@ func (b *Bot) onChatMember(ctx context.Context, c *tg.Context) error {
 
 // leftItem tells person, in lang, that they left team t and wait again for
 // its project.
-func (b *Bot) leftItem(t *multaque.Team, person int64, lang multaque.Lang, msg string) multaque.OutboxItem {
+func (b *teams) leftItem(t *multaque.Team, person int64, lang multaque.Lang, msg string) multaque.OutboxItem {
 	c, _ := b.view.cat.Community(t.Community)
 	return multaque.OutboxItem{
 		Kind: "left", Chat: person, Priority: multaque.PriorityNormal, Owner: "team/" + t.ID,
@@ -269,10 +269,14 @@ func (b *Bot) leftItem(t *multaque.Team, person int64, lang multaque.Lang, msg s
 const actLeaveTeam = "tleave"
 
 // onLeave is /leave: the teams the person is in, a button each.
-func (b *Bot) onLeave(ctx context.Context, c *tg.Context, cz *multaque.Citizen, lang multaque.Lang) error {
+func (b *teams) onLeaveCommand(ctx context.Context, r *request) error {
+	return b.onLeave(ctx, r.c, r.cz, r.lang)
+}
+
+func (b *teams) onLeave(ctx context.Context, c *tg.Context, cz *multaque.Citizen, lang multaque.Lang) error {
 	var rows [][]tg.InlineButton
 	if cz != nil {
-		teams, err := b.teamsOf(ctx, cz)
+		teams, err := b.citizens.teamsOf(ctx, cz)
 		if err != nil {
 			return err
 		}
@@ -288,31 +292,16 @@ func (b *Bot) onLeave(ctx context.Context, c *tg.Context, cz *multaque.Citizen, 
 	return b.send(ctx, c.Recipient(), view{Text: b.view.t(lang, "leave_choose"), Markup: keyboard(rows...)})
 }
 
-// isLeaveButton reports whether callback data is a /leave button.
-func isLeaveButton(data string) bool {
-	bt, ok := decodeButton(data)
-	return ok && bt.Action == actLeaveTeam
-}
-
 // onLeaveButton takes the person out of the team they chose: they wait
 // again for its project, and are removed from its group (banned and at
 // once unbanned, so that the group matches the team and they can come
 // back later through a new team).
-func (b *Bot) onLeaveButton(ctx context.Context, c *tg.Context) error {
-	cq := c.Callback()
-	bt, _ := decodeButton(cq.Data)
-	cz, err := b.citizen(ctx, cq.Sender.ID)
-	if err != nil {
-		return err
-	}
-	lang := MatchLanguage(cq.Sender.LanguageCode)
-	if cz != nil {
-		lang = cz.Lang
-	}
-	if cz == nil || b.teams == nil {
+func (b *teams) onLeaveButton(ctx context.Context, r *request) error {
+	c, cz, lang, bt := r.c, r.cz, r.lang, r.bt
+	if cz == nil {
 		return b.stale(ctx, c, lang)
 	}
-	t, err := b.teams.LeaveTeam(ctx, bt.Arg, cz.ID, b.now(), nil)
+	t, err := b.store.LeaveTeam(ctx, bt.Arg, cz.ID, b.now(), nil)
 	if code := multaque.ErrorCode(err); code == multaque.ENOTFOUND {
 		return b.stale(ctx, c, lang)
 	} else if err != nil {

@@ -30,9 +30,16 @@ import (
 	"github.com/multaque/multaque"
 )
 
-// RoleStore is what the commands of coordinators' roles need of the
-// database besides AdminStore's own methods.
+// RoleStore is what the coordinators' roles (who they are, their scope, the
+// audit log, invites, the refusals) need of the database.
 type RoleStore interface {
+	// Coordinator returns a stored coordinator, or an ENOTFOUND error.
+	Coordinator(ctx context.Context, id int64) (*multaque.Coordinator, error)
+	Coordinators(ctx context.Context) ([]multaque.Coordinator, error)
+	SaveCoordinator(ctx context.Context, c *multaque.Coordinator) error
+	RemoveCoordinator(ctx context.Context, id int64) error
+	Audit(ctx context.Context, e multaque.AuditEntry) error
+	AuditLog(ctx context.Context, n int) ([]multaque.AuditEntry, error)
 	CreateCoordinatorCode(ctx context.Context, by int64, communities []string, now, expires time.Time) (string, error)
 	CheckCoordinatorCode(ctx context.Context, code string, now time.Time) (by int64, communities []string, err error)
 	RedeemCoordinatorCode(ctx context.Context, code string, c multaque.Coordinator, now time.Time, items func(c *multaque.Coordinator, by int64) []multaque.OutboxItem) (*multaque.Coordinator, int64, error)
@@ -54,28 +61,14 @@ const (
 	allCommunities = "all"
 )
 
-// coordinatorOnlyCommands are coordinators' commands that are handled
-// outside the registry of admin.go, and belong in their menu all the same.
-var coordinatorOnlyCommands = []string{"mentorinvite"}
-
-func (b *Bot) roleCommands() []adminCommand {
-	return []adminCommand{
-		{name: "coordinatorinvite", run: b.runCoordinatorInvite},
-		{name: "coordinators", run: b.runCoordinators},
-		{name: "removecoordinator", run: b.runRemoveCoordinator},
-		{name: "scope", run: b.runScope},
-		{name: "audit", run: b.runAudit},
-	}
-}
-
 // say answers the coordinator running a command with message id.
-func (b *Bot) say(ctx context.Context, a *adminCall, id string, kv ...any) error {
+func (b *core) say(ctx context.Context, a *adminCall, id string, kv ...any) error {
 	return b.send(ctx, a.c.Recipient(), view{Text: b.view.t(a.lang, id, kv...)})
 }
 
 // refuseRole audits a coordinator's command as refused, with detail, and
 // tells them why with message id.
-func (b *Bot) refuseRole(ctx context.Context, a *adminCall, detail, id string, kv ...any) error {
+func (b *roles) refuseRole(ctx context.Context, a *adminCall, detail, id string, kv ...any) error {
 	if err := b.auditEntry(ctx, multaque.AuditEntry{Actor: a.coord.ID, Command: a.cmd, Detail: detail, Refused: true}); err != nil {
 		return err
 	}
@@ -94,8 +87,8 @@ func (r roleRefusal) Error() string { return r.detail }
 // transaction and reloads them. A roleRefusal from fn changes nothing: the
 // caller is told why, with target's id, and the attempt is audited; done
 // is then false.
-func (b *Bot) changeCoordinators(ctx context.Context, a *adminCall, target int64, fn func(cs map[int64]*multaque.Coordinator) error) (done bool, err error) {
-	err = b.admin.UpdateCoordinators(ctx, fn)
+func (b *roles) changeCoordinators(ctx context.Context, a *adminCall, target int64, fn func(cs map[int64]*multaque.Coordinator) error) (done bool, err error) {
+	err = b.store.UpdateCoordinators(ctx, fn)
 	if r := (roleRefusal{}); errors.As(err, &r) {
 		return false, b.refuseRole(ctx, a, r.detail, r.msg, "ID", target)
 	}
@@ -110,7 +103,8 @@ func (b *Bot) changeCoordinators(ctx context.Context, a *adminCall, target int64
 // onClaim is /claim <setup code>: with the right code the sender becomes
 // the first coordinator, of every community. Anyone else is answered in one
 // sentence that does not say whether a code is pending, and audited.
-func (b *Bot) onClaim(ctx context.Context, c *tg.Context, args string, lang multaque.Lang) error {
+func (b *roles) onClaim(ctx context.Context, r *request) error {
+	c, args, lang := r.c, r.args, r.lang
 	id := c.Sender().ID
 	code := strings.ToUpper(strings.TrimSpace(args))
 	if code == "" || strings.ContainsAny(code, " \n\t") {
@@ -129,7 +123,7 @@ func (b *Bot) onClaim(ctx context.Context, c *tg.Context, args string, lang mult
 	if coord != nil {
 		return refuse("already a coordinator", "role_already_coordinator")
 	}
-	if b.admin == nil || len(b.coordinatorIDs()) > 0 {
+	if len(b.coordinatorIDs()) > 0 {
 		b.dropSetupCode() // someone became a coordinator another way
 	}
 	switch b.claimSetupCode(code) {
@@ -143,7 +137,7 @@ func (b *Bot) onClaim(ctx context.Context, c *tg.Context, args string, lang mult
 		return refuse("wrong setup code: setup code replaced", "role_claim_refused")
 	}
 	rec := multaque.Coordinator{ID: id, Name: clipRunes(c.Sender().FirstName, 64), Lang: lang, AddedAt: b.now().UTC()}
-	if err := b.admin.SaveCoordinator(ctx, &rec); err != nil {
+	if err := b.store.SaveCoordinator(ctx, &rec); err != nil {
 		b.restoreSetupCode(code)
 		return err
 	}
@@ -159,7 +153,7 @@ func (b *Bot) onClaim(ctx context.Context, c *tg.Context, args string, lang mult
 
 // becameCoordinator makes what holds coordinators in memory see a change
 // that made id one, and gives them the coordinators' menu.
-func (b *Bot) becameCoordinator(ctx context.Context, id int64) error {
+func (b *roles) becameCoordinator(ctx context.Context, id int64) error {
 	if err := b.syncCoordinators(ctx); err != nil {
 		return err
 	}
@@ -175,7 +169,7 @@ func (b *Bot) becameCoordinator(ctx context.Context, id int64) error {
 // one-time link, valid for coordinatorInviteDays, that makes whoever opens
 // it a coordinator of those communities; with none named, of the caller's
 // own scope.
-func (b *Bot) runCoordinatorInvite(ctx context.Context, a *adminCall) error {
+func (b *roles) runCoordinatorInvite(ctx context.Context, a *adminCall) error {
 	communities, all, bad, ok := b.parseScope(a.args)
 	switch {
 	case !ok:
@@ -193,7 +187,7 @@ func (b *Bot) runCoordinatorInvite(ctx context.Context, a *adminCall) error {
 		}
 	}
 	now := b.now().UTC()
-	code, err := b.admin.CreateCoordinatorCode(ctx, a.coord.ID, communities, now, now.AddDate(0, 0, coordinatorInviteDays))
+	code, err := b.store.CreateCoordinatorCode(ctx, a.coord.ID, communities, now, now.AddDate(0, 0, coordinatorInviteDays))
 	if err != nil {
 		return err
 	}
@@ -201,7 +195,7 @@ func (b *Bot) runCoordinatorInvite(ctx context.Context, a *adminCall) error {
 		return err
 	}
 	zerolog.Ctx(ctx).Info().Msg("coordinator invite created")
-	link := "https://t.me/" + b.Username() + "?start=k_" + code
+	link := "https://t.me/" + b.username + "?start=k_" + code
 	return b.say(ctx, a, "role_invite_link", "Link", esc(link), "Days", coordinatorInviteDays,
 		"Scope", b.scopeText(a.lang, communities))
 }
@@ -210,7 +204,7 @@ func (b *Bot) runCoordinatorInvite(ctx context.Context, a *adminCall) error {
 // with the invite's scope, and the coordinator who invited them is told.
 // An invite is void once whoever made it can no longer give it (removed,
 // or their scope narrowed since).
-func (b *Bot) onCoordinatorLink(ctx context.Context, c *tg.Context, cz *multaque.Citizen, code string) error {
+func (b *roles) onCoordinatorLink(ctx context.Context, c *tg.Context, cz *multaque.Citizen, code string) error {
 	id := c.Sender().ID
 	lang := MatchLanguage(c.Sender().LanguageCode)
 	if cz != nil {
@@ -218,9 +212,6 @@ func (b *Bot) onCoordinatorLink(ctx context.Context, c *tg.Context, cz *multaque
 	}
 	answer := func(msg string, kv ...any) error {
 		return b.send(ctx, c.Recipient(), view{Text: b.view.t(lang, msg, kv...)})
-	}
-	if b.admin == nil {
-		return answer("role_invite_used")
 	}
 	coord, err := b.coordinator(ctx, id)
 	if err != nil {
@@ -230,7 +221,7 @@ func (b *Bot) onCoordinatorLink(ctx context.Context, c *tg.Context, cz *multaque
 		return answer("role_already_coordinator")
 	}
 	now := b.now().UTC()
-	by, scope, err := b.admin.CheckCoordinatorCode(ctx, code, now)
+	by, scope, err := b.store.CheckCoordinatorCode(ctx, code, now)
 	if msg, ok := inviteProblem(err); ok {
 		return answer(msg)
 	} else if err != nil {
@@ -244,7 +235,7 @@ func (b *Bot) onCoordinatorLink(ctx context.Context, c *tg.Context, cz *multaque
 		return answer("role_invite_void")
 	}
 	inviterLang := b.coordinatorLang(ctx, by)
-	rec, by, err := b.admin.RedeemCoordinatorCode(ctx, code,
+	rec, by, err := b.store.RedeemCoordinatorCode(ctx, code,
 		multaque.Coordinator{ID: id, Name: clipRunes(c.Sender().FirstName, 64), Lang: lang}, now,
 		func(n *multaque.Coordinator, by int64) []multaque.OutboxItem {
 			return []multaque.OutboxItem{{
@@ -292,11 +283,11 @@ func inviteProblem(err error) (string, bool) {
 // runCoordinators is /coordinators: every coordinator, with their name if
 // known, Telegram id and scope; for a coordinator of some communities,
 // only those whose scope lies within theirs.
-func (b *Bot) runCoordinators(ctx context.Context, a *adminCall) error {
+func (b *roles) runCoordinators(ctx context.Context, a *adminCall) error {
 	if a.args != "" {
 		return b.say(ctx, a, "role_coordinators_usage")
 	}
-	stored, err := b.admin.Coordinators(ctx)
+	stored, err := b.store.Coordinators(ctx)
 	if err != nil {
 		return err
 	}
@@ -348,7 +339,7 @@ func (b *Bot) runCoordinators(ctx context.Context, a *adminCall) error {
 // from Telegram, the last coordinator of every community cannot be removed,
 // and a coordinator of some communities removes only coordinators whose
 // scope lies within theirs.
-func (b *Bot) runRemoveCoordinator(ctx context.Context, a *adminCall) error {
+func (b *roles) runRemoveCoordinator(ctx context.Context, a *adminCall) error {
 	target, ok := parseID(a.args)
 	if !ok {
 		return b.say(ctx, a, "role_remove_usage")
@@ -397,7 +388,7 @@ func (b *Bot) runRemoveCoordinator(ctx context.Context, a *adminCall) error {
 
 // runScope is /scope <id> all | <community> ...: sets which communities
 // coordinator id oversees. Only a coordinator of every community may.
-func (b *Bot) runScope(ctx context.Context, a *adminCall) error {
+func (b *roles) runScope(ctx context.Context, a *adminCall) error {
 	if len(a.coord.Communities) > 0 {
 		return b.refuseRole(ctx, a, "scope: only for coordinators of every community", "role_scope_only_unscoped")
 	}
@@ -454,7 +445,7 @@ func (b *Bot) runScope(ctx context.Context, a *adminCall) error {
 // defaultAuditEntries, at most maxAuditEntries), newest first. A
 // coordinator of some communities sees only their own entries: the others'
 // may be about communities outside their scope.
-func (b *Bot) runAudit(ctx context.Context, a *adminCall) error {
+func (b *roles) runAudit(ctx context.Context, a *adminCall) error {
 	n := defaultAuditEntries
 	if a.args != "" {
 		v, err := strconv.Atoi(a.args)
@@ -467,9 +458,9 @@ func (b *Bot) runAudit(ctx context.Context, a *adminCall) error {
 	var err error
 	header := "role_audit_header"
 	if len(a.coord.Communities) == 0 {
-		entries, err = b.admin.AuditLog(ctx, n)
+		entries, err = b.store.AuditLog(ctx, n)
 	} else {
-		entries, err = b.admin.AuditLogBy(ctx, a.coord.ID, n)
+		entries, err = b.store.AuditLogBy(ctx, a.coord.ID, n)
 		header = "role_audit_header_own"
 	}
 	if err != nil {
@@ -500,27 +491,8 @@ func (b *Bot) runAudit(ctx context.Context, a *adminCall) error {
 
 // coordinatorCommands is the command menu of a coordinator's private
 // chat in lang: the citizens' commands, then the coordinators'.
-func (b *Bot) coordinatorCommands(lang multaque.Lang) []tg.Command {
-	out := b.commands(lang)
-	for _, name := range b.adminMenu() {
-		out = append(out, tg.Command{Text: name, Description: b.view.t(lang, "cmd_"+name)})
-	}
-	return out
-}
-
-// adminMenu lists the coordinators' commands in menu order: those of the
-// registry, then coordinatorOnlyCommands.
-func (b *Bot) adminMenu() []string {
-	var names []string
-	for _, ac := range b.adminCommands() {
-		names = append(names, ac.name)
-	}
-	for _, name := range coordinatorOnlyCommands {
-		if !slices.Contains(names, name) {
-			names = append(names, name)
-		}
-	}
-	return names
+func (b *roles) coordinatorCommands(lang multaque.Lang) []tg.Command {
+	return b.routes.menu(b.view, lang, coordinatorMenu)
 }
 
 // publishCoordinatorMenu gives coordinator id's private chat the
@@ -528,7 +500,7 @@ func (b *Bot) adminMenu() []string {
 // with no language, so that it shows whatever language their Telegram
 // app uses: Telegram looks at a chat's own menu before the menus of all
 // private chats.
-func (b *Bot) publishCoordinatorMenu(ctx context.Context, id int64) error {
+func (b *roles) publishCoordinatorMenu(ctx context.Context, id int64) error {
 	if err := b.wire.SetCommands(ctx, b.coordinatorCommands(b.coordinatorLang(ctx, id)), tg.ScopeChat, id, ""); err != nil {
 		return fmt.Errorf("set coordinator commands: %w", err)
 	}
@@ -537,7 +509,7 @@ func (b *Bot) publishCoordinatorMenu(ctx context.Context, id int64) error {
 
 // withdrawCoordinatorMenu takes the coordinators' menu out of id's private
 // chat, which shows the citizens' menu again.
-func (b *Bot) withdrawCoordinatorMenu(ctx context.Context, id int64) error {
+func (b *roles) withdrawCoordinatorMenu(ctx context.Context, id int64) error {
 	if err := b.wire.DeleteCommands(ctx, tg.ScopeChat, id, ""); err != nil {
 		return fmt.Errorf("delete coordinator commands: %w", err)
 	}
@@ -547,7 +519,7 @@ func (b *Bot) withdrawCoordinatorMenu(ctx context.Context, id int64) error {
 // publishCoordinatorMenus gives every coordinator their menu, at start. A
 // chat Telegram refuses (a configured coordinator who never started the
 // bot) is logged and skipped: it gets its menu at the next start.
-func (b *Bot) publishCoordinatorMenus() {
+func (b *roles) publishCoordinatorMenus() {
 	ctx := context.Background()
 	for _, id := range b.coordinatorIDs() {
 		if err := b.publishCoordinatorMenu(ctx, id); err != nil {
@@ -560,7 +532,7 @@ func (b *Bot) publishCoordinatorMenus() {
 
 // coordinatorLang is the language to write to coordinator id in: their
 // own choice as a citizen, else the one of their record, else the default.
-func (b *Bot) coordinatorLang(ctx context.Context, id int64) multaque.Lang {
+func (b *core) coordinatorLang(ctx context.Context, id int64) multaque.Lang {
 	if cz, err := b.citizen(ctx, id); err == nil && cz != nil && cz.Lang.Valid() {
 		return cz.Lang
 	}
@@ -573,7 +545,7 @@ func (b *Bot) coordinatorLang(ctx context.Context, id int64) multaque.Lang {
 // within reports whether every community of scope is within coord's scope;
 // an empty scope (every community) is within an unscoped coordinator's
 // only.
-func (b *Bot) within(coord *multaque.Coordinator, scope []string) bool {
+func (b *roles) within(coord *multaque.Coordinator, scope []string) bool {
 	if len(coord.Communities) == 0 {
 		return true
 	}
@@ -591,7 +563,7 @@ func (b *Bot) within(coord *multaque.Coordinator, scope []string) bool {
 // unscopedLeft counts the coordinators of every community there would be
 // with cs stored: the listed ones without a record, and the stored ones
 // without communities.
-func (b *Bot) unscopedLeft(cs map[int64]*multaque.Coordinator) int {
+func (b *roles) unscopedLeft(cs map[int64]*multaque.Coordinator) int {
 	n := 0
 	for _, c := range cs {
 		if c != nil && len(c.Communities) == 0 {
@@ -611,7 +583,7 @@ func (b *Bot) unscopedLeft(cs map[int64]*multaque.Coordinator) int {
 // parseScope reads "all" or community ids, separated by spaces or commas.
 // ok is false for too many; bad is the first id that names no community.
 // Neither all nor any community means args was empty.
-func (b *Bot) parseScope(args string) (communities []string, all bool, bad string, ok bool) {
+func (b *roles) parseScope(args string) (communities []string, all bool, bad string, ok bool) {
 	fields := strings.FieldsFunc(strings.ToLower(args), func(r rune) bool {
 		return r == ',' || r == ' ' || r == '\n' || r == '\t'
 	})
@@ -634,13 +606,13 @@ func (b *Bot) parseScope(args string) (communities []string, all bool, bad strin
 
 // sayUnknownCommunity answers a scope naming a community that does not
 // exist, with the command's usage line.
-func (b *Bot) sayUnknownCommunity(ctx context.Context, a *adminCall, bad, usage string) error {
+func (b *roles) sayUnknownCommunity(ctx context.Context, a *adminCall, bad, usage string) error {
 	text := b.view.t(a.lang, "role_unknown_community", "Community", esc(clipRunes(bad, 64))) + "\n" + b.view.t(a.lang, usage)
 	return b.send(ctx, a.c.Recipient(), view{Text: text})
 }
 
 // scopeText names a scope in lang: its communities, or every community.
-func (b *Bot) scopeText(lang multaque.Lang, communities []string) string {
+func (b *roles) scopeText(lang multaque.Lang, communities []string) string {
 	if len(communities) == 0 {
 		return b.view.t(lang, "role_scope_all")
 	}

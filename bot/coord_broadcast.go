@@ -41,7 +41,6 @@ import (
 // BroadcastStore is what the broadcast commands need of the database (see
 // AdminStore), with what the steering commands need.
 type BroadcastStore interface {
-	SteeringStore
 	// CreateBroadcast opens a broadcast waiting for its text, cancelling
 	// the coordinator's open one.
 	CreateBroadcast(ctx context.Context, bc multaque.Broadcast, now time.Time) (*multaque.Broadcast, error)
@@ -67,11 +66,6 @@ const (
 	actBroadcastSend   = "bcs"
 	actBroadcastCancel = "bcx"
 )
-
-// isBroadcastAction reports whether a callback action is one of the above.
-func isBroadcastAction(action string) bool {
-	return action == actBroadcastSend || action == actBroadcastCancel
-}
 
 const (
 	// broadcastChunk is how many messages one transaction queues.
@@ -143,15 +137,8 @@ func (a broadcastArgs) String() string {
 	return "project " + a.project + " community " + a.community
 }
 
-func (b *Bot) broadcastCommands() []adminCommand {
-	if b.admin == nil {
-		return nil
-	}
-	return []adminCommand{{name: "broadcast", run: b.onBroadcast}}
-}
-
 // onBroadcast is /broadcast.
-func (b *Bot) onBroadcast(ctx context.Context, a *adminCall) error {
+func (b *broadcasts) onBroadcast(ctx context.Context, a *adminCall) error {
 	args, ok := parseBroadcastArgs(a.args)
 	if !ok {
 		return b.usage(ctx, a, broadcastUsage)
@@ -192,7 +179,7 @@ func (b *Bot) onBroadcast(ctx context.Context, a *adminCall) error {
 	case scoped:
 		bc.Communities = b.withInside(a.coord.Communities)
 	}
-	saved, err := b.admin.CreateBroadcast(ctx, bc, b.now())
+	saved, err := b.store.CreateBroadcast(ctx, bc, b.now())
 	if err != nil {
 		return err
 	}
@@ -201,7 +188,7 @@ func (b *Bot) onBroadcast(ctx context.Context, a *adminCall) error {
 }
 
 // withInside lists communities and every community inside them, sorted.
-func (b *Bot) withInside(communities []string) []string {
+func (b *broadcasts) withInside(communities []string) []string {
 	seen := map[string]bool{}
 	queue := slices.Clone(communities)
 	for len(queue) > 0 {
@@ -225,7 +212,7 @@ func (b *Bot) withInside(communities []string) []string {
 
 // broadcastTarget says in lang whom bc goes to, as coord (who wrote it, or
 // who reads about it) knows it.
-func (b *Bot) broadcastTarget(lang multaque.Lang, bc *multaque.Broadcast, coord *multaque.Coordinator) string {
+func (b *broadcasts) broadcastTarget(lang multaque.Lang, bc *multaque.Broadcast, coord *multaque.Coordinator) string {
 	community := ""
 	switch {
 	case bc.Community != "":
@@ -249,7 +236,7 @@ func (b *Bot) broadcastTarget(lang multaque.Lang, bc *multaque.Broadcast, coord 
 
 // broadcastInScope reports whether coord may send bc: every community it
 // reaches is within their scope.
-func (b *Bot) broadcastInScope(coord *multaque.Coordinator, bc *multaque.Broadcast) bool {
+func (b *broadcasts) broadcastInScope(coord *multaque.Coordinator, bc *multaque.Broadcast) bool {
 	if len(coord.Communities) == 0 {
 		return true
 	}
@@ -267,12 +254,9 @@ func (b *Bot) broadcastInScope(coord *multaque.Coordinator, bc *multaque.Broadca
 // onBroadcastText takes a text message as the text of the sender's
 // broadcast, if they have one waiting for it, and reports whether it did.
 // onInput asks it before the survey.
-func (b *Bot) onBroadcastText(ctx context.Context, c *tg.Context, text string) (bool, error) {
-	if b.admin == nil {
-		return false, nil
-	}
+func (b *broadcasts) onBroadcastText(ctx context.Context, c *tg.Context, text string) (bool, error) {
 	id := c.Sender().ID
-	bc, err := b.admin.OpenBroadcast(ctx, id)
+	bc, err := b.store.OpenBroadcast(ctx, id)
 	switch {
 	case multaque.ErrorCode(err) == multaque.ENOTFOUND:
 		return false, nil
@@ -287,7 +271,7 @@ func (b *Bot) onBroadcastText(ctx context.Context, c *tg.Context, text string) (
 	}
 	if coord == nil {
 		// No longer a coordinator: the broadcast goes, the text is theirs.
-		if _, err := b.admin.CancelBroadcast(ctx, bc.ID, b.now()); err != nil && multaque.ErrorCode(err) != multaque.ECONFLICT {
+		if _, err := b.store.CancelBroadcast(ctx, bc.ID, b.now()); err != nil && multaque.ErrorCode(err) != multaque.ECONFLICT {
 			return false, err
 		}
 		return false, nil
@@ -303,11 +287,11 @@ func (b *Bot) onBroadcastText(ctx context.Context, c *tg.Context, text string) (
 		return true, b.send(ctx, to, view{Text: b.view.t(lang, "broadcast_too_long",
 			"Length", broadcastLen("", text), "Max", multaque.MaxOutboxText-(longest-broadcastLen("", text)))})
 	}
-	n, err := b.admin.CountBroadcastRecipients(ctx, bc.Communities, bc.Project)
+	n, err := b.store.CountBroadcastRecipients(ctx, bc.Communities, bc.Project)
 	if err != nil {
 		return true, err
 	}
-	saved, err := b.admin.PreviewBroadcast(ctx, bc.ID, texts, n, b.now())
+	saved, err := b.store.PreviewBroadcast(ctx, bc.ID, texts, n, b.now())
 	if multaque.ErrorCode(err) == multaque.ECONFLICT {
 		return true, b.stale(ctx, c, lang)
 	}
@@ -315,7 +299,7 @@ func (b *Bot) onBroadcastText(ctx context.Context, c *tg.Context, text string) (
 		return true, err
 	}
 	if n == 0 {
-		if _, err := b.admin.CancelBroadcast(ctx, saved.ID, b.now()); err != nil && multaque.ErrorCode(err) != multaque.ECONFLICT {
+		if _, err := b.store.CancelBroadcast(ctx, saved.ID, b.now()); err != nil && multaque.ErrorCode(err) != multaque.ECONFLICT {
 			return true, err
 		}
 		return true, b.send(ctx, to, view{Text: b.view.t(lang, "broadcast_nobody", "Target", b.broadcastTarget(lang, saved, coord))})
@@ -338,7 +322,7 @@ func (b *Bot) onBroadcastText(ctx context.Context, c *tg.Context, text string) (
 // language: a header in the language, then the text as typed (escaped:
 // what the coordinator typed is shown, not interpreted). It also returns
 // the length of the longest, as Telegram and the outbox count it.
-func (b *Bot) broadcastTexts(text string) (map[multaque.Lang]string, int) {
+func (b *broadcasts) broadcastTexts(text string) (map[multaque.Lang]string, int) {
 	texts := make(map[multaque.Lang]string, len(multaque.Languages))
 	longest := 0
 	for _, l := range multaque.Languages {
@@ -365,8 +349,9 @@ func broadcastLen(header, text string) int {
 }
 
 // onBroadcastButton handles Send and Cancel under a broadcast's preview.
-func (b *Bot) onBroadcastButton(ctx context.Context, c *tg.Context, lang multaque.Lang, bt button) error {
-	if b.admin == nil || bt.Arg != "" || bt.Version <= 0 {
+func (b *broadcasts) onBroadcastButton(ctx context.Context, r *request) error {
+	c, lang, bt := r.c, r.lang, r.bt
+	if bt.Arg != "" || bt.Version <= 0 {
 		return b.stale(ctx, c, lang)
 	}
 	id := c.Sender().ID
@@ -383,7 +368,7 @@ func (b *Bot) onBroadcastButton(ctx context.Context, c *tg.Context, lang multaqu
 		_ = c.Respond()
 		return b.send(ctx, c.Recipient(), view{Text: b.view.t(lang, "admin_refused")})
 	}
-	bc, err := b.admin.Broadcast(ctx, uint64(bt.Version))
+	bc, err := b.store.Broadcast(ctx, uint64(bt.Version))
 	if multaque.ErrorCode(err) == multaque.ENOTFOUND || err == nil && bc.By != id {
 		return b.stale(ctx, c, lang)
 	}
@@ -402,7 +387,7 @@ func (b *Bot) onBroadcastButton(ctx context.Context, c *tg.Context, lang multaqu
 		}
 		return b.refuseOutOfScope(ctx, a, target)
 	}
-	saved, err := b.admin.ConfirmBroadcast(ctx, bc.ID, b.now())
+	saved, err := b.store.ConfirmBroadcast(ctx, bc.ID, b.now())
 	if multaque.ErrorCode(err) == multaque.ECONFLICT && saved != nil {
 		msg := "broadcast_already_sent"
 		if saved.Status == multaque.BroadcastCancelled {
@@ -431,8 +416,8 @@ func (b *Bot) onBroadcastButton(ctx context.Context, c *tg.Context, lang multaqu
 }
 
 // onBroadcastCancelButton is Cancel under a preview.
-func (b *Bot) onBroadcastCancelButton(ctx context.Context, a *adminCall, bc *multaque.Broadcast) error {
-	saved, err := b.admin.CancelBroadcast(ctx, bc.ID, b.now())
+func (b *broadcasts) onBroadcastCancelButton(ctx context.Context, a *adminCall, bc *multaque.Broadcast) error {
+	saved, err := b.store.CancelBroadcast(ctx, bc.ID, b.now())
 	if multaque.ErrorCode(err) == multaque.ECONFLICT && saved != nil {
 		msg := "broadcast_already_sent"
 		if saved.Status == multaque.BroadcastCancelled {
@@ -453,19 +438,16 @@ func (b *Bot) onBroadcastCancelButton(ctx context.Context, a *adminCall, bc *mul
 // cancelOpenBroadcast cancels the sender's broadcast that waits for its
 // text or their confirmation, if they have one, says so and reports
 // whether it did: /broadcast cancel and /cancel.
-func (b *Bot) cancelOpenBroadcast(ctx context.Context, c *tg.Context, lang multaque.Lang) (bool, error) {
-	if b.admin == nil {
-		return false, nil
-	}
+func (b *broadcasts) cancelOpenBroadcast(ctx context.Context, c *tg.Context, lang multaque.Lang) (bool, error) {
 	id := c.Sender().ID
-	bc, err := b.admin.OpenBroadcast(ctx, id)
+	bc, err := b.store.OpenBroadcast(ctx, id)
 	if multaque.ErrorCode(err) == multaque.ENOTFOUND {
 		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
-	if _, err := b.admin.CancelBroadcast(ctx, bc.ID, b.now()); err != nil {
+	if _, err := b.store.CancelBroadcast(ctx, bc.ID, b.now()); err != nil {
 		if multaque.ErrorCode(err) == multaque.ECONFLICT {
 			return false, nil // confirmed meanwhile
 		}
@@ -480,8 +462,8 @@ func (b *Bot) cancelOpenBroadcast(ctx context.Context, c *tg.Context, lang multa
 // onBroadcastStatus is /broadcast status: the last broadcasts the
 // coordinator may see, with how many people each was for, and how many of
 // its messages are queued, delivered and failed.
-func (b *Bot) onBroadcastStatus(ctx context.Context, a *adminCall) error {
-	list, err := b.admin.Broadcasts(ctx, broadcastsShown, func(bc *multaque.Broadcast) bool {
+func (b *broadcasts) onBroadcastStatus(ctx context.Context, a *adminCall) error {
+	list, err := b.store.Broadcasts(ctx, broadcastsShown, func(bc *multaque.Broadcast) bool {
 		return bc.Status != multaque.BroadcastDraft && (bc.By == a.coord.ID || b.broadcastInScope(a.coord, bc))
 	})
 	if err != nil {
@@ -508,12 +490,12 @@ func (b *Bot) onBroadcastStatus(ctx context.Context, a *adminCall) error {
 
 // queueBroadcast queues broadcast id a chunk at a time until it is queued
 // in full or ctx is done.
-func (b *Bot) queueBroadcast(ctx context.Context, id uint64) error {
+func (b *broadcasts) queueBroadcast(ctx context.Context, id uint64) error {
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		bc, err := b.admin.QueueBroadcast(ctx, id, broadcastChunk, b.now())
+		bc, err := b.store.QueueBroadcast(ctx, id, broadcastChunk, b.now())
 		if err != nil {
 			return err
 		}
@@ -524,27 +506,24 @@ func (b *Bot) queueBroadcast(ctx context.Context, id uint64) error {
 	}
 }
 
-// RunBroadcasts queues the broadcasts coordinators confirmed until ctx is
+// runBroadcasts queues the broadcasts coordinators confirmed until ctx is
 // done: those whose confirmation did not queue them in full (a broadcast to
 // many people) and those a stop or a crash interrupted. Each chunk is one
 // transaction that moves the broadcast's cursor, so nobody is queued twice.
-// It returns nil once ctx is done; without a store of coordinators' data
-// it only waits for that.
-func (b *Bot) RunBroadcasts(ctx context.Context) error {
+// It returns nil once ctx is done.
+func (b *broadcasts) runBroadcasts(ctx context.Context) error {
 	log := b.rootLog.With().Str("component", "broadcasts").Logger()
 	ctx = log.WithContext(ctx)
 	tick := time.NewTicker(broadcastPoll)
 	defer tick.Stop()
 	for {
-		if b.admin != nil {
-			ids, err := b.admin.QueueingBroadcasts(ctx)
-			if err != nil && ctx.Err() == nil {
-				log.Error().Err(err).Msg("read the broadcasts to queue")
-			}
-			for _, id := range ids {
-				if err := b.queueBroadcast(ctx, id); err != nil && ctx.Err() == nil {
-					log.Error().Err(err).Uint64("broadcast", id).Msg("queue broadcast")
-				}
+		ids, err := b.store.QueueingBroadcasts(ctx)
+		if err != nil && ctx.Err() == nil {
+			log.Error().Err(err).Msg("read the broadcasts to queue")
+		}
+		for _, id := range ids {
+			if err := b.queueBroadcast(ctx, id); err != nil && ctx.Err() == nil {
+				log.Error().Err(err).Uint64("broadcast", id).Msg("queue broadcast")
 			}
 		}
 		select {

@@ -54,7 +54,7 @@ func newCoordinatorSet(ids []int64) *coordinatorSet {
 }
 
 // isCoordinator reports whether id is a coordinator's Telegram id.
-func (b *Bot) isCoordinator(id int64) bool {
+func (b *core) isCoordinator(id int64) bool {
 	if id <= 0 {
 		return false
 	}
@@ -66,19 +66,19 @@ func (b *Bot) isCoordinator(id int64) bool {
 
 // isListed reports whether id is a coordinator by the configuration (or
 // AddCoordinator), whom only the configuration can remove.
-func (b *Bot) isListed(id int64) bool {
+func (b *core) isListed(id int64) bool {
 	b.coordinators.mu.RLock()
 	defer b.coordinators.mu.RUnlock()
 	return b.coordinators.listed[id]
 }
 
-// AddCoordinator makes the person with Telegram id id a coordinator from
+// addCoordinator makes the person with Telegram id id a coordinator from
 // now on, until the bot stops: it is not stored, so a coordinator who must
 // stay one belongs in Options.Coordinators (or is invited with
 // /coordinatorinvite). It reports whether id was added: false if it is one
 // already or cannot be a person's (id <= 0). Their private chat gets the
 // coordinators' command menu. It is safe to call while the bot runs.
-func (b *Bot) AddCoordinator(id int64) bool {
+func (b *roles) addCoordinator(id int64) bool {
 	if id <= 0 {
 		return false
 	}
@@ -99,20 +99,20 @@ func (b *Bot) AddCoordinator(id int64) bool {
 
 // coordinatorIDs lists the coordinators in ascending order, for alerts
 // that concern them all, such as the pool running low.
-func (b *Bot) coordinatorIDs() []int64 {
+func (b *core) coordinatorIDs() []int64 {
 	return b.coordinatorsWhere(func(*multaque.Coordinator) bool { return true })
 }
 
 // coordinatorsOverseeing lists, in ascending order, the coordinators whose
 // scope holds community: those alerts about it go to.
-func (b *Bot) coordinatorsOverseeing(community string) []int64 {
+func (b *core) coordinatorsOverseeing(community string) []int64 {
 	ancestors := b.ancestors(community)
 	return b.coordinatorsWhere(func(c *multaque.Coordinator) bool { return c.Oversees(community, ancestors) })
 }
 
 // coordinatorsWhere lists the coordinators for whom keep is true, in
 // ascending order. A listed coordinator with no record is unscoped.
-func (b *Bot) coordinatorsWhere(keep func(c *multaque.Coordinator) bool) []int64 {
+func (b *core) coordinatorsWhere(keep func(c *multaque.Coordinator) bool) []int64 {
 	set := b.coordinators
 	set.mu.RLock()
 	ids := make([]int64, 0, len(set.listed)+len(set.stored))
@@ -133,7 +133,7 @@ func (b *Bot) coordinatorsWhere(keep func(c *multaque.Coordinator) bool) []int64
 
 // storedCoordinator returns the stored record of coordinator id as last
 // loaded, if there is one.
-func (b *Bot) storedCoordinator(id int64) (multaque.Coordinator, bool) {
+func (b *core) storedCoordinator(id int64) (multaque.Coordinator, bool) {
 	b.coordinators.mu.RLock()
 	defer b.coordinators.mu.RUnlock()
 	c, ok := b.coordinators.stored[id]
@@ -142,7 +142,7 @@ func (b *Bot) storedCoordinator(id int64) (multaque.Coordinator, bool) {
 
 // alertLang is the language of an alert to coordinator id: the one the
 // matcher found for them (as a citizen), else their record's.
-func (b *Bot) alertLang(langs map[int64]multaque.Lang, id int64) multaque.Lang {
+func (b *core) alertLang(langs map[int64]multaque.Lang, id int64) multaque.Lang {
 	if l, ok := langs[id]; ok {
 		return l
 	}
@@ -155,14 +155,11 @@ func (b *Bot) alertLang(langs map[int64]multaque.Lang, id int64) multaque.Lang {
 // syncCoordinators loads the stored coordinators into the set. Every
 // change to them is followed by it, so that the handlers that read the
 // set see the change.
-func (b *Bot) syncCoordinators(ctx context.Context) error {
-	if b.admin == nil {
-		return nil
-	}
+func (b *roles) syncCoordinators(ctx context.Context) error {
 	set := b.coordinators
 	set.reload.Lock()
 	defer set.reload.Unlock()
-	cs, err := b.admin.Coordinators(ctx)
+	cs, err := b.store.Coordinators(ctx)
 	if err != nil {
 		return fmt.Errorf("load coordinators: %w", err)
 	}
@@ -178,15 +175,11 @@ func (b *Bot) syncCoordinators(ctx context.Context) error {
 
 // loadCoordinators loads the stored coordinators when the bot is made and,
 // if there is no coordinator at all, offers the setup code.
-func (b *Bot) loadCoordinators() error {
+func (b *roles) loadCoordinators() error {
 	if err := b.syncCoordinators(context.Background()); err != nil {
 		return err
 	}
 	if len(b.coordinatorIDs()) > 0 {
-		return nil
-	}
-	if b.admin == nil {
-		b.log.Warn().Msg("no coordinator configured, and no store for coordinators: nobody can steer Multaque from Telegram")
 		return nil
 	}
 	b.newSetupCode("no coordinator yet")
@@ -215,7 +208,7 @@ type setupCode struct {
 }
 
 // newSetupCode makes a new setup code and logs it; why says why.
-func (b *Bot) newSetupCode(why string) {
+func (b *roles) newSetupCode(why string) {
 	s := &b.coordinators.setup
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -241,7 +234,7 @@ const (
 // time, and uses it up if it is right. A wrong code counts towards
 // maxSetupTries; the one that reaches it burns the code (the caller logs a
 // new one).
-func (b *Bot) claimSetupCode(code string) setupOutcome {
+func (b *roles) claimSetupCode(code string) setupOutcome {
 	s := &b.coordinators.setup
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -262,7 +255,7 @@ func (b *Bot) claimSetupCode(code string) setupOutcome {
 
 // restoreSetupCode puts back a setup code claimSetupCode used up, when
 // storing the coordinator failed, unless another code is pending.
-func (b *Bot) restoreSetupCode(code string) {
+func (b *roles) restoreSetupCode(code string) {
 	s := &b.coordinators.setup
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -272,7 +265,7 @@ func (b *Bot) restoreSetupCode(code string) {
 }
 
 // dropSetupCode forgets the pending setup code: there is a coordinator.
-func (b *Bot) dropSetupCode() {
+func (b *roles) dropSetupCode() {
 	s := &b.coordinators.setup
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -288,8 +281,8 @@ var poolRights = []string{"invite_users", "restrict_members", "pin_messages", "c
 
 // startGroupLink is the one-tap link that lets a coordinator add the bot
 // to a group of theirs as administrator with poolRights.
-func (b *Bot) startGroupLink() string {
-	link := "https://t.me/" + b.Username() + "?startgroup=pool&admin="
+func (b *core) startGroupLink() string {
+	link := "https://t.me/" + b.username + "?startgroup=pool&admin="
 	for i, r := range poolRights {
 		if i > 0 {
 			link += "+"

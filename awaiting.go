@@ -1,0 +1,13 @@
+package multaque
+
+// Awaiting names the conversation that waits for the text a person types
+// next. Typed text goes to that conversation, and to the survey when none
+// waits.
+type Awaiting string
+
+// The conversations that wait for typed text.
+const (
+	AwaitNothing   Awaiting = ""          // the survey takes the text
+	AwaitBroadcast Awaiting = "broadcast" // a coordinator's broadcast waits for its text
+	AwaitProposal  Awaiting = "proposal"  // a proposal waits for an answer, or a coordinator's note on one
+)

@@ -1,0 +1,132 @@
+// Code below is the bot's rooms and how they are wired; see routes.go for
+// how an update reaches one.
+
+package bot
+
+import (
+	"context"
+	"time"
+)
+
+// rooms are the bot's rooms, one for each kind of person it serves. Each
+// stands on the core and on the part of the store it declares, and knows
+// only the rooms it hands work to.
+type rooms struct {
+	citizens   *citizens
+	teams      *teams
+	mentors    *mentors
+	roles      *roles
+	reports    *reports
+	steering   *steering
+	proposals  *proposals
+	broadcasts *broadcasts
+}
+
+// citizens is the room of the people who use Multaque for themselves: the
+// survey, /me and /settings, /projects, /privacy, /mydata and /forget.
+type citizens struct {
+	*core
+	store      CitizenStore
+	broadcasts *broadcasts
+	mentors    *mentors
+	proposals  *proposals
+	roles      *roles
+}
+
+// teams is the room of the teams' groups: the pool of groups, provisioning,
+// join requests, members who join or leave, and the team's messages.
+type teams struct {
+	*core
+	store         TeamStore
+	poolLowWater  int
+	reminderAfter time.Duration
+	citizens      *citizens
+}
+
+// mentors is the room of the mentors: their invite, onboarding and /mentor.
+type mentors struct {
+	*core
+	store MentorStore
+	roles *roles
+}
+
+// roles is the room of who is a coordinator and what they may do: the
+// access check every coordinators' command goes through, /claim, invites,
+// /coordinators, /removecoordinator, /scope, /audit and the menus.
+type roles struct {
+	*core
+	store      RoleStore
+	broadcasts *broadcasts
+	proposals  *proposals
+	reports    *reports
+	steering   *steering
+}
+
+// reports is the coordinators' room of figures: /stats, /chart, /export.
+type reports struct {
+	*core
+	store ReportStore
+}
+
+// steering is the coordinators' room of what makes teams possible: /pool,
+// /match, /mentors.
+type steering struct {
+	*core
+	store   SteeringStore
+	match   func(ctx context.Context) (MatchReport, error) // Options.Match
+	mentors *mentors
+	reports *reports
+}
+
+// proposals is the room of new projects: a person's proposal, the
+// coordinators' decisions on it, and /threshold and /translate.
+type proposals struct {
+	*core
+	store           ProposalStore
+	onCatalogChange func(ctx context.Context) error // Options.OnCatalogChange
+	mentors         *mentors
+}
+
+// broadcasts is the coordinators' room of messages to many: /broadcast.
+type broadcasts struct {
+	*core
+	store BroadcastStore
+}
+
+// newRooms makes the rooms on c, each with its part of opts.Store.
+func newRooms(c *core, opts Options) *rooms {
+	rs := &rooms{
+		citizens:   &citizens{core: c, store: opts.Store},
+		teams:      &teams{core: c, store: opts.Store},
+		mentors:    &mentors{core: c, store: opts.Store},
+		roles:      &roles{core: c, store: opts.Store},
+		reports:    &reports{core: c, store: opts.Store},
+		steering:   &steering{core: c, store: opts.Store},
+		proposals:  &proposals{core: c, store: opts.Store},
+		broadcasts: &broadcasts{core: c, store: opts.Store},
+	}
+	rs.citizens.broadcasts = rs.broadcasts
+	rs.citizens.mentors = rs.mentors
+	rs.citizens.proposals = rs.proposals
+	rs.citizens.roles = rs.roles
+	rs.teams.citizens = rs.citizens
+	rs.mentors.roles = rs.roles
+	rs.roles.broadcasts = rs.broadcasts
+	rs.roles.proposals = rs.proposals
+	rs.roles.reports = rs.reports
+	rs.roles.steering = rs.steering
+	rs.steering.mentors = rs.mentors
+	rs.steering.reports = rs.reports
+	rs.proposals.mentors = rs.mentors
+	rs.teams.poolLowWater = opts.PoolLowWater
+	if rs.teams.poolLowWater <= 0 {
+		rs.teams.poolLowWater = DefaultPoolLowWater
+	}
+	rs.teams.reminderAfter = opts.ReminderAfter
+	if rs.teams.reminderAfter <= 0 {
+		rs.teams.reminderAfter = DefaultReminderAfter
+	}
+	rs.proposals.onCatalogChange = opts.OnCatalogChange
+	rs.steering.match = opts.Match
+	return rs
+}
