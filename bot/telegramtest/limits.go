@@ -3,6 +3,7 @@ package telegramtest
 import (
 	"math"
 	"math/rand"
+	"strings"
 	"sync"
 	"time"
 )
@@ -65,6 +66,52 @@ func (s *Server) ForceRetryAfter(seconds int) {
 	}
 }
 
+// ForceRetryAfterOn makes the next calls requests to method (any method,
+// case-insensitive) answer 429 "Too Many Requests: retry after <seconds>"
+// with parameters.retry_after, changing nothing. Telegram may answer any
+// method so (Client.cpp answers with set_retry_after_error from many
+// places, and passes on the flood waits of Telegram's servers), not only
+// the sending ones Limits model.
+func (s *Server) ForceRetryAfterOn(method string, calls, seconds int) {
+	l := &s.limiter
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.forced == nil {
+		l.forced = make(map[string]*forcedLimit)
+	}
+	l.forced[strings.ToLower(method)] = &forcedLimit{calls: calls, seconds: max(seconds, 1)}
+}
+
+type forcedLimit struct{ calls, seconds int }
+
+// forcedFor answers 429 when ForceRetryAfterOn asked for it.
+func (l *limiter) forcedFor(method string) *apiError {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f := l.forced[strings.ToLower(method)]
+	if f == nil || f.calls <= 0 {
+		return nil
+	}
+	f.calls--
+	return tooManyRequests(f.seconds)
+}
+
+// setWebhookOnce lets setWebhook with a URL through once a second, as
+// Client.cpp does (process_set_webhook_query: next_allowed_set_webhook_time_
+// = now + 1, else retry after 1). The second is the limits' second.
+func (l *limiter) setWebhookOnce(now time.Time) *apiError {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.second == 0 {
+		l.second = time.Second
+	}
+	if now.Before(l.nextSetWebhook) {
+		return tooManyRequests(1)
+	}
+	l.nextSetWebhook = now.Add(l.second)
+	return nil
+}
+
 type bucket struct {
 	tokens float64
 	last   time.Time
@@ -106,6 +153,9 @@ type limiter struct {
 	stormUntil time.Time
 	pauseUntil time.Time // end of the latest retry_after window given
 	recent     []time.Time
+
+	forced         map[string]*forcedLimit // ForceRetryAfterOn, by lower-case method
+	nextSetWebhook time.Time
 
 	maxChat, maxGroup, maxGlobal int
 }
