@@ -71,20 +71,36 @@ func (s *Server) ForceRetryAfter(seconds int) {
 // with parameters.retry_after, changing nothing. Telegram may answer any
 // method so (Client.cpp answers with set_retry_after_error from many
 // places, and passes on the flood waits of Telegram's servers), not only
-// the sending ones Limits model.
+// the sending ones Limits model. A later call for the same method replaces
+// the earlier one; calls 0 stops it.
 func (s *Server) ForceRetryAfterOn(method string, calls, seconds int) {
-	l := &s.limiter
+	s.limiter.force(method, calls, tooManyRequests(max(seconds, 1)))
+}
+
+// ForceErrorOn makes the next calls requests to method answer the error
+// code with description, changing nothing: for answers the fake cannot
+// otherwise produce, such as 400 "Bad Request: CHAT_NOT_MODIFIED", which
+// Telegram gives for the title a chat already has when its cache is stale.
+// description is the whole text, prefix included ("Bad Request: …").
+func (s *Server) ForceErrorOn(method string, calls, code int, description string) {
+	s.limiter.force(method, calls, &apiError{code: code, description: description})
+}
+
+type forcedAnswer struct {
+	calls int
+	err   *apiError
+}
+
+func (l *limiter) force(method string, calls int, e *apiError) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.forced == nil {
-		l.forced = make(map[string]*forcedLimit)
+		l.forced = make(map[string]*forcedAnswer)
 	}
-	l.forced[strings.ToLower(method)] = &forcedLimit{calls: calls, seconds: max(seconds, 1)}
+	l.forced[strings.ToLower(method)] = &forcedAnswer{calls: calls, err: e}
 }
 
-type forcedLimit struct{ calls, seconds int }
-
-// forcedFor answers 429 when ForceRetryAfterOn asked for it.
+// forcedFor gives the answer ForceRetryAfterOn or ForceErrorOn asked for.
 func (l *limiter) forcedFor(method string) *apiError {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -93,7 +109,7 @@ func (l *limiter) forcedFor(method string) *apiError {
 		return nil
 	}
 	f.calls--
-	return tooManyRequests(f.seconds)
+	return f.err
 }
 
 // setWebhookOnce lets setWebhook with a URL through once a second, as
@@ -154,7 +170,7 @@ type limiter struct {
 	pauseUntil time.Time // end of the latest retry_after window given
 	recent     []time.Time
 
-	forced         map[string]*forcedLimit // ForceRetryAfterOn, by lower-case method
+	forced         map[string]*forcedAnswer // ForceRetryAfterOn and ForceErrorOn, by lower-case method
 	nextSetWebhook time.Time
 
 	maxChat, maxGroup, maxGlobal int
