@@ -394,9 +394,11 @@ func (u *User) SendToGroup(g *Group, text string) int {
 }
 
 // OpenInviteLink has u open an invite link. For a link that creates join
-// requests, a chat_join_request update is queued (and the bot may then write
-// to u); otherwise u joins at once (chat_member update, if allowed, and a
-// new_chat_members service message).
+// requests, the request waits and, if the bot has the can_invite_users
+// right, a chat_join_request update is queued (and the bot may then write to
+// u for 5 minutes); otherwise u joins at once (chat_member update, if the
+// bot is an administrator and allows it, and a new_chat_members service
+// message).
 func (u *User) OpenInviteLink(link string) error {
 	s := u.s
 	s.mu.RLock()

@@ -5,6 +5,7 @@ import (
 	"math/rand"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -98,10 +99,14 @@ func (l *limiter) force(method string, calls int, e *apiError) {
 		l.forced = make(map[string]*forcedAnswer)
 	}
 	l.forced[strings.ToLower(method)] = &forcedAnswer{calls: calls, err: e}
+	l.anyForced.Store(true)
 }
 
 // forcedFor gives the answer ForceRetryAfterOn or ForceErrorOn asked for.
 func (l *limiter) forcedFor(method string) *apiError {
+	if !l.anyForced.Load() {
+		return nil // the common case costs no lock
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	f := l.forced[strings.ToLower(method)]
@@ -171,6 +176,7 @@ type limiter struct {
 	recent     []time.Time
 
 	forced         map[string]*forcedAnswer // ForceRetryAfterOn and ForceErrorOn, by lower-case method
+	anyForced      atomic.Bool
 	nextSetWebhook time.Time
 
 	maxChat, maxGroup, maxGlobal int
