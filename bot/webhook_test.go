@@ -27,7 +27,7 @@ const secret = "s3cret-Token_for-webhook"
 // Telegram at it, as `multaque serve` does in webhook mode.
 func newWebhookBot(t *testing.T) (*telegramtest.Server, *store.DB, string) {
 	t.Helper()
-	srv := telegramtest.NewServer()
+	srv := telegramtest.NewServer(telegramtest.WithHTTPWebhooks())
 	t.Cleanup(srv.Close)
 	db, err := store.Open(filepath.Join(t.TempDir(), "multaque.db"))
 	if err != nil {

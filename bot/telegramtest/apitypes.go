@@ -84,23 +84,25 @@ type apiLocation struct {
 }
 
 type apiMessage struct {
-	MessageID       int             `json:"message_id"`
-	From            *apiUser        `json:"from,omitempty"`
-	Chat            apiChat         `json:"chat"`
-	Date            int64           `json:"date"`
-	EditDate        int64           `json:"edit_date,omitempty"`
-	Text            string          `json:"text,omitempty"`
-	Entities        []apiEntity     `json:"entities,omitempty"`
-	Caption         string          `json:"caption,omitempty"`
-	CaptionEntities []apiEntity     `json:"caption_entities,omitempty"`
-	Document        *apiDocument    `json:"document,omitempty"`
-	Photo           []apiPhotoSize  `json:"photo,omitempty"`
-	Location        *apiLocation    `json:"location,omitempty"`
-	NewChatMembers  []apiUser       `json:"new_chat_members,omitempty"`
-	LeftChatMember  *apiUser        `json:"left_chat_member,omitempty"`
-	NewChatTitle    string          `json:"new_chat_title,omitempty"`
-	PinnedMessage   *apiMessage     `json:"pinned_message,omitempty"`
-	ReplyMarkup     json.RawMessage `json:"reply_markup,omitempty"`
+	MessageID         int             `json:"message_id"`
+	From              *apiUser        `json:"from,omitempty"`
+	Chat              apiChat         `json:"chat"`
+	Date              int64           `json:"date"`
+	EditDate          int64           `json:"edit_date,omitempty"`
+	Text              string          `json:"text,omitempty"`
+	Entities          []apiEntity     `json:"entities,omitempty"`
+	Caption           string          `json:"caption,omitempty"`
+	CaptionEntities   []apiEntity     `json:"caption_entities,omitempty"`
+	Document          *apiDocument    `json:"document,omitempty"`
+	Photo             []apiPhotoSize  `json:"photo,omitempty"`
+	Location          *apiLocation    `json:"location,omitempty"`
+	NewChatMembers    []apiUser       `json:"new_chat_members,omitempty"`
+	LeftChatMember    *apiUser        `json:"left_chat_member,omitempty"`
+	NewChatTitle      string          `json:"new_chat_title,omitempty"`
+	MigrateToChatID   int64           `json:"migrate_to_chat_id,omitempty"`
+	MigrateFromChatID int64           `json:"migrate_from_chat_id,omitempty"`
+	PinnedMessage     *apiMessage     `json:"pinned_message,omitempty"`
+	ReplyMarkup       json.RawMessage `json:"reply_markup,omitempty"`
 }
 
 // apiInaccessibleMessage is sent in a callback_query whose message is gone.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf16"
@@ -37,8 +38,12 @@ type Message struct {
 	// Location is the location of a location message.
 	Location *Location
 	// Service names a service message ("new_chat_members",
-	// "left_chat_member", "new_chat_title"), "" for ordinary messages.
+	// "left_chat_member", "new_chat_title", "migrate_to_chat_id",
+	// "migrate_from_chat_id"), "" for ordinary messages.
 	Service string
+	// MigrateToChatID and MigrateFromChatID are the ids a basic group's
+	// upgrade service messages name (see Group.Upgrade).
+	MigrateToChatID, MigrateFromChatID int64
 	// Edited reports whether the message was edited.
 	Edited bool
 	// Pinned reports whether the message is pinned.
@@ -96,6 +101,8 @@ type message struct {
 	service         string
 	serviceUser     *apiUser
 	newTitle        string
+	migrateTo       int64
+	migrateFrom     int64
 	createdSeq      uint64
 	changedSeq      uint64
 }
@@ -106,6 +113,7 @@ func (m *message) snapshot(chatID int64) Message {
 		Text: m.text, Caption: m.caption, ParseMode: m.parseMode,
 		Document: m.document, Photo: m.photo, Service: m.service,
 		Edited: !m.editDate.IsZero(), Pinned: m.pinned, Date: m.date,
+		MigrateToChatID: m.migrateTo, MigrateFromChatID: m.migrateFrom,
 	}
 	if m.service == "new_chat_title" {
 		out.Text = m.newTitle
@@ -127,7 +135,7 @@ func (m *message) snapshot(chatID int64) Message {
 type chat struct {
 	s            *Server
 	id           int64
-	kind         string // "private" or "supergroup"
+	kind         string // "private", "group" or "supergroup"
 	user         *User
 	group        *Group
 	chatInstance string
@@ -198,6 +206,7 @@ func (c *chat) apiMessage(m *message) *apiMessage {
 		MessageID: m.id, From: &sender, Chat: c.apiChat(), Date: m.date.Unix(),
 		Text: m.text, Entities: m.entities, Caption: m.caption, CaptionEntities: m.captionEntities,
 		Location: m.location, ReplyMarkup: m.markup, NewChatTitle: m.newTitle,
+		MigrateToChatID: m.migrateTo, MigrateFromChatID: m.migrateFrom,
 	}
 	if !m.editDate.IsZero() {
 		out.EditDate = m.editDate.Unix()
@@ -330,10 +339,31 @@ type User struct {
 	chat *chat // private chat with the bot
 
 	// guarded by chat.mu
-	started     bool // has written to the bot (or asked to join a group)
-	blocked     bool
-	deactivated bool
-	mark        uint64 // chat.seq at the user's last action
+	started       bool // has written to the bot
+	blocked       bool
+	deactivated   bool
+	mark          uint64    // chat.seq at the user's last action
+	writableUntil time.Time // end of the 5 minutes a join request opens
+
+	seen atomic.Bool // the bot has met the user in an update
+}
+
+// joinRequestWindow is how long the bot may write to someone who asked to
+// join a group, through ChatJoinRequest.user_chat_id (Bot API: "The bot can
+// use this identifier for 5 minutes to send messages until the join request
+// is processed").
+const joinRequestWindow = 5 * time.Minute
+
+// see notes that the bot met these users in an update: from then on a
+// message to one who never started the bot answers 403, not "chat not found".
+func (s *Server) see(ids ...int64) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, id := range ids {
+		if u := s.users[id]; u != nil {
+			u.seen.Store(true)
+		}
+	}
 }
 
 // NewUser creates a user with the next free ID (from 100001 up). The user has
@@ -391,6 +421,7 @@ func (u *User) startLocked() {
 		u.s.queueMyChatMember(u.chat, u.api(), "kicked", "member")
 	}
 	u.started = true
+	u.seen.Store(true)
 }
 
 // Send sends text from u to the bot in their private chat and returns the

@@ -49,15 +49,52 @@ func commandParams(r *request) (commandKey, *apiError) {
 			return k, errBadRequest("can't parse BotCommandScope JSON object")
 		}
 	}
-	if len(k.lang) != 0 && len(k.lang) != 2 {
+	if !validLanguage(k.lang) {
 		return k, errBadRequest("invalid language code specified")
 	}
 	return k, nil
 }
 
+// validLanguage: a two-letter ISO 639-1 code in lower case, or none (Bot
+// API, setMyCommands.language_code).
+func validLanguage(code string) bool {
+	return code == "" || len(code) == 2 && code[0] >= 'a' && code[0] <= 'z' && code[1] >= 'a' && code[1] <= 'z'
+}
+
+// scopeChat checks that a scope naming a chat names one the bot knows:
+// Telegram answers 400 "chat not found" otherwise (Client.cpp,
+// check_bot_command_scope runs check_chat on scope.chat_id for
+// setMyCommands, getMyCommands and deleteMyCommands).
+func (s *Server) scopeChat(k commandKey) *apiError {
+	if k.scope.ChatID == 0 {
+		return nil
+	}
+	s.mu.RLock()
+	c := s.chats[k.scope.ChatID]
+	s.mu.RUnlock()
+	if c == nil {
+		return errChatNotFound
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.deleted {
+		return errChatNotFound
+	}
+	if aerr := c.migratedErr("setMyCommands"); aerr != nil {
+		return aerr
+	}
+	if c.kind == "private" && !c.user.started && !c.user.seen.Load() {
+		return errChatNotFound
+	}
+	return nil
+}
+
 func (s *Server) setMyCommands(r *request) (any, *apiError) {
 	k, aerr := commandParams(r)
 	if aerr != nil {
+		return nil, aerr
+	}
+	if aerr := s.scopeChat(k); aerr != nil {
 		return nil, aerr
 	}
 	var cmds []tele.Command
@@ -107,6 +144,9 @@ func (s *Server) getMyCommands(r *request) (any, *apiError) {
 	if aerr != nil {
 		return nil, aerr
 	}
+	if aerr := s.scopeChat(k); aerr != nil {
+		return nil, aerr
+	}
 	cs := &s.commands
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
@@ -120,6 +160,9 @@ func (s *Server) getMyCommands(r *request) (any, *apiError) {
 func (s *Server) deleteMyCommands(r *request) (any, *apiError) {
 	k, aerr := commandParams(r)
 	if aerr != nil {
+		return nil, aerr
+	}
+	if aerr := s.scopeChat(k); aerr != nil {
 		return nil, aerr
 	}
 	cs := &s.commands

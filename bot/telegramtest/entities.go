@@ -75,6 +75,7 @@ type openTag struct {
 	name  string
 	ent   apiEntity
 	start int  // UTF-16 offset
+	at    int  // byte offset in the output
 	merge bool // <code> inside <pre>: only sets the pre's language
 }
 
@@ -104,10 +105,21 @@ func parseHTML(src string) (string, []apiEntity, error) {
 					return "", nil, entityErrorf("Unexpected end tag at byte offset %d", i)
 				}
 				top := stack[len(stack)-1]
+				if name == "" {
+					name = top.name // Telegram: "</>" closes the tag open last
+				}
 				if top.name != name {
 					return "", nil, entityErrorf("Unmatched end tag at byte offset %d, expected \"</%s>\", found \"</%s>\"", i, top.name, name)
 				}
 				stack = stack[:len(stack)-1]
+				if top.name == "a" && top.ent.URL == "" {
+					// Telegram takes <a> without href as a link to its
+					// own text, when that text is a link.
+					top.ent.URL = checkLink(out.String()[top.at:])
+					if top.ent.URL == "" {
+						top.merge = true // no entity
+					}
+				}
 				if off > top.start && !top.merge {
 					top.ent.Offset, top.ent.Length = top.start, off-top.start
 					ents = append(ents, top.ent)
@@ -120,13 +132,11 @@ func parseHTML(src string) (string, []apiEntity, error) {
 					return "", nil, entityErrorf("Unsupported start tag \"%s\" at byte offset %d", name, i)
 				}
 				ent := apiEntity{Type: typ}
-				switch name {
-				case "a":
-					href := attrValue(attrs, "href")
-					if href == "" {
-						return "", nil, entityErrorf("Can't find \"href\" attribute of tag \"a\" at byte offset %d", i)
-					}
-					ent.URL = href
+				if at := unquotedValueError(attrs); at >= 0 {
+					return "", nil, entityErrorf("Unexpected end of name token at byte offset %d", i+1+len(name)+1+at)
+				}
+				if name == "a" {
+					ent.URL = attrValue(attrs, "href")
 				}
 				merge := false
 				if n := len(stack); name == "code" && n > 0 && stack[n-1].name == "pre" {
@@ -135,17 +145,15 @@ func parseHTML(src string) (string, []apiEntity, error) {
 						stack[n-1].ent.Language = lang
 					}
 				}
-				stack = append(stack, openTag{name: name, ent: ent, start: off, merge: merge})
+				stack = append(stack, openTag{name: name, ent: ent, start: off, at: out.Len(), merge: merge})
 			}
 			i += end + 1
 		case '&':
-			semi := strings.IndexByte(src[i:], ';')
-			if semi > 1 && semi < 10 {
-				if r, ok := htmlEntity(src[i+1 : i+semi]); ok {
-					write(string(r))
-					i += semi + 1
-					continue
-				}
+			// The ';' after an entity is optional in Telegram's parser.
+			if r, n, ok := entityAt(src[i:]); ok {
+				write(string(r))
+				i += n
+				continue
 			}
 			write("&")
 			i++
@@ -163,6 +171,100 @@ func parseHTML(src string) (string, []apiEntity, error) {
 	}
 	sortEntities(ents)
 	return out.String(), ents, nil
+}
+
+// entityAt decodes the HTML entity at the start of s ("&lt;", "&lt",
+// "&#60;", "&#x3c") and says how many bytes it takes.
+func entityAt(s string) (rune, int, bool) {
+	j := 1
+	if j < len(s) && s[j] == '#' {
+		j++
+		if j < len(s) && (s[j] == 'x' || s[j] == 'X') {
+			j++
+			for j < len(s) && strings.IndexByte("0123456789abcdefABCDEF", s[j]) >= 0 {
+				j++
+			}
+		} else {
+			for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+				j++
+			}
+		}
+	} else {
+		for j < len(s) && (s[j] >= 'a' && s[j] <= 'z' || s[j] >= 'A' && s[j] <= 'Z') {
+			j++
+		}
+	}
+	name := strings.Replace(s[1:j], "X", "x", 1)
+	r, ok := htmlEntity(name)
+	if !ok {
+		return 0, 0, false
+	}
+	if j < len(s) && s[j] == ';' {
+		j++
+	}
+	return r, j, true
+}
+
+// unquotedValueError finds an unquoted attribute value that is not a name
+// token (letters, digits, '_', '-', '.'): Telegram refuses it ("Unexpected
+// end of name token"), so href=https://… must be quoted. It returns the byte
+// offset in attrs of the offending character, or -1.
+func unquotedValueError(attrs string) int {
+	quote := byte(0)
+	for i := 0; i < len(attrs); i++ {
+		c := attrs[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'':
+			quote = c
+		case c == '=':
+			j := i + 1
+			if j < len(attrs) && (attrs[j] == '"' || attrs[j] == '\'') {
+				continue
+			}
+			for j < len(attrs) && isNameTokenChar(attrs[j]) {
+				j++
+			}
+			if j < len(attrs) && attrs[j] != ' ' && attrs[j] != '\t' && attrs[j] != '\n' {
+				return j
+			}
+			i = j
+		}
+	}
+	return -1
+}
+
+func isNameTokenChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.'
+}
+
+// checkLink returns text as a link Telegram accepts for a text_link, or ""
+// if it is none: a URL with a scheme, or a domain-like text that gets
+// "http://".
+func checkLink(text string) string {
+	text = strings.TrimSpace(text)
+	if text == "" || strings.ContainsAny(text, " \t\n") {
+		return ""
+	}
+	if scheme, rest, ok := strings.Cut(text, "://"); ok {
+		switch strings.ToLower(scheme) {
+		case "http", "https", "tg", "ton":
+			if rest != "" {
+				return text
+			}
+		}
+		return ""
+	}
+	if strings.HasPrefix(text, "tg:") {
+		return text
+	}
+	if host, _, _ := strings.Cut(text, "/"); strings.Contains(host, ".") && !strings.HasPrefix(host, ".") && !strings.HasSuffix(host, ".") {
+		return "http://" + text
+	}
+	return ""
 }
 
 func attrValue(attrs, name string) string {

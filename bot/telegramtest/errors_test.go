@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/multaque/multaque/bot/telegramtest"
 	tele "gopkg.in/telebot.v3"
 )
 
@@ -43,10 +44,18 @@ func TestErrorsDecodeAsTelebotExpects(t *testing.T) {
 			return err
 		}, tele.ErrUserIsDeactivated, ""},
 		{"never started", func() error {
+			// The bot met u (who added it to a group) but u never wrote to it.
 			u := srv.NewUser("Stranger", "en")
+			srv.NewSupergroup("Met", u).AddBot(u, telegramtest.AdminRights{})
 			_, err := b.Send(&tele.User{ID: u.ID}, "hi")
 			return err
 		}, tele.ErrNotStartedByUser, ""},
+		{"never seen", func() error {
+			// A user the bot never met: 400 "chat not found", not a 403.
+			u := srv.NewUser("Unknown", "en")
+			_, err := b.Send(&tele.User{ID: u.ID}, "hi")
+			return err
+		}, tele.ErrChatNotFound, ""},
 		{"chat not found", func() error {
 			_, err := b.Send(tele.ChatID(424242), "hi")
 			return err
@@ -55,8 +64,8 @@ func TestErrorsDecodeAsTelebotExpects(t *testing.T) {
 			_, err := b.Send(started("Long"), strings.Repeat("a", 4097))
 			return err
 		}, tele.ErrTooLongMessage, ""},
-		{"too long in UTF-16", func() error {
-			_, err := b.Send(started("Emoji"), strings.Repeat("😀", 2049)) // 4098 code units
+		{"too long in code points", func() error {
+			_, err := b.Send(started("Emoji"), strings.Repeat("😀", 4097))
 			return err
 		}, tele.ErrTooLongMessage, ""},
 		{"text empty", func() error {

@@ -1,6 +1,7 @@
 package telegramtest_test
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -47,4 +48,24 @@ func ExampleUser_Block() {
 	_, err := b.Send(&tele.User{ID: pau.ID}, "Your team is ready")
 	fmt.Println(err)
 	// Output: telegram: bot was blocked by the user (403)
+}
+
+// A basic group upgraded to a supergroup: writes to the old id are refused
+// with the new one, which telebot hands over as a GroupError.
+func ExampleGroup_Upgrade() {
+	srv := telegramtest.NewServer()
+	defer srv.Close()
+	b, _ := tele.NewBot(tele.Settings{URL: srv.URL(), Token: srv.Token(), Offline: true})
+
+	carme := srv.NewUser("Carme", "ca")
+	g := srv.NewBasicGroup("Energia · Gràcia", carme)
+	g.AddBot(carme, telegramtest.BotAdminRights)
+	sg := g.Upgrade(carme)
+
+	_, err := b.Send(&tele.Chat{ID: g.ID}, "Hola")
+	var migrated tele.GroupError
+	if errors.As(err, &migrated) && migrated.MigratedTo == sg.ID {
+		fmt.Println("moved to the supergroup, titled", sg.Title())
+	}
+	// Output: moved to the supergroup, titled Energia · Gràcia
 }

@@ -71,9 +71,11 @@ func (l *inviteLink) api(s *Server, pending int) *apiChatInviteLink {
 	}
 }
 
-// Group is a simulated supergroup. Its methods are safe for concurrent use.
+// Group is a simulated supergroup, or a basic group (see NewBasicGroup). Its
+// methods are safe for concurrent use.
 type Group struct {
-	// ID is the chat id, negative like Telegram's supergroups (-100…).
+	// ID is the chat id, negative like Telegram's: -100… for supergroups,
+	// without the 100 for basic groups.
 	ID int64
 
 	s    *Server
@@ -86,6 +88,10 @@ type Group struct {
 	pending     map[int64]*joinRequest
 	primary     *inviteLink
 	mark        uint64
+
+	basic        bool   // a basic group (chat type "group")
+	migratedTo   *Group // the supergroup a basic group was upgraded to
+	migratedFrom int64  // the basic group a supergroup was upgraded from
 }
 
 // NewSupergroup creates a supergroup owned by owner. The bot is not in it
@@ -181,6 +187,13 @@ func (g *Group) setStatus(u apiUser, status string, rights AdminRights) (apiChat
 	return old, memberJSON(m)
 }
 
+// botAdmin reports whether the bot is the group's creator or one of its
+// administrators; chat.mu must be held.
+func (g *Group) botAdmin() bool {
+	st := g.status(g.s.botID)
+	return st == "administrator" || st == "creator"
+}
+
 func isIn(status string) bool {
 	return status == "creator" || status == "administrator" || status == "member" || status == "restricted"
 }
@@ -206,11 +219,23 @@ func (g *Group) serviceLocked(from apiUser, kind string, subject *apiUser, title
 	botIn := isIn(g.status(g.s.botID))
 	aboutBot := subject != nil && subject.ID == g.s.botID
 	if (botIn || aboutBot) && from.ID != g.s.botID {
-		g.s.updates.push("message", c.id, c.apiMessage(m))
+		if g.s.updates.push("message", c.id, c.apiMessage(m)) != 0 {
+			g.s.see(from.ID)
+			if subject != nil {
+				g.s.see(subject.ID)
+			}
+		}
 	}
 }
 
+// pushMemberUpdate queues a chat_member or my_chat_member update; chat.mu
+// must be held. Telegram sends chat_member only to a bot that is an
+// administrator of the chat (Bot API, Update.chat_member: "The bot must be an
+// administrator in the chat"); my_chat_member always.
 func (g *Group) pushMemberUpdate(kind string, from apiUser, old, new apiChatMember, link *inviteLink) {
+	if kind == "chat_member" && !g.botAdmin() {
+		return
+	}
 	upd := apiChatMemberUpdated{
 		Chat: g.chat.apiChat(), From: from, Date: g.s.now().Unix(),
 		OldChatMember: old, NewChatMember: new,
@@ -218,7 +243,9 @@ func (g *Group) pushMemberUpdate(kind string, from apiUser, old, new apiChatMemb
 	if link != nil {
 		upd.InviteLink = link.api(g.s, 0)
 	}
-	g.s.updates.push(kind, g.ID, upd)
+	if g.s.updates.push(kind, g.ID, upd) != 0 {
+		g.s.see(from.ID, new.User.ID)
+	}
 }
 
 // queueMyChatMember queues a my_chat_member update about the bot in c;
@@ -351,18 +378,27 @@ func (u *User) SendToGroup(g *Group, text string) int {
 	if !isIn(g.status(u.ID)) || c.deleted {
 		panic(fmt.Sprintf("telegramtest: %s (%d) is not a member of group %q", u.FirstName, u.ID, g.title))
 	}
+	if g.migratedTo != nil {
+		panic(fmt.Sprintf("telegramtest: group %q was upgraded to %d; post there", g.title, g.migratedTo.ID))
+	}
 	m := c.add(&message{sender: u.api(), date: u.s.now(), text: text, entities: commandEntities(text)})
 	g.mark = c.seq
 	if !g.botSees(text) {
 		return 0
 	}
-	return u.s.updates.push("message", c.id, c.apiMessage(m))
+	id := u.s.updates.push("message", c.id, c.apiMessage(m))
+	if id != 0 {
+		u.seen.Store(true)
+	}
+	return id
 }
 
 // OpenInviteLink has u open an invite link. For a link that creates join
-// requests, a chat_join_request update is queued (and the bot may then write
-// to u); otherwise u joins at once (chat_member update, if allowed, and a
-// new_chat_members service message).
+// requests, the request waits and, if the bot has the can_invite_users
+// right, a chat_join_request update is queued (and the bot may then write to
+// u for 5 minutes); otherwise u joins at once (chat_member update, if the
+// bot is an administrator and allows it, and a new_chat_members service
+// message).
 func (u *User) OpenInviteLink(link string) error {
 	s := u.s
 	s.mu.RLock()
@@ -391,8 +427,19 @@ func (u *User) OpenInviteLink(link string) error {
 		}
 		now := s.now()
 		g.pending[u.ID] = &joinRequest{user: u, link: l, date: now}
+		// Telegram sends chat_join_request only to a bot with the
+		// can_invite_users right (Bot API, Update.chat_join_request), and
+		// lets the bot write to the applicant for 5 minutes through
+		// user_chat_id (Bot API, ChatJoinRequest.user_chat_id).
+		if !g.botRight(func(r AdminRights) bool { return r.InviteUsers }) {
+			c.touch()
+			return nil
+		}
 		u.chat.mu.Lock()
-		u.started = true // Telegram lets the bot write to an applicant
+		u.seen.Store(true)
+		if until := now.Add(joinRequestWindow); until.After(u.writableUntil) {
+			u.writableUntil = until
+		}
 		u.chat.mu.Unlock()
 		s.updates.push("chat_join_request", g.ID, apiChatJoinRequest{
 			Chat: c.apiChat(), From: u.api(), UserChatID: u.ID, Date: now.Unix(), InviteLink: l.api(s, 0),
@@ -434,7 +481,7 @@ func (s *Server) groupFor(r *request) (*Group, *apiError) {
 		return nil, aerr
 	}
 	if c.group == nil {
-		return nil, errBadRequest("method is available for supergroup and channel chats only")
+		return nil, errSupergroupOnly
 	}
 	return c.group, nil
 }
@@ -446,11 +493,27 @@ func (g *Group) botIn() *apiError {
 	}
 	switch g.status(g.s.botID) {
 	case "kicked":
-		return errKickedSupergroup
+		return g.errKicked()
 	case "left":
-		return errNotMemberSupergrp
+		return g.errNotMember()
 	}
 	return nil
+}
+
+// errKicked and errNotMember are the 403s for a bot outside the group,
+// worded for its kind (Client.cpp, check_chat).
+func (g *Group) errKicked() *apiError {
+	if g.basic {
+		return errKickedGroup
+	}
+	return errKickedSupergroup
+}
+
+func (g *Group) errNotMember() *apiError {
+	if g.basic {
+		return errNotMemberGroup
+	}
+	return errNotMemberSupergrp
 }
 
 func (s *Server) setChatTitle(r *request) (any, *apiError) {
@@ -462,9 +525,8 @@ func (s *Server) setChatTitle(r *request) (any, *apiError) {
 	if title == "" {
 		return nil, errBadRequest("chat title is empty")
 	}
-	if utf16Len(title) > 128 {
-		return nil, errBadRequest("chat title is too long")
-	}
+	// Telegram cuts an over-long title to 128 characters rather than refuse it.
+	title = strings.TrimSpace(truncateRunes(title, maxTitleLen))
 	g.chat.mu.Lock()
 	defer g.chat.mu.Unlock()
 	if aerr := g.botIn(); aerr != nil {
@@ -474,7 +536,9 @@ func (s *Server) setChatTitle(r *request) (any, *apiError) {
 		return nil, errBadRequest("not enough rights to change chat title")
 	}
 	if g.title == title {
-		return nil, errBadRequest("chat title is not modified")
+		// Telegram answers true for the title the chat already has (TDLib
+		// drops CHAT_NOT_MODIFIED for setChatTitle).
+		return true, nil
 	}
 	g.title = title
 	g.serviceLocked(s.botAPIUser(), "new_chat_title", nil, title)
@@ -486,10 +550,8 @@ func (s *Server) setChatDescription(r *request) (any, *apiError) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	desc := r.str("description")
-	if utf16Len(desc) > 255 {
-		return nil, errBadRequest("chat description is too long")
-	}
+	// Telegram cuts an over-long description to 255 characters.
+	desc := truncateRunes(r.str("description"), maxDescriptionLen)
 	g.chat.mu.Lock()
 	defer g.chat.mu.Unlock()
 	if aerr := g.botIn(); aerr != nil {
@@ -510,10 +572,8 @@ func (s *Server) setChatDescription(r *request) (any, *apiError) {
 // creates_join_request to l.
 func linkParams(r *request, l *inviteLink) *apiError {
 	if r.has("name") {
-		l.name = r.str("name")
-		if utf16Len(l.name) > 32 {
-			return errBadRequest("invite link name is too long")
-		}
+		// Telegram cuts an over-long name to 32 characters.
+		l.name = truncateRunes(r.str("name"), maxLinkNameLen)
 	}
 	if v, ok := r.integer("expire_date"); ok {
 		l.expire = v
@@ -792,6 +852,21 @@ func (s *Server) banChatMember(r *request) (any, *apiError) {
 		return nil, errBadRequest("user is an administrator of the chat")
 	}
 	wasIn := isIn(g.status(u.ID))
+	if g.basic {
+		// A basic group has no list of banned users: banning removes the
+		// member, who may come back through an invite link (Bot API,
+		// banChatMember: "In the case of supergroups and channels, the user
+		// will not be able to return…").
+		if !wasIn {
+			return true, nil
+		}
+		old, neu := g.setStatus(u.api(), "left", AdminRights{})
+		delete(g.pending, u.ID)
+		g.pushMemberUpdate("chat_member", s.botAPIUser(), old, neu, nil)
+		ua := u.api()
+		g.serviceLocked(s.botAPIUser(), "left_chat_member", &ua, "")
+		return true, nil
+	}
 	old, neu := g.setStatus(u.api(), "kicked", AdminRights{})
 	g.members[u.ID].until = until
 	neu.UntilDate = &until
@@ -814,6 +889,9 @@ func (s *Server) unbanChatMember(r *request) (any, *apiError) {
 	g, aerr := s.groupFor(r)
 	if aerr != nil {
 		return nil, aerr
+	}
+	if g.basic {
+		return nil, errSupergroupOnly // Client.cpp, process_unban_chat_member_query
 	}
 	g.chat.mu.Lock()
 	defer g.chat.mu.Unlock()

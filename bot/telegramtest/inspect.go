@@ -97,6 +97,7 @@ func (s *Server) RestoreUser(id int64, firstName, languageCode string) (*User, e
 		return nil, fmt.Errorf("telegramtest: restore user: id %d is taken", id)
 	}
 	u := &User{ID: id, FirstName: firstName, LanguageCode: languageCode, s: s, started: true}
+	u.seen.Store(true)
 	u.chat = newChat(s, id, "private")
 	u.chat.user = u
 	s.users[id] = u
@@ -121,7 +122,7 @@ func (s *Server) GroupsOf(userID int64) []*Group {
 	var out []*Group
 	for _, g := range all {
 		g.chat.mu.Lock()
-		in := isIn(g.status(userID)) && !g.chat.deleted
+		in := isIn(g.status(userID)) && !g.chat.deleted && g.migratedTo == nil
 		g.chat.mu.Unlock()
 		if in {
 			out = append(out, g)
@@ -190,6 +191,7 @@ func (u *User) PressInGroup(g *Group, messageID int, data string) (int, error) {
 	} else {
 		msg = apiInaccessibleMessage{Chat: c.apiChat(), MessageID: messageID, Date: 0}
 	}
+	u.seen.Store(true)
 	return u.s.pushCallback(u, c, msg, data), nil
 }
 

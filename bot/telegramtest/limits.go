@@ -3,7 +3,9 @@ package telegramtest
 import (
 	"math"
 	"math/rand"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -65,6 +67,72 @@ func (s *Server) ForceRetryAfter(seconds int) {
 	}
 }
 
+// ForceRetryAfterOn makes the next calls requests to method (any method,
+// case-insensitive) answer 429 "Too Many Requests: retry after <seconds>"
+// with parameters.retry_after, changing nothing. Telegram may answer any
+// method so (Client.cpp answers with set_retry_after_error from many
+// places, and passes on the flood waits of Telegram's servers), not only
+// the sending ones Limits model. A later call for the same method replaces
+// the earlier one; calls 0 stops it.
+func (s *Server) ForceRetryAfterOn(method string, calls, seconds int) {
+	s.limiter.force(method, calls, tooManyRequests(max(seconds, 1)))
+}
+
+// ForceErrorOn makes the next calls requests to method answer the error
+// code with description, changing nothing: for answers the fake cannot
+// otherwise produce, such as 400 "Bad Request: CHAT_NOT_MODIFIED", which
+// Telegram gives for the title a chat already has when its cache is stale.
+// description is the whole text, prefix included ("Bad Request: …").
+func (s *Server) ForceErrorOn(method string, calls, code int, description string) {
+	s.limiter.force(method, calls, &apiError{code: code, description: description})
+}
+
+type forcedAnswer struct {
+	calls int
+	err   *apiError
+}
+
+func (l *limiter) force(method string, calls int, e *apiError) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.forced == nil {
+		l.forced = make(map[string]*forcedAnswer)
+	}
+	l.forced[strings.ToLower(method)] = &forcedAnswer{calls: calls, err: e}
+	l.anyForced.Store(true)
+}
+
+// forcedFor gives the answer ForceRetryAfterOn or ForceErrorOn asked for.
+func (l *limiter) forcedFor(method string) *apiError {
+	if !l.anyForced.Load() {
+		return nil // the common case costs no lock
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f := l.forced[strings.ToLower(method)]
+	if f == nil || f.calls <= 0 {
+		return nil
+	}
+	f.calls--
+	return f.err
+}
+
+// setWebhookOnce lets setWebhook with a URL through once a second, as
+// Client.cpp does (process_set_webhook_query: next_allowed_set_webhook_time_
+// = now + 1, else retry after 1). The second is the limits' second.
+func (l *limiter) setWebhookOnce(now time.Time) *apiError {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.second == 0 {
+		l.second = time.Second
+	}
+	if now.Before(l.nextSetWebhook) {
+		return tooManyRequests(1)
+	}
+	l.nextSetWebhook = now.Add(l.second)
+	return nil
+}
+
 type bucket struct {
 	tokens float64
 	last   time.Time
@@ -106,6 +174,10 @@ type limiter struct {
 	stormUntil time.Time
 	pauseUntil time.Time // end of the latest retry_after window given
 	recent     []time.Time
+
+	forced         map[string]*forcedAnswer // ForceRetryAfterOn and ForceErrorOn, by lower-case method
+	anyForced      atomic.Bool
+	nextSetWebhook time.Time
 
 	maxChat, maxGroup, maxGlobal int
 }

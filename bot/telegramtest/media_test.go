@@ -100,6 +100,7 @@ func TestLocationBothWays(t *testing.T) {
 func TestCommandsPerScopeAndLanguage(t *testing.T) {
 	srv := newServer(t)
 	b, _ := newBot(t, srv, nil)
+	srv.NewUser("Coordinator", "ca").Send("/start") // user 100001: a chat the bot knows
 	private := tele.CommandScope{Type: tele.CommandScopeAllPrivateChats}
 	coordinator := tele.CommandScope{Type: tele.CommandScopeChat, ChatID: 100001}
 	ca := []tele.Command{{Text: "start", Description: "Comença"}, {Text: "projectes", Description: "Projectes"}}

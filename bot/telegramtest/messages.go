@@ -17,14 +17,51 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 const (
-	maxTextLen     = 4096 // UTF-16 code units, after entity parsing
+	// Text and caption limits count Unicode code points after entity
+	// parsing ("1-4096 characters after entities parsing", Bot API
+	// sendMessage): Telegram takes 4,096 emoji, 8,192 UTF-16 units.
+	maxTextLen     = 4096
 	maxCaptionLen  = 1024
 	maxCallbackLen = 64 // bytes
 	callbackMaxAge = 15 * time.Minute
+
+	// Telegram cuts these to length in code points instead of refusing
+	// them (tdlib/td cleans titles and names with clean_name(str,
+	// max_length); the Bot API reference gives the lengths).
+	maxTitleLen       = 128
+	maxDescriptionLen = 255
+	maxLinkNameLen    = 32
+
+	// Inline keyboard limits. The Bot API reference gives none; Telegram
+	// answers "reply markup is too long" (REPLY_MARKUP_TOO_LONG, worded in
+	// Client.cpp) past about 100 buttons, 8 buttons in a row, or about 10 KB
+	// of markup, as observed and recorded by the tginfo/Telegram-Limits
+	// project (issues 187 and 228) and bot library maintainers.
+	maxInlineButtons      = 100
+	maxInlineButtonsInRow = 8
+	maxMarkupBytes        = 10 << 10
+	maxReplyButtons       = 300
+	maxReplyButtonsInRow  = 12
 )
+
+// runeLen counts Unicode code points, as Telegram measures text limits.
+func runeLen(s string) int { return utf8.RuneCountInString(s) }
+
+// truncateRunes cuts s to at most n code points.
+func truncateRunes(s string, n int) string {
+	i := 0
+	for pos := range s {
+		if i == n {
+			return s[:pos]
+		}
+		i++
+	}
+	return s
+}
 
 // resolveChat finds the chat named by chat_id.
 func (s *Server) resolveChat(r *request) (*chat, *apiError) {
@@ -44,9 +81,13 @@ func (s *Server) resolveChat(r *request) (*chat, *apiError) {
 	}
 	c.mu.Lock()
 	gone := c.deleted
+	migrated := c.migratedErr(r.method)
 	c.mu.Unlock()
 	if gone {
 		return nil, errChatNotFound
+	}
+	if migrated != nil {
+		return nil, migrated
 	}
 	return c, nil
 }
@@ -63,18 +104,22 @@ func (c *chat) canWriteLocked() *apiError {
 			return errDeactivated
 		case u.blocked:
 			return errBlocked
-		case !u.started:
-			return errNotStarted
+		case u.started, c.s.now().Before(u.writableUntil):
+			return nil
+		case !u.seen.Load():
+			// A user the bot never met has no access hash on Telegram's
+			// side: "chat not found", not a 403 (Client.cpp, check_chat).
+			return errChatNotFound
 		}
-		return nil
+		return errNotStarted
 	}
-	switch c.group.members[c.s.botID].status {
+	switch c.group.status(c.s.botID) {
 	case "kicked":
-		return errKickedSupergroup
-	case "administrator", "member":
+		return c.group.errKicked()
+	case "administrator", "member", "creator":
 		return nil
 	}
-	return errNotMemberSupergrp
+	return c.group.errNotMember()
 }
 
 // messageParams reads the message id of an edit, delete or pin.
@@ -128,7 +173,7 @@ func (s *Server) sendMessage(r *request) (any, *apiError) {
 	if text == "" {
 		return nil, errTextEmpty
 	}
-	if utf16Len(text) > maxTextLen {
+	if runeLen(text) > maxTextLen {
 		return nil, errTooLong
 	}
 	mk, aerr := parseMarkup(r.str("reply_markup"))
@@ -210,7 +255,7 @@ func (s *Server) sendMedia(r *request, field string) (any, *apiError) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	if utf16Len(caption) > maxCaptionLen {
+	if runeLen(caption) > maxCaptionLen {
 		return nil, errCaptionTooLong
 	}
 	mk, aerr := parseMarkup(r.str("reply_markup"))
@@ -310,7 +355,7 @@ func (s *Server) editMessageText(r *request) (any, *apiError) {
 	if text == "" {
 		return nil, errTextEmpty
 	}
-	if utf16Len(text) > maxTextLen {
+	if runeLen(text) > maxTextLen {
 		return nil, errTooLong
 	}
 	return s.edit(r, func(m *message, mk markup) *apiError {
@@ -331,7 +376,7 @@ func (s *Server) editMessageCaption(r *request) (any, *apiError) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	if utf16Len(caption) > maxCaptionLen {
+	if runeLen(caption) > maxCaptionLen {
 		return nil, errCaptionTooLong
 	}
 	return s.edit(r, func(m *message, mk markup) *apiError {
@@ -500,7 +545,12 @@ func parseMarkup(raw string) (markup, *apiError) {
 	}
 	if len(rm.InlineKeyboard) > 0 {
 		norm := make([][]apiInlineButton, 0, len(rm.InlineKeyboard))
+		buttons := 0
 		for _, row := range rm.InlineKeyboard {
+			buttons += len(row)
+			if len(row) > maxInlineButtonsInRow || buttons > maxInlineButtons {
+				return mk, errMarkupTooLong
+			}
 			var nrow []apiInlineButton
 			var brow []Button
 			for _, b := range row {
@@ -559,8 +609,18 @@ func parseMarkup(raw string) (markup, *apiError) {
 		mk.inline, _ = json.Marshal(struct {
 			InlineKeyboard [][]apiInlineButton `json:"inline_keyboard"`
 		}{norm})
+		// Measured on the keyboard as Telegram echoes it, without the empty
+		// fields some clients send.
+		if len(mk.inline) > maxMarkupBytes {
+			return mk, errMarkupTooLong
+		}
 	}
+	replyButtons := 0
 	for _, row := range rm.Keyboard {
+		replyButtons += len(row)
+		if len(row) > maxReplyButtonsInRow || replyButtons > maxReplyButtons {
+			return mk, errMarkupTooLong
+		}
 		var texts []string
 		for _, b := range row {
 			var text string

@@ -211,7 +211,8 @@ type apiError struct {
 	code        int
 	description string
 	retryAfter  int
-	html        bool // answer with an nginx-style HTML page instead of JSON
+	migrateTo   int64 // parameters.migrate_to_chat_id of a write to an upgraded group
+	html        bool  // answer with an nginx-style HTML page instead of JSON
 }
 
 func errBadRequest(desc string) *apiError {
@@ -239,6 +240,10 @@ var (
 	errNotStarted        = &apiError{code: 403, description: "Forbidden: bot can't initiate conversation with a user"}
 	errKickedSupergroup  = &apiError{code: 403, description: "Forbidden: bot was kicked from the supergroup chat"}
 	errNotMemberSupergrp = &apiError{code: 403, description: "Forbidden: bot is not a member of the supergroup chat"}
+	errKickedGroup       = &apiError{code: 403, description: "Forbidden: bot was kicked from the group chat"}
+	errNotMemberGroup    = &apiError{code: 403, description: "Forbidden: bot is not a member of the group chat"}
+	errSupergroupOnly    = errBadRequest("method is available for supergroup and channel chats only")
+	errMarkupTooLong     = errBadRequest("reply markup is too long")
 	errInternal          = &apiError{code: 500, description: "Internal Server Error"}
 	errBadGateway        = &apiError{code: 502, description: "Bad Gateway", html: true}
 	errWebhookActive     = &apiError{code: 409, description: "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"}
@@ -249,6 +254,13 @@ var (
 	errCantParseKeyboard = errBadRequest("can't parse reply keyboard markup JSON object")
 	errTextButtonsInline = errBadRequest("can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard")
 )
+
+// errMigrated answers a write to a basic group that was upgraded to the
+// supergroup newID (Client.cpp, check_chat: "group chat was upgraded to a
+// supergroup chat" with parameters.migrate_to_chat_id).
+func errMigrated(newID int64) *apiError {
+	return &apiError{code: 400, description: "Bad Request: group chat was upgraded to a supergroup chat", migrateTo: newID}
+}
 
 func tooManyRequests(retryAfter int) *apiError {
 	return &apiError{
@@ -264,20 +276,20 @@ func (e *apiError) body() []byte {
 			"</title></head>\r\n<body>\r\n<center><h1>" + strconv.Itoa(e.code) + " " + e.description +
 			"</h1></center>\r\n<hr><center>nginx/1.18.0</center>\r\n</body>\r\n</html>\r\n")
 	}
+	type parameters struct {
+		MigrateToChatID int64 `json:"migrate_to_chat_id,omitempty"`
+		RetryAfter      int   `json:"retry_after,omitempty"`
+	}
 	var out struct {
-		OK          bool   `json:"ok"`
-		ErrorCode   int    `json:"error_code"`
-		Description string `json:"description"`
-		Parameters  *struct {
-			RetryAfter int `json:"retry_after"`
-		} `json:"parameters,omitempty"`
+		OK          bool        `json:"ok"`
+		ErrorCode   int         `json:"error_code"`
+		Description string      `json:"description"`
+		Parameters  *parameters `json:"parameters,omitempty"`
 	}
 	out.ErrorCode = e.code
 	out.Description = e.description
-	if e.retryAfter > 0 {
-		out.Parameters = &struct {
-			RetryAfter int `json:"retry_after"`
-		}{e.retryAfter}
+	if e.retryAfter > 0 || e.migrateTo != 0 {
+		out.Parameters = &parameters{MigrateToChatID: e.migrateTo, RetryAfter: e.retryAfter}
 	}
 	b, _ := json.Marshal(out)
 	return b
@@ -374,6 +386,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	}
 	r := &request{ctx: hr.Context(), method: m.name}
 	if aerr := s.parseParams(w, hr, r); aerr != nil {
+		s.finish(w, r, start, nil, aerr)
+		return
+	}
+	if aerr := s.limiter.forcedFor(m.name); aerr != nil {
 		s.finish(w, r, start, nil, aerr)
 		return
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -30,7 +31,21 @@ type queuedUpdate struct {
 	inflight  bool // being POSTed to the webhook
 	attempts  int
 	notBefore time.Time // next webhook attempt
+	queued    time.Time // when it was created (real time)
+	delay     int       // current webhook back-off, in webhook seconds
 }
+
+// Webhook delivery as telegram-bot-api's WebhookActor does it: a failed
+// update is retried at once, then after 2, 4, 8… seconds up to a random
+// 60-120 s; a Retry-After header (at most 3600) replaces the back-off; an
+// update that could not be delivered within a day of its creation is
+// dropped (WebhookActor::on_update_error, WEBHOOK_MAX_RESEND_TIMEOUT = 60;
+// updates expire 86400 s after their date, Client.cpp add_update).
+const (
+	webhookMaxResend  = 60
+	webhookMaxRetry   = 3600
+	webhookUpdateLife = 86400
+)
 
 type webhook struct {
 	url     string
@@ -43,6 +58,8 @@ type webhook struct {
 
 // updateQueue holds the updates the bot has not confirmed yet.
 type updateQueue struct {
+	second      time.Duration // one second of webhook delivery (WithWebhookClock)
+	httpHooks   bool          // plain http and any port allowed (WithHTTPWebhooks)
 	mu          sync.Mutex
 	nextID      int
 	items       []*queuedUpdate
@@ -55,7 +72,29 @@ type updateQueue struct {
 	lastErrMsg  string
 }
 
-func (q *updateQueue) init() { q.wake = make(chan struct{}) }
+func (q *updateQueue) init() {
+	q.wake = make(chan struct{})
+	q.second = 10 * time.Millisecond
+}
+
+// WithWebhookClock sets how long one second of webhook delivery lasts: the
+// back-off between attempts, Retry-After and the one-day expiry of an update
+// are counted in these seconds. The default is 10 ms, so a back-off of 60 s
+// lasts 0.6 s and a day about 14 minutes; a test of expiry sets less.
+func WithWebhookClock(second time.Duration) Option {
+	return func(s *Server) {
+		if second > 0 {
+			s.updates.second = second
+		}
+	}
+}
+
+// WithHTTPWebhooks lets setWebhook take plain http:// URLs on any port, as
+// telegram-bot-api does when started with --local. Without it the fake
+// answers as Telegram does: "bad webhook: An HTTPS URL must be provided for
+// webhook", and HTTPS only on ports 443, 80, 88 and 8443 (WebhookActor.cpp).
+// Either way the fake only delivers to loopback addresses.
+func WithHTTPWebhooks() Option { return func(s *Server) { s.updates.httpHooks = true } }
 
 // broadcastLocked wakes everybody waiting on the queue; q.mu must be held.
 func (q *updateQueue) broadcastLocked() {
@@ -106,7 +145,7 @@ func (q *updateQueue) push(kind string, chatID int64, payload any) int {
 	body = append(body, `":`...)
 	body = append(body, inner...)
 	body = append(body, '}')
-	q.items = append(q.items, &queuedUpdate{id: id, kind: kind, chatID: chatID, body: body})
+	q.items = append(q.items, &queuedUpdate{id: id, kind: kind, chatID: chatID, body: body, queued: time.Now(), delay: 1})
 	q.broadcastLocked()
 	return id
 }
@@ -229,6 +268,19 @@ func (s *Server) setWebhook(r *request) (any, *apiError) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, errBadRequest("bad webhook: Failed to resolve host: Name or service not known")
+	}
+	if !s.updates.httpHooks {
+		if u.Scheme != "https" {
+			return nil, errBadRequest("bad webhook: An HTTPS URL must be provided for webhook")
+		}
+		switch u.Port() {
+		case "", "443", "80", "88", "8443":
+		default:
+			return nil, errBadRequest("bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443")
+		}
+	}
+	if aerr := s.limiter.setWebhookOnce(time.Now()); aerr != nil {
+		return nil, aerr
 	}
 	if !isLoopback(u.Hostname()) {
 		// Not Telegram's behaviour: the fake never posts outside the machine.
@@ -408,11 +460,11 @@ func (s *Server) deliverLoop(h *webhook) {
 		it.inflight = true
 		q.mu.Unlock()
 
-		errMsg := s.postUpdate(h, it.body)
+		errMsg, retryAfter := s.postUpdate(h, it.body)
 
 		q.mu.Lock()
 		it.inflight = false
-		if errMsg == "" {
+		if errMsg == "" || !q.backOffLocked(it, retryAfter, time.Now()) {
 			for i, x := range q.items {
 				if x == it {
 					copy(q.items[i:], q.items[i+1:])
@@ -421,10 +473,8 @@ func (s *Server) deliverLoop(h *webhook) {
 					break
 				}
 			}
-		} else {
-			it.attempts++
-			backoff := 10 * time.Millisecond << min(it.attempts-1, 6)
-			it.notBefore = time.Now().Add(backoff)
+		}
+		if errMsg != "" {
 			q.lastErrDate = s.now().Unix()
 			q.lastErrMsg = errMsg
 		}
@@ -433,12 +483,34 @@ func (s *Server) deliverLoop(h *webhook) {
 	}
 }
 
+// backOffLocked schedules the next attempt of an update that failed, as
+// WebhookActor::on_update_error does, and reports false when the update
+// must be dropped instead because it would outlive its day; q.mu must be
+// held.
+func (q *updateQueue) backOffLocked(it *queuedUpdate, retryAfter int, now time.Time) bool {
+	retryAfter = min(max(retryAfter, 0), webhookMaxRetry)
+	next, wait := it.delay, retryAfter
+	if retryAfter == 0 && it.attempts > 0 {
+		next = min(webhookMaxResend+rand.IntN(webhookMaxResend+1), next*2)
+		wait = next
+	}
+	age := int(now.Sub(it.queued) / q.second)
+	if age+wait > webhookUpdateLife {
+		return false
+	}
+	it.delay = next
+	it.attempts++
+	it.notBefore = now.Add(time.Duration(wait) * q.second)
+	return true
+}
+
 // postUpdate delivers one update; it returns "" on success, else the error as
-// getWebhookInfo's last_error_message words it.
-func (s *Server) postUpdate(h *webhook, body []byte) string {
+// getWebhookInfo's last_error_message words it and the Retry-After the
+// webhook answered, in seconds.
+func (s *Server) postUpdate(h *webhook, body []byte) (string, int) {
 	req, err := http.NewRequestWithContext(h.ctx, http.MethodPost, h.url, bytes.NewReader(body))
 	if err != nil {
-		return err.Error()
+		return err.Error(), 0
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if h.secret != "" {
@@ -446,12 +518,13 @@ func (s *Server) postUpdate(h *webhook, body []byte) string {
 	}
 	resp, err := h.client.Do(req)
 	if err != nil {
-		return "Connection refused"
+		return "Connection refused", 0
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 	_ = resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return "Wrong response from the webhook: " + resp.Status
+		retryAfter, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+		return "Wrong response from the webhook: " + resp.Status, retryAfter
 	}
-	return ""
+	return "", 0
 }

@@ -14,7 +14,7 @@ import (
 )
 
 func TestWebhookDeliversWithSecretAndRetries(t *testing.T) {
-	srv := newServer(t)
+	srv := newServer(t, telegramtest.WithHTTPWebhooks())
 	b, _ := newBot(t, srv, nil)
 	b.Handle(tele.OnText, func(c tele.Context) error { return c.Send("echo " + c.Text()) })
 
