@@ -255,7 +255,7 @@ func (c *Catalog) ExampleHTML(id string, i int, lang multaque.Lang) string {
 	}
 	b.WriteString(": " + html.EscapeString(ex.Text.In(lang)))
 	if asOf := c.asOf[exampleKey{id, i}]; asOf != "" {
-		b.WriteString(" (" + html.EscapeString(AsOf(asOf, lang)) + ")")
+		b.WriteString(" (" + AsOf(asOf, lang) + ")") // our own words: nothing to escape
 	}
 	return b.String()
 }
