@@ -38,7 +38,7 @@ func TestEveryProjectScreenInEveryLanguage(t *testing.T) {
 			for _, ex := range p.Examples {
 				want := ex.Name + ": " + ex.Text.In(lang)
 				if a, ok := asOf[p.ID+"/"+ex.Name]; ok {
-					want += " (" + catalog.AsOf(a, lang) + ")"
+					want = strings.TrimSuffix(want, ".") + " (" + catalog.AsOf(a, lang) + ")."
 				}
 				if !strings.Contains(m.Text, want) {
 					t.Errorf("%s in %s: screen %q, want it to show %q", p.ID, lang, m.Text, want)

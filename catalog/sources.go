@@ -238,7 +238,8 @@ func (c *Catalog) Stale(cutoff time.Time) []Claim {
 // ExampleHTML renders example i of project id for a message in lang, in
 // Telegram's HTML: its name, linked to its url when it has one (an empty
 // link is refused by Telegram, so a name without a url stays plain
-// text), its text, and "(as of <month year>)" when its figures are dated.
+// text), its text, and "(as of <month year>)" at the end of its last
+// sentence when its figures are dated.
 // Everything taken from the catalogue is escaped. It returns "" when there
 // is no such example.
 func (c *Catalog) ExampleHTML(id string, i int, lang multaque.Lang) string {
@@ -253,10 +254,16 @@ func (c *Catalog) ExampleHTML(id string, i int, lang multaque.Lang) string {
 	} else {
 		b.WriteString(html.EscapeString(ex.Name))
 	}
-	b.WriteString(": " + html.EscapeString(ex.Text.In(lang)))
+	text := ex.Text.In(lang)
 	if asOf := c.asOf[exampleKey{id, i}]; asOf != "" {
-		b.WriteString(" (" + AsOf(asOf, lang) + ")") // our own words: nothing to escape
+		// Inside the last sentence: "… 88 members (as of 2020)."
+		stop := ""
+		if t, ok := strings.CutSuffix(text, "."); ok {
+			text, stop = t, "."
+		}
+		text += " (" + AsOf(asOf, lang) + ")" + stop
 	}
+	b.WriteString(": " + html.EscapeString(text))
 	return b.String()
 }
 

@@ -145,12 +145,12 @@ func TestExampleHTML(t *testing.T) {
 		lang multaque.Lang
 		want string
 	}{
-		{0, multaque.Catalan, `<a href="https://www.bancdeltemps.org/?a=1&amp;b=2">Banc del Temps</a>: Des del 1998. (dades d'abril de 2026)`},
-		{0, multaque.Spanish, `<a href="https://www.bancdeltemps.org/?a=1&amp;b=2">Banc del Temps</a>: Desde 1998. (datos de abril de 2026)`},
-		{0, multaque.English, `<a href="https://www.bancdeltemps.org/?a=1&amp;b=2">Banc del Temps</a>: Since 1998. (as of April 2026)`},
+		{0, multaque.Catalan, `<a href="https://www.bancdeltemps.org/?a=1&amp;b=2">Banc del Temps</a>: Des del 1998 (dades d&#39;abril de 2026).`},
+		{0, multaque.Spanish, `<a href="https://www.bancdeltemps.org/?a=1&amp;b=2">Banc del Temps</a>: Desde 1998 (datos de abril de 2026).`},
+		{0, multaque.English, `<a href="https://www.bancdeltemps.org/?a=1&amp;b=2">Banc del Temps</a>: Since 1998 (as of April 2026).`},
 		// No url: plain text, never <a href="">.
-		{1, multaque.Catalan, `Veïns &lt;&amp; Co&gt;: 70 bancs. (dades del 2025)`},
-		{1, multaque.English, `Veïns &lt;&amp; Co&gt;: 70 banks &lt;now&gt;. (as of 2025)`},
+		{1, multaque.Catalan, `Veïns &lt;&amp; Co&gt;: 70 bancs (dades del 2025).`},
+		{1, multaque.English, `Veïns &lt;&amp; Co&gt;: 70 banks &lt;now&gt; (as of 2025).`},
 		{2, multaque.English, ``},
 		{-1, multaque.English, ``},
 	}
