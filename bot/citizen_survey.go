@@ -16,6 +16,7 @@ type Catalog interface {
 	Children(id string) []multaque.Community
 	Search(query string, lang multaque.Lang, limit int) []multaque.Community
 	Nearest(lat, lon float64) (multaque.Community, bool)
+	ExampleHTML(project string, i int, lang multaque.Lang) string
 }
 
 // Screen names what the bot shows a person in answer to an input.

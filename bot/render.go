@@ -234,8 +234,8 @@ func (rd *renderer) project(c *multaque.Citizen, lang multaque.Lang, id string, 
 	fmt.Fprintf(&b, "<b>%s</b>\n<i>%s</i>\n\n%s", esc(p.Name.In(lang)), esc(p.Pitch.In(lang)), esc(p.Explanation.In(lang)))
 	if len(p.Examples) > 0 {
 		b.WriteString("\n\n" + rd.t(lang, "examples") + "\n")
-		for _, ex := range p.Examples {
-			fmt.Fprintf(&b, "• <a href=\"%s\">%s</a>: %s\n", esc(ex.URL), esc(ex.Name), esc(ex.Text.In(lang)))
+		for i := range p.Examples {
+			b.WriteString("• " + rd.cat.ExampleHTML(p.ID, i, lang) + "\n")
 		}
 	}
 	b.WriteString("\n" + rd.t(lang, "critical_mass", "Count", p.MinTeam))

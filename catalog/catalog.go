@@ -35,17 +35,23 @@ type Catalog struct {
 	projectAt map[string]int // id → index in projects
 
 	communities *communities // shared by the copies WithProjects makes
+
+	// The sources of the file's projects, shared by the copies
+	// WithProjects makes (the projects it adds have none).
+	claims []Claim
+	asOf   map[exampleKey]string // when an example's figures were true
 }
 
 // file is the shape of the YAML document.
 type file struct {
-	Projects    []multaque.Project   `yaml:"projects"`
-	Communities []multaque.Community `yaml:"communities"`
+	Projects    []projectEntry   `yaml:"projects"`
+	Communities []communityEntry `yaml:"communities"`
 }
 
 // Parse reads a catalogue in YAML and checks it as a whole: unknown fields,
 // every project and community on its own, ids unique, parents that exist, no
-// cycles. An invalid catalogue gives a *multaque.Error with code EINVALID
+// cycles, and a source and the date it was checked for every example and
+// claim (see Claim). An invalid catalogue gives a *multaque.Error with code EINVALID
 // whose message names every entry that is wrong; a failing reader gives its
 // own error.
 func Parse(r io.Reader) (*Catalog, error) {
@@ -125,17 +131,32 @@ func Default() (*Catalog, error) {
 }
 
 // build validates projects and communities together and indexes them.
-func build(projects []multaque.Project, communities []multaque.Community) (*Catalog, error) {
+func build(entries []projectEntry, communities []communityEntry) (*Catalog, error) {
+	projects := make([]multaque.Project, len(entries))
+	for i, e := range entries {
+		projects[i] = e.project()
+	}
 	var p problems
 	checkProjects(&p, projects)
+	claims := checkSources(&p, entries)
 	checkCommunities(&p, communities)
 	if err := p.err(); err != nil {
 		return nil, err
+	}
+	asOf := make(map[exampleKey]string)
+	for _, e := range entries {
+		for i, ex := range e.Examples {
+			if ex.AsOf != "" {
+				asOf[exampleKey{e.ID, i}] = ex.AsOf
+			}
+		}
 	}
 	return &Catalog{
 		projects:    projects,
 		projectAt:   indexProjects(projects),
 		communities: newCommunities(communities),
+		claims:      claims,
+		asOf:        asOf,
 	}, nil
 }
 

@@ -27,8 +27,21 @@ type communities struct {
 	kids   []int32
 	kidsAt []int32
 	coords []coords // the communities that have coordinates, in file order
+	areas  []area   // the communities that say where they lie, in file order
 	search searchIndex
 }
+
+// area is where community at lies: inside the rings of its outline (a
+// point inside an odd number of them), or within radiusKm of its centre.
+type area struct {
+	at       int32
+	rings    [][]point
+	radiusKm float64
+	lat, lon float64 // its centre
+}
+
+// point is a corner of an outline, in degrees.
+type point struct{ lat, lon float64 }
 
 // coords are the coordinates of community at.
 type coords struct {
@@ -40,10 +53,14 @@ type coords struct {
 // names are one line (checkCommunities), so it occurs in none.
 const nameSep = "\n"
 
-// newCommunities indexes cs, which checkCommunities accepted: ids unique,
-// parents that exist, no cycle, every name in every language of
-// multaque.Languages and in no other.
-func newCommunities(cs []multaque.Community) *communities {
+// newCommunities indexes entries, which checkCommunities accepted: ids
+// unique, parents that exist, no cycle, every name in every language of
+// multaque.Languages and in no other, a centre for every area.
+func newCommunities(entries []communityEntry) *communities {
+	cs := make([]multaque.Community, len(entries))
+	for i, e := range entries {
+		cs[i] = e.Community
+	}
 	n := len(cs)
 	c := &communities{
 		byID:     make([]int32, n),
@@ -61,10 +78,22 @@ func newCommunities(cs []multaque.Community) *communities {
 		if cm.Lat != nil {
 			c.coords = append(c.coords, coords{at: int32(i), lat: *cm.Lat, lon: *cm.Lon})
 		}
+		if e := entries[i]; e.RadiusKm > 0 || len(e.Area) > 0 {
+			a := area{at: int32(i), radiusKm: e.RadiusKm, lat: *cm.Lat, lon: *cm.Lon}
+			for _, ring := range e.Area {
+				r := make([]point, len(ring))
+				for k, pt := range ring {
+					r[k] = point{pt[0], pt[1]}
+				}
+				a.rings = append(a.rings, r)
+			}
+			c.areas = append(c.areas, a)
+		}
 	}
 	c.ids.done()
 	c.names.done()
 	c.coords = slices.Clip(c.coords)
+	c.areas = slices.Clip(c.areas)
 	slices.SortFunc(c.byID, func(a, b int32) int { return strings.Compare(c.ids.get(a), c.ids.get(b)) })
 	for i, cm := range cs {
 		c.parentAt[i] = -1

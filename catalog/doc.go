@@ -4,6 +4,12 @@
 // from Catalonia down to neighbourhoods, and the messages of the interface
 // in every language (see Messages).
 //
+// Every example and every figure, sum of money or legal rule of the
+// catalogue is a Claim with its source and the day it was last checked;
+// loading refuses one without, and Stale lists those to check again. A
+// project's examples are rendered for people by ExampleHTML, with the date
+// of their figures in the person's language.
+//
 // A Catalog is read from YAML (configs/catalog.yaml by default), checked as a
 // whole when it is loaded, and never changes afterwards, so one value can be
 // shared by every goroutine. Lookups and the community nearest to a shared

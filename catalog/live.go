@@ -255,3 +255,9 @@ func (l *Live) Search(query string, lang multaque.Lang, limit int) []multaque.Co
 func (l *Live) Nearest(lat, lon float64) (multaque.Community, bool) {
 	return l.cur.Load().cat.Nearest(lat, lon)
 }
+
+// ExampleHTML renders example i of project id for lang, as
+// Catalog.ExampleHTML does. Approved proposals have no examples.
+func (l *Live) ExampleHTML(id string, i int, lang multaque.Lang) string {
+	return l.cur.Load().cat.ExampleHTML(id, i, lang)
+}

@@ -2,61 +2,147 @@ package catalog
 
 import (
 	"math"
+	"slices"
 
 	"github.com/multaque/multaque"
 )
 
-// nearbyKm is how much farther than the closest community a more specific
-// one may be and still be preferred by Nearest. Coordinates are centres, so
-// a point in a neighbourhood can be closer to its town's centre than to the
-// neighbourhood's; about the radius of a Barcelona neighbourhood.
-const nearbyKm = 1.5
-
-// farKm is how far the closest community may be for Nearest to answer at
-// all. A point farther from every community than that is somewhere the
-// catalogue does not cover (Madrid is not near Lleida); 150 km still reaches
-// from the centre of Catalonia to the Val d'Aran.
-const farKm = 150.0
+// slackKm is how far outside every outline a point may be and still take
+// the nearest outline's community. Outlines are simplified to about 20 m
+// (see docs/CATALOGUE.md), so a point on a street that two neighbourhoods
+// share can fall in a sliver between them; 30 m covers those and no
+// more.
+const slackKm = 0.03
 
 // earthRadiusKm is the mean radius of the Earth.
 const earthRadiusKm = 6371.0
 
-// Nearest returns the community for a shared location: among the
-// communities with coordinates, those at most about 1.5 km farther than the
-// closest one are candidates, and the deepest of them (a neighbourhood
-// before its district, a district before its town) wins, ties going to the
-// closer. So a point in the Vila de Gràcia gives that neighbourhood, not
-// Barcelona. It reports false when no community with coordinates is within
-// 150 km, or the point is not a valid latitude and longitude.
+// Nearest returns the community of a shared location. A community says
+// where it lies with an outline (area: Barcelona's neighbourhoods) or a
+// circle around its centre (radius_km: the other towns); an outline is
+// exact, a circle a guess, so:
+//
+//  1. The deepest community whose outline holds the point wins.
+//  2. Else, a point within 30 m of outlines (a sliver between two
+//     simplified ones) takes the nearest outline's community.
+//  3. Else, the community whose circle holds the point and whose centre is
+//     nearest wins.
+//  4. Else the point lies outside every place the catalogue knows, and
+//     Nearest reports false: the person is asked to pick.
+//
+// If the winner has children with coordinates but no area of their own
+// (a town whose neighbourhoods have only centres), the child with the
+// nearest centre wins, and so on down: never a community outside the one
+// that holds the point. It reports false too when the point is not a
+// valid latitude and longitude.
 func (c *Catalog) Nearest(lat, lon float64) (multaque.Community, bool) {
 	if math.IsNaN(lat) || math.IsNaN(lon) || lat < -90 || lat > 90 || lon < -180 || lon > 180 {
 		return multaque.Community{}, false
 	}
 	cs := c.communities
-	dist := make([]float64, len(cs.coords))
-	closest := math.Inf(1)
-	for k, at := range cs.coords {
-		dist[k] = haversineKm(lat, lon, at.lat, at.lon)
-		closest = min(closest, dist[k])
+	p := point{lat, lon}
+	best := int32(-1)
+	for _, a := range cs.areas {
+		if len(a.rings) > 0 && a.holds(p) && (best < 0 || cs.depth[a.at] > cs.depth[best]) {
+			best = a.at
+		}
 	}
-	if closest > farKm {
+	if best < 0 {
+		nearest := slackKm
+		for _, a := range cs.areas {
+			if len(a.rings) == 0 {
+				continue
+			}
+			if d := a.outlineKm(p); d <= nearest {
+				best, nearest = a.at, d
+			}
+		}
+	}
+	if best < 0 {
+		nearest := math.Inf(1)
+		for _, a := range cs.areas {
+			if a.radiusKm == 0 {
+				continue
+			}
+			if d := haversineKm(lat, lon, a.lat, a.lon); d <= a.radiusKm && d < nearest {
+				best, nearest = a.at, d
+			}
+		}
+	}
+	if best < 0 {
 		return multaque.Community{}, false
 	}
-	best := -1
-	for k, d := range dist {
-		if d > closest+nearbyKm {
-			continue
+	for {
+		next, nearest := int32(-1), math.Inf(1)
+		for _, k := range cs.children(best) {
+			at, ok := cs.coordsOf(k)
+			if !ok || cs.hasArea(k) {
+				continue
+			}
+			if d := haversineKm(lat, lon, at.lat, at.lon); d < nearest {
+				next, nearest = k, d
+			}
 		}
-		i, b := cs.coords[k].at, int32(-1)
-		if best >= 0 {
-			b = cs.coords[best].at
+		if next < 0 {
+			break
 		}
-		if best < 0 || cs.depth[i] > cs.depth[b] ||
-			cs.depth[i] == cs.depth[b] && d < dist[best] {
-			best = k
+		best = next
+	}
+	return cs.community(best), true
+}
+
+// coordsOf returns the centre of community i, if it has one.
+func (c *communities) coordsOf(i int32) (coords, bool) {
+	k, ok := slices.BinarySearchFunc(c.coords, i, func(x coords, i int32) int { return int(x.at - i) })
+	if !ok {
+		return coords{}, false
+	}
+	return c.coords[k], true
+}
+
+// hasArea reports whether community i says where it lies.
+func (c *communities) hasArea(i int32) bool {
+	_, ok := slices.BinarySearchFunc(c.areas, i, func(x area, i int32) int { return int(x.at - i) })
+	return ok
+}
+
+// holds reports whether p lies inside an odd number of a's rings.
+func (a *area) holds(p point) bool {
+	in := false
+	for _, r := range a.rings {
+		j := len(r) - 1
+		for i := range r {
+			if (r[i].lat > p.lat) != (r[j].lat > p.lat) &&
+				p.lon < (r[j].lon-r[i].lon)*(p.lat-r[i].lat)/(r[j].lat-r[i].lat)+r[i].lon {
+				in = !in
+			}
+			j = i
 		}
 	}
-	return cs.community(cs.coords[best].at), true
+	return in
+}
+
+// outlineKm is how far p is from the nearest edge of a's rings, in km,
+// on a flat map around p (good to a metre at the scale of a town).
+func (a *area) outlineKm(p point) float64 {
+	kx := math.Cos(p.lat*math.Pi/180) * earthRadiusKm * math.Pi / 180
+	ky := earthRadiusKm * math.Pi / 180
+	best := math.Inf(1)
+	for _, r := range a.rings {
+		j := len(r) - 1
+		for i := range r {
+			ax, ay := (r[j].lon-p.lon)*kx, (r[j].lat-p.lat)*ky
+			bx, by := (r[i].lon-p.lon)*kx, (r[i].lat-p.lat)*ky
+			dx, dy := bx-ax, by-ay
+			t := 0.0
+			if l := dx*dx + dy*dy; l > 0 {
+				t = max(0, min(1, -(ax*dx+ay*dy)/l))
+			}
+			best = min(best, math.Hypot(ax+t*dx, ay+t*dy))
+			j = i
+		}
+	}
+	return best
 }
 
 // haversineKm is the great-circle distance between two points given in

@@ -147,9 +147,13 @@ func badURL(u string) string {
 
 // checkCommunities checks each community on its own, then the tree: ids
 // unique, parents that exist, no cycles.
-func checkCommunities(p *problems, communities []multaque.Community) {
-	if len(communities) == 0 {
+func checkCommunities(p *problems, entries []communityEntry) {
+	if len(entries) == 0 {
 		p.add("no communities")
+	}
+	communities := make([]multaque.Community, len(entries))
+	for i, e := range entries {
+		communities[i] = e.Community
 	}
 	at := make(map[string]int, len(communities))
 	for i, c := range communities {
@@ -175,6 +179,7 @@ func checkCommunities(p *problems, communities []multaque.Community) {
 		if c.Lat != nil && (math.IsNaN(*c.Lat) || math.IsNaN(*c.Lon)) {
 			p.add("%s: coordinates are not numbers", owner)
 		}
+		checkArea(p, owner, entries[i])
 	}
 	for _, c := range communities {
 		if c.Parent != "" {
@@ -225,6 +230,36 @@ func checkCycles(p *problems, communities []multaque.Community, at map[string]in
 		}
 		for _, j := range path {
 			state[j] = done
+		}
+	}
+}
+
+// maxRadiusKm is the largest radius_km: a town, not a region.
+const maxRadiusKm = 20
+
+// checkArea checks where a community says it lies: a radius or an outline
+// needs the centre (lat, lon) that Nearest falls back on, an outline's
+// rings need three corners each, and every corner real coordinates.
+func checkArea(p *problems, owner string, e communityEntry) {
+	if (e.RadiusKm != 0 || len(e.Area) > 0) && e.Lat == nil {
+		p.add("%s: radius_km and area need lat and lon (its centre)", owner)
+	}
+	if e.RadiusKm < 0 || e.RadiusKm > maxRadiusKm || math.IsNaN(e.RadiusKm) {
+		p.add("%s: radius_km %v must be between 0 and %d", owner, e.RadiusKm, maxRadiusKm)
+	}
+	if e.RadiusKm != 0 && len(e.Area) > 0 {
+		p.add("%s: has both radius_km and area; give one", owner)
+	}
+	for k, ring := range e.Area {
+		if len(ring) < 3 {
+			p.add("%s: area ring %d has %d corners, fewer than 3", owner, k+1, len(ring))
+		}
+		for _, pt := range ring {
+			if len(pt) != 2 || math.IsNaN(pt[0]) || math.IsNaN(pt[1]) ||
+				pt[0] < -90 || pt[0] > 90 || pt[1] < -180 || pt[1] > 180 {
+				p.add("%s: area ring %d has a corner %v that is not [lat, lon]", owner, k+1, pt)
+				break
+			}
 		}
 	}
 }

@@ -21,6 +21,8 @@ const (
       - name: Banc del Temps
         url: https://www.bancdeltemps.org
         text: {ca: Des del 1998., es: Desde 1998., en: Since 1998.}
+        source: https://www.bancdeltemps.org
+        checked: 2026-12-07
     min_team: 10
     max_team: 30
     playbook:
@@ -176,7 +178,7 @@ func TestParseInvalid(t *testing.T) {
 		{
 			name: "unknown field",
 			yaml: catalogYAML(strings.Replace(project, "min_team: 10", "min_teem: 10", 1), communities),
-			want: []string{"line 10: field min_teem not found"},
+			want: []string{"line 12: field min_teem not found"},
 		},
 		{
 			name: "unknown top-level field",

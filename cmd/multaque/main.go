@@ -78,6 +78,11 @@ The database (data.path, or --data FILE; each takes --config FILE too):
   multaque compact                 rewrite the database without its free pages, which
                                    may hold erased data (the bot stopped)
 
+The catalogue:
+  multaque catalog stale [--older-than 12mo]
+                                   list the claims last checked at their source
+                                   longer ago than that (exit status 1 if any)
+
 Configuration: configs/config.yaml, overridden by MULTAQUE_* environment variables.
 `
 
@@ -104,6 +109,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runCheck(ctx, args[1:], getenv, stdout, stderr)
 	case "compact":
 		return runCompact(ctx, args[1:], getenv, stdout, stderr)
+	case "catalog":
+		return runCatalog(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
