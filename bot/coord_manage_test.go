@@ -536,6 +536,10 @@ func TestCoordinatorMenus(t *testing.T) {
 			t.Errorf("a citizen's menu %v has /%s", citizen, name)
 		}
 	}
+	// Telegram takes a menu only for a chat the bot has seen: Carme's
+	// comes when she first writes.
+	carme.Send("/help")
+	carme.Expect(t, h.text(ca, "help"))
 	menu := h.srv.Menu(carme.ID, "es") // whatever the app's language
 	byName := map[string]string{}
 	for _, c := range menu {
@@ -702,8 +706,13 @@ func TestMenuWithdrawnFromFormerCoordinator(t *testing.T) {
 	h.shutdown()
 	h.coordinators = []int64{pau.ID}
 	h.start()
+	if menu := menuNames(h.srv.Menu(pau.ID, "ca")); slices.Contains(menu, "stats") {
+		t.Fatalf("coordinator's menu %v before he wrote to the bot: Telegram refuses a menu for a chat the bot never saw", menu)
+	}
+	pau.Send("/help")
+	pau.Expect(t, h.text(multaque.Catalan, "help"))
 	if menu := menuNames(h.srv.Menu(pau.ID, "ca")); !slices.Contains(menu, "stats") {
-		t.Fatalf("coordinator's menu %v, want /stats in it", menu)
+		t.Fatalf("coordinator's menu %v once he wrote, want /stats in it", menu)
 	}
 	h.shutdown()
 	h.coordinators = nil

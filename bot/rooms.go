@@ -1,10 +1,11 @@
-// Code below is the bot's rooms and how they are wired; see routes.go for
-// how an update reaches one.
-
 package bot
+
+// The bot's rooms and how they are wired; routes.go says how an update
+// reaches one.
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -55,11 +56,8 @@ type mentors struct {
 // /coordinators, /removecoordinator, /scope, /audit and the menus.
 type roles struct {
 	*core
-	store      RoleStore
-	broadcasts *broadcasts
-	proposals  *proposals
-	reports    *reports
-	steering   *steering
+	store     RoleStore
+	menuShown sync.Map // coordinators' ids whose chat has their menu, as far as this process knows
 }
 
 // reports is the coordinators' room of figures: /stats, /chart, /export.
@@ -74,7 +72,6 @@ type steering struct {
 	*core
 	store   SteeringStore
 	match   func(ctx context.Context) (MatchReport, error) // Options.Match
-	mentors *mentors
 	reports *reports
 }
 
@@ -111,11 +108,6 @@ func newRooms(c *core, opts Options) *rooms {
 	rs.citizens.roles = rs.roles
 	rs.teams.citizens = rs.citizens
 	rs.mentors.roles = rs.roles
-	rs.roles.broadcasts = rs.broadcasts
-	rs.roles.proposals = rs.proposals
-	rs.roles.reports = rs.reports
-	rs.roles.steering = rs.steering
-	rs.steering.mentors = rs.mentors
 	rs.steering.reports = rs.reports
 	rs.proposals.mentors = rs.mentors
 	rs.teams.poolLowWater = opts.PoolLowWater

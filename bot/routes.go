@@ -211,10 +211,10 @@ func newRoutes(table []any, texts Texts) (*routes, error) {
 }
 
 // hasText reports whether texts has message id in lang (a missing message
-// comes back as its id).
+// comes back as its id, in brackets).
 func hasText(texts Texts, lang multaque.Lang, id string) bool {
 	t := texts.Text(lang, id, nil)
-	return t != "" && t != id
+	return t != "" && t != id && t != "["+id+"]"
 }
 
 // names lists the commands of menu m, in order.
@@ -249,6 +249,7 @@ func (b *Bot) route(ctx context.Context, c *tg.Context) error {
 		return nil
 	}
 	m := u.Message
+	b.roles.showMenu(ctx, m.Sender.ID)
 	switch {
 	case m.Location != nil:
 		return b.citizens.onInput(ctx, c, Input{Location: &Location{Lat: m.Location.Lat, Lon: m.Location.Lng}})
