@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -59,18 +60,45 @@ func (db *DB) Backup(ctx context.Context, path string) (BackupInfo, error) {
 	start := time.Now()
 	tmp, err := CreateTemp(path)
 	if err != nil {
-		return BackupInfo{}, fmt.Errorf("backup: %s: %w", path, cannotWrite(err))
+		return BackupInfo{}, destError(path, cannotWrite(err))
 	}
 	defer tmp.Discard()
 	info, err := db.backupInto(tmp)
 	if err != nil {
-		return BackupInfo{}, fmt.Errorf("backup: %w", err)
+		return BackupInfo{}, destError(path, err)
 	}
 	if err := tmp.Commit(); err != nil {
-		return BackupInfo{}, fmt.Errorf("backup: %w", err)
+		return BackupInfo{}, destError(path, err)
 	}
 	info.Path, info.Took = path, time.Since(start)
 	return info, nil
+}
+
+// refusedWrite is a backup the file system refused to write: its text
+// names the destination and the system's reason, for the operator, and it
+// wraps the EUNAVAILABLE error and the cause.
+type refusedWrite struct {
+	path string
+	err  error
+}
+
+func (e refusedWrite) Error() string {
+	reason := "the file system refused the write"
+	var errno syscall.Errno
+	if errors.As(e.err, &errno) {
+		reason = errno.Error()
+	}
+	return fmt.Sprintf("backup: cannot write %s: %s (disk full, over quota or read-only? free some space or choose another place)", e.path, reason)
+}
+
+func (e refusedWrite) Unwrap() error { return e.err }
+
+// destError is the error of a backup to path that failed with err.
+func destError(path string, err error) error {
+	if multaque.ErrorCode(err) == multaque.EUNAVAILABLE {
+		return refusedWrite{path: path, err: err}
+	}
+	return fmt.Errorf("backup: %w", err)
 }
 
 // CheckBackupDest refuses, with an EINVALID error, a backup destination

@@ -12,6 +12,7 @@ import (
 
 	"github.com/multaque/multaque"
 	"github.com/multaque/multaque/store"
+	"github.com/multaque/multaque/store/faultfs"
 )
 
 // damagedFixture writes a sound backup of a database with 300 citizens
@@ -256,4 +257,30 @@ func countCitizensOpen(t *testing.T, db *store.DB) int {
 		return nil
 	})
 	return n
+}
+
+// TestBackupOntoAFullDisk: a backup the file system refuses names the
+// destination and the system's reason, not "the store cannot write", and
+// leaves nothing behind.
+func TestBackupOntoAFullDisk(t *testing.T) {
+	dest := faultfs.Tmpfs(t, "256k")
+	db := openDB(t)
+	var cs []*multaque.Citizen
+	for id := int64(1); id <= 2000; id++ {
+		cs = append(cs, newCitizen(id, "Zebulon", "gracia", "energy"))
+	}
+	if err := db.ImportCitizens(ctx, cs); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dest, "b.db")
+	_, err := db.Backup(ctx, path)
+	if multaque.ErrorCode(err) != multaque.EUNAVAILABLE {
+		t.Fatalf("Backup onto a full disk: %v, want EUNAVAILABLE", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "cannot write "+path+": no space left on device") || strings.Contains(msg, "the store") || strings.Contains(msg, ".tmp-") {
+		t.Errorf("Backup onto a full disk: %q, want it to name %s and the disk being full", msg, path)
+	}
+	if left := leftovers(t, dest); len(left) > 0 {
+		t.Errorf("a refused backup left %q", left)
+	}
 }
