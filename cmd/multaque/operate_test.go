@@ -2,9 +2,9 @@ package main
 
 import (
 	"context"
-	"io"
 	"encoding/binary"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
