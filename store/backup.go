@@ -432,24 +432,32 @@ func RestoreWith(ctx context.Context, backup, path string, o RestoreOptions) (re
 }
 
 // keepReplaced keeps the database at path, about to be replaced, as
-// <path>.before-restore-<UTC time>. cdb is that database if it could be
-// opened: the copy is then compacted, so that what erasures left in its
-// free pages is not kept; one that could not be opened is kept as it is
-// (a second name for the file, or a copy), for whoever tries to save it.
+// <path>.before-restore-<UTC time> (see keepCopy).
 func keepReplaced(cdb *bolt.DB, path string) (string, error) {
-	kept := path + keptSuffix + time.Now().UTC().Format("20060102T150405.000Z")
+	return keepCopy(cdb, path, keptSuffix)
+}
+
+// keepCopy keeps the database at path as <path><suffix><UTC time>. cdb is
+// that database if it could be opened: the copy is then compacted, so that
+// what erasures left in its free pages is not kept; one that could not be
+// opened is kept as it is (a second name for the file, or a copy), for
+// whoever tries to save it.
+func keepCopy(cdb *bolt.DB, path, suffix string) (string, error) {
+	kept := path + suffix + time.Now().UTC().Format("20060102T150405.000Z")
 	for i := 2; ; i++ {
 		if _, err := os.Lstat(kept); errors.Is(err, fs.ErrNotExist) {
 			break
 		}
-		kept = fmt.Sprintf("%s%s%s-%d", path, keptSuffix, time.Now().UTC().Format("20060102T150405.000Z"), i)
+		kept = fmt.Sprintf("%s%s%s-%d", path, suffix, time.Now().UTC().Format("20060102T150405.000Z"), i)
 	}
 	if cdb == nil {
 		if err := os.Link(path, kept); err == nil {
 			return kept, nil
 		}
 	}
-	tmp, err := CreateTemp(kept)
+	// Named as the database's own temporary files, so that the sweeps
+	// remove it if a crash leaves it.
+	tmp, err := createTemp(filepath.Dir(path), "."+filepath.Base(path)+tempSuffix, kept)
 	if err != nil {
 		return "", cannotWrite(err)
 	}

@@ -284,3 +284,51 @@ func TestBackupOntoAFullDisk(t *testing.T) {
 		t.Errorf("a refused backup left %q", left)
 	}
 }
+
+// TestKeepBeforeMigration: opening a file of an older schema with
+// KeepBeforeMigration keeps a copy of it as it was, which still says the
+// older version (the way back to the older program); a file of this
+// schema is migrated nowhere and copied nowhere.
+func TestKeepBeforeMigration(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "multaque.db")
+	db, err := store.Open(path, fast, store.KeepBeforeMigration())
+	if err != nil {
+		t.Fatal(err)
+	}
+	save(t, db, newCitizen(1, "Zebulon", "gracia", "energy"))
+	if m := db.Migrated(); m != (store.Migration{}) {
+		t.Errorf("Migrated() of a new file = %+v, want nothing", m)
+	}
+	db.Close()
+	tamper(t, path, func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("meta")).Put([]byte("schema"), binary.BigEndian.AppendUint64(nil, 1))
+	})
+
+	db, err = store.Open(path, fast, store.KeepBeforeMigration())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := db.Migrated()
+	db.Close()
+	if m.From != 1 || m.To != store.SchemaVersion || !strings.HasPrefix(filepath.Base(m.Kept), "multaque.db.before-migration-v1-") {
+		t.Fatalf("Migrated() = %+v, want from 1 to %d with a copy kept", m, store.SchemaVersion)
+	}
+	bdb, err := bolt.Open(m.Kept, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bdb.Close()
+	bdb.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket([]byte("meta")).Get([]byte("schema")); binary.BigEndian.Uint64(v) != 1 {
+			t.Errorf("the kept copy says schema %x, want 1", v)
+		}
+		if n := tx.Bucket([]byte("citizens")).Stats().KeyN; n != 1 {
+			t.Errorf("the kept copy has %d citizens, want 1", n)
+		}
+		return nil
+	})
+	if left := leftovers(t, dir, "multaque.db", filepath.Base(m.Kept)); len(left) > 0 {
+		t.Errorf("left %q", left)
+	}
+}

@@ -93,7 +93,29 @@ type DB struct {
 	batchDelay  time.Duration
 	readOnly    bool
 	now         func() time.Time
+	// keepBeforeMigration: Open keeps a copy of a file it migrates, named
+	// in migrated.
+	keepBeforeMigration bool
+	migrated            Migration
 }
+
+// Migration says what Open did to a file written by an older schema.
+type Migration struct {
+	From, To int    // schema versions; From is 0 when nothing was migrated
+	Kept     string // the copy kept before, "" if none
+}
+
+// KeepBeforeMigration makes Open keep, before it migrates a file written
+// by an older schema, a compacted copy of it beside it, named
+// <path>.before-migration-v<old version>-<UTC time>: the way back to the
+// older program, which refuses the migrated file (see DB.Migrated).
+func KeepBeforeMigration() Option {
+	return func(db *DB) { db.keepBeforeMigration = true }
+}
+
+// Migrated says whether Open migrated the file from an older schema, and
+// where it kept the file as it was (with KeepBeforeMigration).
+func (db *DB) Migrated() Migration { return db.migrated }
 
 // Option configures Open.
 type Option func(*DB)
@@ -175,12 +197,44 @@ func Open(path string, opts ...Option) (*DB, error) {
 	initialise := bdb.Update
 	if db.readOnly {
 		initialise = bdb.View
+	} else if err := db.beforeMigration(bdb); err != nil {
+		bdb.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	if err := guarded(func() error { return initialise(initSchema) }); err != nil {
 		bdb.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// beforeMigration notes whether the file bdb holds is of an older schema,
+// which initSchema is about to migrate, and if asked keeps a copy of it.
+func (db *DB) beforeMigration(bdb *bolt.DB) error {
+	var old uint64
+	err := guarded(func() error {
+		return bdb.View(func(tx *bolt.Tx) error {
+			if meta := tx.Bucket(bucketMeta); meta != nil {
+				if v := meta.Get(keySchema); len(v) == 8 {
+					old = binary.BigEndian.Uint64(v)
+				}
+			}
+			return nil
+		})
+	})
+	if err != nil || old == 0 || old >= SchemaVersion {
+		return err
+	}
+	db.migrated = Migration{From: int(old), To: SchemaVersion}
+	if !db.keepBeforeMigration {
+		return nil
+	}
+	kept, err := keepCopy(bdb, db.path, fmt.Sprintf(".before-migration-v%d-", old))
+	if err != nil {
+		return fmt.Errorf("keep a copy before migrating from schema %d: %w", old, err)
+	}
+	db.migrated.Kept = kept
+	return nil
 }
 
 // guarded runs fn, turning a panic into an error, and a fault on the

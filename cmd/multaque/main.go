@@ -247,12 +247,18 @@ func (m *Main) run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(cfg.Data.Path)
+	// Before a migration to a newer schema, which the older program would
+	// refuse, a copy of the file as it was is kept beside it.
+	db, err := store.Open(cfg.Data.Path, store.KeepBeforeMigration())
 	if multaque.ErrorCode(err) == multaque.EUNAVAILABLE {
 		return fmt.Errorf("data.path %s is in use by another process, another multaque serve perhaps; stop it, or give this one another data.path", cfg.Data.Path)
 	}
 	if err != nil {
 		return fmt.Errorf("data.path: %w", err)
+	}
+	if mig := db.Migrated(); mig.From != 0 {
+		m.log.Warn().Int("from", mig.From).Int("to", mig.To).Str("kept", mig.Kept).
+			Msg("database migrated to a newer schema, which older versions refuse; to roll back, restore the kept copy with the older version (see docs/OPERATIONS.md), else remove it: it holds people's data")
 	}
 	sweepDatabaseDir(m.log, cfg.Data.Path) // what a killed backup, restore or compaction left
 	defer func() {

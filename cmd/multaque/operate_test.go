@@ -461,3 +461,33 @@ func TestSIGHUPStopsCleanly(t *testing.T) {
 		t.Error("the ops file is left after SIGHUP")
 	}
 }
+
+// TestServeKeepsTheFileBeforeMigrating: serve on a file of an older schema
+// keeps a copy of it before migrating, and says where.
+func TestServeKeepsTheFileBeforeMigrating(t *testing.T) {
+	srv := telegramtest.NewServer()
+	defer srv.Close()
+	dataPath := filepath.Join(t.TempDir(), "multaque.db")
+	db, err := store.Open(dataPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	bdb, err := bolt.Open(dataPath, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bdb.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("meta")).Put([]byte("schema"), binary.BigEndian.AppendUint64(nil, 1))
+	})
+	bdb.Close()
+	logs, stop := serving(t, envFor(srv, dataPath))
+	waitForLog(t, logs, "polling for updates")
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	kept, _ := filepath.Glob(dataPath + ".before-migration-v1-*")
+	if len(kept) != 1 || !strings.Contains(logs.String(), `"kept":"`+kept[0]+`"`) || !strings.Contains(logs.String(), "database migrated") {
+		t.Errorf("kept %q; want one copy, named in the log:\n%s", kept, logs.String())
+	}
+}
