@@ -8,8 +8,13 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-# .git is not in the build context (.dockerignore), so VCS stamping is off.
-RUN CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags="-s -w" -o /out/multaque ./cmd/multaque
+# .git is not in the build context (.dockerignore), so go build cannot stamp
+# the revision: the version comes in as a build argument instead, e.g.
+#   docker build --build-arg VERSION=$(git describe --tags --always --dirty) .
+# `multaque version`, the starting log line and multaque_build_info show it.
+ARG VERSION=devel
+RUN CGO_ENABLED=0 go build -trimpath -buildvcs=false \
+    -ldflags="-s -w -X main.version=${VERSION}" -o /out/multaque ./cmd/multaque
 # distroless has no shell to mkdir or chown in, so the data directory is made
 # here and copied over with the nonroot user's ownership.
 RUN mkdir -p /out/data
@@ -23,14 +28,15 @@ COPY --from=build --chown=65532:65532 /out/data /data
 
 # The database lives on the volume. A named volume starts with the ownership
 # above; a bind-mounted host directory must be writable by uid 65532.
-# /healthz and /metrics must be reachable from outside the container for the
-# orchestrator's probes, while the config file's default is loopback only.
+# /healthz (liveness), /readyz (readiness) and /metrics must be reachable
+# from outside the container for the orchestrator's probes, while the config
+# file's default is loopback only.
 ENV MULTAQUE_DATA_PATH=/data/multaque.db \
     MULTAQUE_HTTP_ADDR=:9090 \
     MULTAQUE_LOG_FORMAT=json
 VOLUME ["/data"]
 
-# 8443: the webhook (webhook mode only). 9090: /healthz and /metrics.
+# 8443: the webhook (webhook mode only). 9090: /healthz, /readyz, /metrics.
 EXPOSE 8443 9090
 USER nonroot:nonroot
 

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -52,21 +54,95 @@ func (db *DB) Backup(ctx context.Context, path string) (BackupInfo, error) {
 	if err := ctx.Err(); err != nil {
 		return BackupInfo{}, err
 	}
+	if err := CheckBackupDest(db.path, path); err != nil {
+		return BackupInfo{}, err
+	}
 	start := time.Now()
 	tmp, err := CreateTemp(path)
 	if err != nil {
-		return BackupInfo{}, fmt.Errorf("backup: %w", err)
+		return BackupInfo{}, destError(path, cannotWrite(err))
 	}
 	defer tmp.Discard()
 	info, err := db.backupInto(tmp)
 	if err != nil {
-		return BackupInfo{}, fmt.Errorf("backup: %w", err)
+		return BackupInfo{}, destError(path, err)
 	}
 	if err := tmp.Commit(); err != nil {
-		return BackupInfo{}, fmt.Errorf("backup: %w", err)
+		return BackupInfo{}, destError(path, err)
 	}
 	info.Path, info.Took = path, time.Since(start)
 	return info, nil
+}
+
+// refusedWrite is a backup the file system refused to write: its text
+// names the destination and the system's reason, for the operator, and it
+// wraps the EUNAVAILABLE error and the cause.
+type refusedWrite struct {
+	path string
+	err  error
+}
+
+func (e refusedWrite) Error() string {
+	reason := "the file system refused the write"
+	var errno syscall.Errno
+	if errors.As(e.err, &errno) {
+		reason = errno.Error()
+	}
+	return fmt.Sprintf("backup: cannot write %s: %s (disk full, over quota or read-only? free some space or choose another place)", e.path, reason)
+}
+
+func (e refusedWrite) Unwrap() error { return e.err }
+
+// destError is the error of a backup to path that failed with err.
+func destError(path string, err error) error {
+	if multaque.ErrorCode(err) == multaque.EUNAVAILABLE {
+		return refusedWrite{path: path, err: err}
+	}
+	return fmt.Errorf("backup: %w", err)
+}
+
+// CheckBackupDest refuses, with an EINVALID error, a backup destination
+// that would harm the database at dbPath or cannot be written: the
+// database itself (its path or the same file by another name), the files
+// beside it that belong to it (its temporary files, the running bot's
+// ops file, the copies a restore keeps: any name in its directory that
+// starts with its name and a dot, or a dot and its name), a directory, a
+// file in a directory that does not exist.
+func CheckBackupDest(dbPath, dest string) error {
+	refuse := func(format string, args ...any) error {
+		return multaque.Errorf(multaque.EINVALID, "backup: %s: "+format, append([]any{dest}, args...)...)
+	}
+	if dest == "" {
+		return multaque.Errorf(multaque.EINVALID, "backup: no destination file given")
+	}
+	absDB, err1 := filepath.Abs(dbPath)
+	absDest, err2 := filepath.Abs(dest)
+	if err1 == nil && err2 == nil {
+		if absDB == absDest {
+			return refuse("is the database itself; give another file name")
+		}
+		base := filepath.Base(absDB)
+		name := filepath.Base(absDest)
+		if filepath.Dir(absDB) == filepath.Dir(absDest) &&
+			(strings.HasPrefix(name, base+".") || strings.HasPrefix(name, "."+base+".")) {
+			return refuse("belongs to the database %s (its temporary, lock or kept files); give another file name", dbPath)
+		}
+	}
+	if same, _ := sameFile(dbPath, dest); same {
+		return refuse("is the database itself (another name of the same file); give another file name")
+	}
+	fi, err := os.Stat(dest)
+	switch {
+	case err == nil && fi.IsDir():
+		return refuse("is a directory; give a file name, such as %s", filepath.Join(dest, "multaque-backup.db"))
+	case err == nil && !fi.Mode().IsRegular():
+		return refuse("is not a regular file")
+	}
+	dir := filepath.Dir(dest)
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return refuse("the directory %s does not exist", dir)
+	}
+	return nil
 }
 
 // BackupTemp writes a backup, as Backup does, to a new temporary file beside
@@ -199,6 +275,11 @@ type RestoreReport struct {
 	// Erasures is how many erasures made after the backup were made again
 	// on the restored data.
 	Erasures int
+	// Problems are those the check of the backup found (see CheckWith):
+	// a backup with any is refused unless RestoreOptions.Force.
+	Problems []string
+	// Kept is where the database replaced was kept, "" if there was none.
+	Kept string
 	// Warnings are things the operator should know: the database replaced
 	// could not be read, so erasures made after the backup could not be
 	// made again; the backup comes from another database…
@@ -206,9 +287,35 @@ type RestoreReport struct {
 	Took     time.Duration
 }
 
-// Restore replaces the database file at path with the backup at backup.
-// It refuses, with an EUNAVAILABLE error and changing nothing, while
-// another process holds path (stop the bot first).
+// RestoreOptions change what Restore does.
+type RestoreOptions struct {
+	// Check are the options of the check the backup must pass.
+	Check CheckOptions
+	// Force restores a backup in which the check found problems: what the
+	// problems name may be unreadable or lost in the restored database.
+	// A backup that cannot be opened at all is refused even so.
+	Force bool
+}
+
+// keptSuffix names the copy Restore keeps of the database it replaces:
+// <name>.before-restore-<UTC time>.
+const keptSuffix = ".before-restore-"
+
+// Restore replaces the database file at path with the backup at backup,
+// as RestoreWith does with no options.
+func Restore(ctx context.Context, backup, path string) (RestoreReport, error) {
+	return RestoreWith(ctx, backup, path, RestoreOptions{})
+}
+
+// RestoreWith replaces the database file at path with the backup at
+// backup. It refuses, with an EUNAVAILABLE error and changing nothing,
+// while another process holds path (stop the bot first).
+//
+// The backup is opened as a file that may be anything: one that is not a
+// bbolt file, is cut short or damaged is refused with an error IsDamaged
+// reports, and so is one in which the check (CheckWith) finds problems,
+// listed in the report, unless o.Force. Nothing is written before the
+// backup has passed, and a refusal leaves no file behind.
 //
 // Erasures recorded in the database being replaced that the backup does
 // not hold, those made after it was taken, are made again on the restored
@@ -216,33 +323,44 @@ type RestoreReport struct {
 // erasure is kept; the result is then compacted, so that nothing erased
 // lingers in its free pages. If the database being replaced is missing or
 // cannot be read, the backup is restored as it is, with a warning: the
-// erasures made since it was taken cannot be known.
-func Restore(ctx context.Context, backup, path string) (rep RestoreReport, err error) {
+// erasures made since it was taken cannot be known. The database replaced
+// is kept beside it as <name>.before-restore-<UTC time> (RestoreReport.Kept).
+func RestoreWith(ctx context.Context, backup, path string, o RestoreOptions) (rep RestoreReport, err error) {
 	start := time.Now()
 	if err := ctx.Err(); err != nil {
 		return rep, err
 	}
-	if same, _ := sameFile(backup, path); same {
+	if same, _ := sameFile(backup, path); same || filepath.Clean(backup) == filepath.Clean(path) {
 		return rep, multaque.Errorf(multaque.EINVALID, "restore: the backup %s is the database itself", backup)
 	}
-	old, takenAt, err := readBackup(backup)
+	old, takenAt, problems, err := readBackup(ctx, backup, o.Check)
 	if err != nil {
 		return rep, err
 	}
-	rep.TakenAt = takenAt
+	rep.TakenAt, rep.Problems = takenAt, problems
+	if len(problems) > 0 {
+		if !o.Force {
+			return rep, fmt.Errorf("restore: backup %s: %w", backup, damaged("the check found %d problem(s)", len(problems)))
+		}
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("restored despite %d problem(s) the check found in the backup: what they name may be unreadable or lost", len(problems)))
+	}
 
 	// The database being replaced: held until the backup is in its place,
 	// so that no bot starts on it meanwhile.
 	var cur *erasureLog
+	var replaced *bolt.DB
+	exists := true
 	switch cdb, err := openReplaced(path); {
 	case errors.Is(err, berrors.ErrTimeout):
 		return rep, multaque.Errorf(multaque.EUNAVAILABLE, "restore: %s is in use by a running Multaque; stop it first", path)
 	case errors.Is(err, fs.ErrNotExist):
+		exists = false
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("there is no database at %s: restored as it is; erasures made after the backup cannot be known", path))
 	case err != nil:
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the database at %s cannot be opened (%v): restored as it is; erasures made after the backup cannot be known", path, err))
 	default:
 		defer cdb.Close()
+		replaced = cdb
 		log, err := readErasuresSafely(cdb)
 		if err != nil {
 			rep.Warnings = append(rep.Warnings, fmt.Sprintf("the erasures recorded in %s cannot be read (%v): restored as it is; erasures made after the backup cannot be known", path, err))
@@ -257,7 +375,7 @@ func Restore(ctx context.Context, backup, path string) (rep RestoreReport, err e
 	}
 	stage, err := CreateTemp(path)
 	if err != nil {
-		return rep, fmt.Errorf("restore: %w", err)
+		return rep, fmt.Errorf("restore: %w", cannotWrite(err))
 	}
 	defer stage.Discard()
 	if err := copyFile(backup, stage); err != nil {
@@ -268,36 +386,94 @@ func Restore(ctx context.Context, backup, path string) (rep RestoreReport, err e
 		return rep, fmt.Errorf("restore: %w", err)
 	}
 	defer sdb.Close()
-	err = sdb.Update(func(tx *bolt.Tx) error {
-		if err := tx.Bucket(bucketMeta).Delete(keyBackupAt); err != nil {
+	err = guarded(func() error {
+		return sdb.Update(func(tx *bolt.Tx) error {
+			if err := tx.Bucket(bucketMeta).Delete(keyBackupAt); err != nil {
+				return err
+			}
+			if cur == nil {
+				return nil
+			}
+			n, warning, err := eraseAgain(tx, *cur, old, takenAt)
+			rep.Erasures = n
+			if warning != "" {
+				rep.Warnings = append(rep.Warnings, warning)
+			}
 			return err
-		}
-		if cur == nil {
-			return nil
-		}
-		n, warning, err := eraseAgain(tx, *cur, old, takenAt)
-		rep.Erasures = n
-		if warning != "" {
-			rep.Warnings = append(rep.Warnings, warning)
-		}
-		return err
+		})
 	})
 	if err != nil {
 		return rep, fmt.Errorf("restore: erase again: %w", err)
 	}
 	final, err := CreateTemp(path)
 	if err != nil {
-		return rep, fmt.Errorf("restore: %w", err)
+		return rep, fmt.Errorf("restore: %w", cannotWrite(err))
 	}
 	defer final.Discard()
-	if _, err := compactInto(sdb, final, nil); err != nil {
+	if err := guarded(func() error { _, err := compactInto(sdb, final, nil); return err }); err != nil {
 		return rep, fmt.Errorf("restore: %w", err)
 	}
+	if exists {
+		kept, err := keepReplaced(replaced, path)
+		if err != nil {
+			return rep, fmt.Errorf("restore: keep the database replaced: %w", err)
+		}
+		rep.Kept = kept
+	}
 	if err := final.Commit(); err != nil {
+		if rep.Kept != "" {
+			os.Remove(rep.Kept) // the database is still there
+			rep.Kept = ""
+		}
 		return rep, fmt.Errorf("restore: %w", err)
 	}
 	rep.Took = time.Since(start)
 	return rep, nil
+}
+
+// keepReplaced keeps the database at path, about to be replaced, as
+// <path>.before-restore-<UTC time> (see keepCopy).
+func keepReplaced(cdb *bolt.DB, path string) (string, error) {
+	return keepCopy(cdb, path, keptSuffix)
+}
+
+// keepCopy keeps the database at path as <path><suffix><UTC time>. cdb is
+// that database if it could be opened: the copy is then compacted, so that
+// what erasures left in its free pages is not kept; one that could not be
+// opened is kept as it is (a second name for the file, or a copy), for
+// whoever tries to save it.
+func keepCopy(cdb *bolt.DB, path, suffix string) (string, error) {
+	kept := path + suffix + time.Now().UTC().Format("20060102T150405.000Z")
+	for i := 2; ; i++ {
+		if _, err := os.Lstat(kept); errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		kept = fmt.Sprintf("%s%s%s-%d", path, suffix, time.Now().UTC().Format("20060102T150405.000Z"), i)
+	}
+	if cdb == nil {
+		if err := os.Link(path, kept); err == nil {
+			return kept, nil
+		}
+	}
+	// Named as the database's own temporary files, so that the sweeps
+	// remove it if a crash leaves it.
+	tmp, err := createTemp(filepath.Dir(path), "."+filepath.Base(path)+tempSuffix, kept)
+	if err != nil {
+		return "", cannotWrite(err)
+	}
+	defer tmp.Discard()
+	if cdb != nil {
+		err = guarded(func() error { _, err := compactInto(cdb, tmp, nil); return err })
+	} else {
+		err = copyFile(path, tmp)
+	}
+	if err != nil {
+		return "", err
+	}
+	if err := tmp.Commit(); err != nil {
+		return "", err
+	}
+	return kept, nil
 }
 
 // openStaged opens the backup copied to stage as Open would, completing
@@ -309,7 +485,7 @@ func openStaged(stage *TempFile) (*bolt.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := safely(func() error { return bdb.Update(initSchema) }); err != nil {
+	if err := guarded(func() error { return bdb.Update(initSchema) }); err != nil {
 		bdb.Close()
 		return nil, err
 	}
@@ -320,6 +496,9 @@ func openStaged(stage *TempFile) (*bolt.DB, error) {
 // (fs.ErrNotExist: it is not created) or damaged (bbolt panics on some
 // damaged pages as it opens).
 func openReplaced(path string) (bdb *bolt.DB, err error) {
+	if err := ValidateFile(path); err != nil {
+		return nil, err
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			bdb, err = nil, fmt.Errorf("damaged file: %v", r)
@@ -333,38 +512,48 @@ func openReplaced(path string) (bdb *bolt.DB, err error) {
 	})
 }
 
-// readBackup checks that the file at path is a Multaque database this
-// program can read and returns its erasure log and when it was taken.
-func readBackup(path string) (erasureLog, time.Time, error) {
-	if _, err := os.Stat(path); err != nil {
-		return erasureLog{}, time.Time{}, fmt.Errorf("restore: %w", err)
+// readBackup checks that the file at path is a sound Multaque database
+// this program can read, and returns its erasure log, when it was taken
+// and the problems the check (with o) finds in it. A file that cannot be
+// read at all is an error IsDamaged reports; nothing is mapped before its
+// size is checked against its meta pages.
+func readBackup(ctx context.Context, path string, o CheckOptions) (log erasureLog, at time.Time, problems []string, err error) {
+	if err := ValidateFile(path); err != nil {
+		return log, at, nil, fmt.Errorf("restore: backup %s: %w", path, err)
 	}
-	bdb, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
-	if err != nil {
-		return erasureLog{}, time.Time{}, fmt.Errorf("restore: backup %s: %w", path, err)
-	}
-	defer bdb.Close()
-	var log erasureLog
-	var at time.Time
-	err = bdb.View(func(tx *bolt.Tx) error {
-		meta := tx.Bucket(bucketMeta)
-		if meta == nil {
-			return multaque.Errorf(multaque.EINVALID, "backup %s is not a Multaque database", path)
+	err = guarded(func() error {
+		bdb, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+		if err != nil {
+			return damaged("%v", err)
 		}
-		if err := checkSchema(meta.Get(keySchema)); err != nil {
-			return err
-		}
-		if v := meta.Get(keyBackupAt); v != nil {
-			at, _ = time.Parse(time.RFC3339Nano, string(v))
-		}
-		var err error
-		log, err = readErasures(tx)
-		return err
+		defer bdb.Close()
+		return bdb.View(func(tx *bolt.Tx) error {
+			meta := tx.Bucket(bucketMeta)
+			if meta == nil {
+				return damaged("it has no meta bucket")
+			}
+			if err := checkSchema(meta.Get(keySchema)); err != nil {
+				return err
+			}
+			if v := meta.Get(keyBackupAt); v != nil {
+				at, _ = time.Parse(time.RFC3339Nano, string(v))
+			}
+			problems = check(ctx, tx, o)
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			var err error
+			log, err = readErasures(tx)
+			if err != nil && len(problems) == 0 {
+				return err
+			}
+			return nil // the problems say it
+		})
 	})
 	if err != nil {
-		return erasureLog{}, time.Time{}, fmt.Errorf("restore: %w", err)
+		return log, at, nil, fmt.Errorf("restore: backup %s: %w", path, err)
 	}
-	return log, at, nil
+	return log, at, problems, nil
 }
 
 // readErasuresSafely reads the erasure log of a database that may be

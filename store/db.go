@@ -5,9 +5,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"syscall"
@@ -91,7 +93,29 @@ type DB struct {
 	batchDelay  time.Duration
 	readOnly    bool
 	now         func() time.Time
+	// keepBeforeMigration: Open keeps a copy of a file it migrates, named
+	// in migrated.
+	keepBeforeMigration bool
+	migrated            Migration
 }
+
+// Migration says what Open did to a file written by an older schema.
+type Migration struct {
+	From, To int    // schema versions; From is 0 when nothing was migrated
+	Kept     string // the copy kept before, "" if none
+}
+
+// KeepBeforeMigration makes Open keep, before it migrates a file written
+// by an older schema, a compacted copy of it beside it, named
+// <path>.before-migration-v<old version>-<UTC time>: the way back to the
+// older program, which refuses the migrated file (see DB.Migrated).
+func KeepBeforeMigration() Option {
+	return func(db *DB) { db.keepBeforeMigration = true }
+}
+
+// Migrated says whether Open migrated the file from an older schema, and
+// where it kept the file as it was (with KeepBeforeMigration).
+func (db *DB) Migrated() Migration { return db.migrated }
 
 // Option configures Open.
 type Option func(*DB)
@@ -146,6 +170,14 @@ func Open(path string, opts ...Option) (*DB, error) {
 	} else if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
+	// An existing file may be anything: a damaged copy, a truncated one.
+	// bbolt maps it and trusts its pages, so a page past the end of the
+	// file would kill the process (SIGBUS) instead of failing: its size
+	// is checked against its meta pages first. A new, empty file is
+	// bbolt's to initialise, but not when opened for reading.
+	if err := ValidateFile(path); err != nil && !(errors.Is(err, errEmptyFile) && !db.readOnly) && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
 	bdb, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout: time.Second, // a second process fails instead of hanging
 		// Remapping a growing file blocks every reader; 1 GiB of address
@@ -165,24 +197,205 @@ func Open(path string, opts ...Option) (*DB, error) {
 	initialise := bdb.Update
 	if db.readOnly {
 		initialise = bdb.View
+	} else if err := db.beforeMigration(bdb); err != nil {
+		bdb.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	if err := safely(func() error { return initialise(initSchema) }); err != nil {
+	if err := guarded(func() error { return initialise(initSchema) }); err != nil {
 		bdb.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	return db, nil
 }
 
-// safely runs fn, turning a panic into an error: bbolt panics on some
-// damaged pages, and a damaged file must not take the program down with it
-// when it is only being opened.
-func safely(fn func() error) (err error) {
+// beforeMigration notes whether the file bdb holds is of an older schema,
+// which initSchema is about to migrate, and if asked keeps a copy of it.
+func (db *DB) beforeMigration(bdb *bolt.DB) error {
+	var old uint64
+	err := guarded(func() error {
+		return bdb.View(func(tx *bolt.Tx) error {
+			if meta := tx.Bucket(bucketMeta); meta != nil {
+				if v := meta.Get(keySchema); len(v) == 8 {
+					old = binary.BigEndian.Uint64(v)
+				}
+			}
+			return nil
+		})
+	})
+	if err != nil || old == 0 || old >= SchemaVersion {
+		return err
+	}
+	db.migrated = Migration{From: int(old), To: SchemaVersion}
+	if !db.keepBeforeMigration {
+		return nil
+	}
+	kept, err := keepCopy(bdb, db.path, fmt.Sprintf(".before-migration-v%d-", old))
+	if err != nil {
+		return fmt.Errorf("keep a copy before migrating from schema %d: %w", old, err)
+	}
+	db.migrated.Kept = kept
+	return nil
+}
+
+// guarded runs fn, turning a panic into an error, and a fault on the
+// mapped file (a page past its end, a SIGBUS) into a panic first: bbolt
+// panics on some damaged pages, and a damaged file must be refused, not
+// take the program down with it. Only for reading files that may be
+// damaged: a panic there leaves no transaction open that matters.
+func guarded(fn func() error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
-			err = multaque.Errorf(multaque.EINTERNAL, "the file is damaged: %v", r)
+			err = damaged("%v", r)
 		}
 	}()
 	return fn()
+}
+
+// errDamaged marks the errors of files that are not Multaque databases or
+// are damaged: multaque.ErrorCode reports EINTERNAL for them.
+var errDamaged = multaque.Errorf(multaque.EINTERNAL, "not a Multaque database, or damaged")
+
+// errEmptyFile is ValidateFile's error for an empty file.
+var errEmptyFile = errors.New("the file is empty")
+
+// damagedError is a file refused as damaged, with the reason.
+type damagedError struct {
+	reason string
+	cause  error // errEmptyFile, or nil
+}
+
+func (e damagedError) Error() string { return errDamaged.Message + ": " + e.reason }
+
+func (e damagedError) Unwrap() []error { return []error{errDamaged, e.cause} }
+
+func damaged(format string, args ...any) error {
+	return damagedError{reason: fmt.Sprintf(format, args...)}
+}
+
+// IsDamaged reports whether err says a file is not a Multaque database or
+// is damaged (see ValidateFile).
+func IsDamaged(err error) bool { return errors.Is(err, errDamaged) }
+
+// bbolt's file format: each of the first two pages holds a meta page after
+// a 16-byte page header, which says the page size, the page count (the
+// high-water mark) and where the root and the free list are, with a
+// checksum of itself.
+const (
+	boltMagic      = 0xED0CDAED
+	boltVersion    = 2
+	pageHeaderSize = 16
+	metaSize       = 64
+)
+
+// boltMeta is the part of a meta page ValidateFile reads.
+type boltMeta struct {
+	pageSize uint32
+	root     uint64
+	freelist uint64
+	pgid     uint64
+	txid     uint64
+}
+
+// readMeta decodes the meta page in b (the page, from its start), or
+// reports why it is not one.
+func readMeta(b []byte) (boltMeta, error) {
+	if len(b) < pageHeaderSize+metaSize {
+		return boltMeta{}, errors.New("too short")
+	}
+	m := b[pageHeaderSize : pageHeaderSize+metaSize]
+	le := binary.LittleEndian // bbolt writes in the machine's order; amd64 and arm64 are little-endian
+	if le.Uint32(m[0:]) != boltMagic {
+		return boltMeta{}, errors.New("no bbolt magic number")
+	}
+	if le.Uint32(m[4:]) != boltVersion {
+		return boltMeta{}, fmt.Errorf("bbolt format version %d, want %d", le.Uint32(m[4:]), boltVersion)
+	}
+	h := fnv.New64a()
+	h.Write(m[:56])
+	if h.Sum64() != le.Uint64(m[56:]) {
+		return boltMeta{}, errors.New("meta page checksum does not match")
+	}
+	return boltMeta{
+		pageSize: le.Uint32(m[8:]),
+		root:     le.Uint64(m[16:]),
+		freelist: le.Uint64(m[32:]),
+		pgid:     le.Uint64(m[40:]),
+		txid:     le.Uint64(m[48:]),
+	}, nil
+}
+
+// ValidateFile checks, without mapping it, that the file at path can be
+// opened as a bbolt database: a regular file, not empty, with a sound meta
+// page whose pages all lie within the file. It does not read the data;
+// Check does. Its errors, but for the file's absence (fs.ErrNotExist),
+// are "not a Multaque database, or damaged" (IsDamaged; EINTERNAL).
+func ValidateFile(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	switch {
+	case fi.IsDir():
+		return damaged("%s is a directory", path)
+	case !fi.Mode().IsRegular():
+		return damaged("%s is not a regular file", path)
+	case fi.Size() == 0:
+		return damagedError{reason: "the file is empty", cause: errEmptyFile}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	first := make([]byte, pageHeaderSize+metaSize)
+	if _, err := f.ReadAt(first, 0); err != nil {
+		return damaged("the file is %d bytes, too short for a database", fi.Size())
+	}
+	var metas []boltMeta
+	var why []string
+	m0, err := readMeta(first)
+	if err == nil {
+		metas = append(metas, m0)
+	} else {
+		why = append(why, "first meta page: "+err.Error())
+	}
+	// The second meta page is one page in: its size is the first's, or,
+	// if that one is damaged, one of the usual sizes.
+	sizes := []int64{4096, 16384, 65536}
+	if err == nil {
+		sizes = []int64{int64(m0.pageSize)}
+	}
+	for _, size := range sizes {
+		second := make([]byte, pageHeaderSize+metaSize)
+		if _, err := f.ReadAt(second, size); err != nil {
+			continue
+		}
+		if m1, err := readMeta(second); err == nil {
+			metas = append(metas, m1)
+			break
+		} else if len(sizes) == 1 {
+			why = append(why, "second meta page: "+err.Error())
+		}
+	}
+	if len(metas) == 0 {
+		return damaged("%s", strings.Join(why, "; "))
+	}
+	m := metas[0]
+	if len(metas) == 2 && metas[1].txid > m.txid {
+		m = metas[1]
+	}
+	ps := uint64(m.pageSize)
+	switch {
+	case ps < 1024 || ps > 1<<20 || ps&(ps-1) != 0:
+		return damaged("page size %d is not one bbolt writes", ps)
+	case m.pgid < 4 || m.root >= m.pgid || (m.freelist >= m.pgid && m.freelist != ^uint64(0)):
+		return damaged("the meta page points outside the file's %d pages", m.pgid)
+	case uint64(fi.Size()) < m.pgid*ps:
+		return damaged("the file is %d bytes but its meta page counts %d pages of %d bytes (%d bytes): it was cut short",
+			fi.Size(), m.pgid, ps, m.pgid*ps)
+	}
+	return nil
 }
 
 // initSchema creates every bucket and records the schema version of a new

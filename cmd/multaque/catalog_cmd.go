@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -21,6 +20,9 @@ const catalogUsage = `Usage:
 
 // runCatalog is `multaque catalog SUBCOMMAND`.
 func runCatalog(_ context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+		return catalogStale(args, time.Now(), getenv, stdout, stderr) // prints the help
+	}
 	if len(args) == 0 || args[0] != "stale" {
 		fmt.Fprint(stderr, catalogUsage)
 		if len(args) == 0 {
@@ -34,17 +36,17 @@ func runCatalog(_ context.Context, args []string, getenv func(string) string, st
 // catalogStale lists the claims last checked before now minus the age
 // --older-than gives.
 func catalogStale(args []string, now time.Time, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("catalog stale", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("catalog")
 	olderThan := fs.String("older-than", "12mo", "how long ago a claim was last checked to be listed: 90d, 8w, 12mo, 2y")
 	file := fs.String("catalog", "", "catalogue file (default: catalog.path of the configuration, or the built-in one)")
 	config := fs.String("config", "", "configuration file, for catalog.path")
-	if err := fs.Parse(args); err != nil {
+	rest, err := parseFlags(fs, args, stdout)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
+	if len(rest) > 0 {
 		fmt.Fprint(stderr, catalogUsage)
-		return fmt.Errorf("catalog stale: unexpected argument %q", fs.Arg(0))
+		return fmt.Errorf("catalog stale: unexpected argument %q", rest[0])
 	}
 	cutoff, err := cutoffBefore(now, *olderThan)
 	if err != nil {

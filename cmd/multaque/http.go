@@ -174,7 +174,7 @@ type operatorServer struct {
 func startOperatorServer(addr string, h http.Handler, log zerolog.Logger) (*operatorServer, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("http listen: %w", err)
+		return nil, fmt.Errorf("http.addr %s: cannot listen (%w); another program, or another Multaque, may use it: choose another http.addr, or leave it empty (MULTAQUE_HTTP_ADDR=off) to turn /healthz and /metrics off", addr, err)
 	}
 	s := &operatorServer{
 		srv:  &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second},
@@ -188,7 +188,7 @@ func startOperatorServer(addr string, h http.Handler, log zerolog.Logger) (*oper
 		}
 		s.done <- err
 	}()
-	log.Info().Str("listen", s.addr.String()).Msg("serving /healthz and /metrics")
+	log.Info().Str("listen", s.addr.String()).Msg("serving /healthz, /readyz and /metrics")
 	return s, nil
 }
 

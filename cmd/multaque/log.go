@@ -115,3 +115,7 @@ func redact(s string, secrets ...string) string {
 	}
 	return s
 }
+
+// Durations are logged as Go writes them ("1.5s", "8.06ms"), not as bare
+// numbers whose unit the reader must guess.
+func init() { zerolog.DurationFieldFormat = zerolog.DurationFormatString }

@@ -12,7 +12,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -51,10 +50,14 @@ var (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGHUP, sent when a terminal closes or by tools that mean "reload",
+	// stops the bot as SIGTERM does, cleanly: nothing is reloaded.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	if err := Run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "multaque:", err)
+		if !errors.As(err, new(loggedError)) {
+			fmt.Fprintln(os.Stderr, "multaque:", plainError(err))
+		}
 		os.Exit(1)
 	}
 }
@@ -66,12 +69,15 @@ Usage:
   multaque sandbox [--addr ADDR] [--data FILE] [--demo] [--config FILE]
                                    try it with no Telegram account: the bot against an
                                    in-process fake Telegram, played from a web page
+  multaque version                 print the version (also --version)
 
 The database (data.path, or --data FILE; each takes --config FILE too):
   multaque backup FILE             write a compacted, consistent copy to FILE; while
                                    the bot runs, it takes the copy (needs http.addr)
   multaque restore FILE            replace the database with the backup FILE (the bot
-                                   stopped), making again the erasures made since
+                                   stopped) once it passes the check (--force: even
+                                   if not), keeping the database replaced and making
+                                   again the erasures made since
   multaque check                   bbolt's consistency check and Multaque's invariants:
                                    one problem per line, exit status 1 if any; while
                                    the bot runs, it checks a copy (needs http.addr)
@@ -83,7 +89,10 @@ The catalogue:
                                    list the claims last checked at their source
                                    longer ago than that (exit status 1 if any)
 
-Configuration: configs/config.yaml, overridden by MULTAQUE_* environment variables.
+Configuration: --config FILE, else configs/config.yaml if it exists, else the
+built-in defaults; MULTAQUE_* environment variables override it.
+"multaque COMMAND --help" describes a command, with an example.
+Operating it (monitoring, backups, upgrades): docs/OPERATIONS.md.
 `
 
 // Run runs the subcommand named in args until ctx is done.
@@ -95,29 +104,47 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch args[0] {
 	case "serve":
 		m := NewMain(getenv, stderr)
-		if err := m.ParseFlags(args[1:]); err != nil {
+		if err := m.parseFlags(args[1:], stdout); err != nil {
+			if errors.Is(err, errHelp) {
+				return nil
+			}
 			return err
 		}
 		return m.Run(ctx)
 	case "sandbox":
-		return runSandbox(ctx, args[1:], getenv, stdout, stderr)
+		return helpIsNoError(runSandbox(ctx, args[1:], getenv, stdout, stderr))
 	case "backup":
-		return runBackup(ctx, args[1:], getenv, stdout, stderr)
+		return helpIsNoError(runBackup(ctx, args[1:], getenv, stdout, stderr))
 	case "restore":
-		return runRestore(ctx, args[1:], getenv, stdout, stderr)
+		return helpIsNoError(runRestore(ctx, args[1:], getenv, stdout, stderr))
 	case "check":
-		return runCheck(ctx, args[1:], getenv, stdout, stderr)
+		return helpIsNoError(runCheck(ctx, args[1:], getenv, stdout, stderr))
 	case "compact":
-		return runCompact(ctx, args[1:], getenv, stdout, stderr)
+		return helpIsNoError(runCompact(ctx, args[1:], getenv, stdout, stderr))
 	case "catalog":
-		return runCatalog(ctx, args[1:], getenv, stdout, stderr)
-	case "help", "-h", "--help":
+		return helpIsNoError(runCatalog(ctx, args[1:], getenv, stdout, stderr))
+	case "version", "--version", "-version", "-v":
+		fmt.Fprintln(stdout, currentVersion())
+		return nil
+	case "help", "-h", "--help", "-help":
+		if len(args) > 1 {
+			if _, ok := commandNamed(args[1]); ok {
+				return Run(ctx, []string{args[1], "--help"}, getenv, stdout, stderr)
+			}
+		}
 		fmt.Fprint(stdout, usage)
 		return nil
 	default:
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", args[0])
 	}
+}
+
+func helpIsNoError(err error) error {
+	if errors.Is(err, errHelp) {
+		return nil
+	}
+	return err
 }
 
 // Main is the running program: configuration, store and bot.
@@ -153,12 +180,23 @@ func NewMain(getenv func(string) string, stderr io.Writer) *Main {
 
 // ParseFlags reads the command's flags and the configuration they point to.
 func (m *Main) ParseFlags(args []string) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(m.stderr)
-	fs.StringVar(&m.ConfigPath, "config", "", "configuration file (default: built-in defaults)")
-	if err := fs.Parse(args); err != nil {
+	return m.parseFlags(args, m.stderr)
+}
+
+// parseFlags is ParseFlags with the help, if asked for, printed to stdout
+// (then it returns errHelp). Without --config, configs/config.yaml is read
+// if it exists.
+func (m *Main) parseFlags(args []string, stdout io.Writer) error {
+	fs := newFlagSet("serve")
+	fs.StringVar(&m.ConfigPath, "config", "", "configuration file (default: "+defaultConfigPath+" if it exists, else built-in defaults)")
+	rest, err := parseFlags(fs, args, stdout)
+	if err != nil {
 		return err
 	}
+	if len(rest) > 0 {
+		return fmt.Errorf("serve: unexpected argument %q (see multaque serve --help)", rest[0])
+	}
+	m.ConfigPath = configPathOr(m.ConfigPath)
 	cfg, err := LoadConfig(m.ConfigPath, m.getenv)
 	if err != nil {
 		return err
@@ -166,6 +204,13 @@ func (m *Main) ParseFlags(args []string) error {
 	m.Config = cfg
 	return nil
 }
+
+// loggedError is an error serve already wrote as the last line of its
+// JSON log (see run), which main then does not print again.
+type loggedError struct{ err error }
+
+func (e loggedError) Error() string { return e.err.Error() }
+func (e loggedError) Unwrap() error { return e.err }
 
 // Run serves the bot until ctx is done, with the Sender draining the outbox
 // and, if http.addr is set, /healthz and /metrics. On the way out it stops
@@ -187,7 +232,19 @@ func (m *Main) run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	m.log.Info().Object("config", cfg).Msg("starting")
+	if cfg.Log.Format == "json" || (cfg.Log.Format == "auto" && !isTerminal(m.stderr)) {
+		// The reason it stops is the last event of the log, in its
+		// format, for whatever collects it (main does not print it again).
+		defer func() {
+			if err != nil {
+				m.log.WithLevel(zerolog.FatalLevel).Str("error", plainError(err)).Msg("multaque stopped")
+				err = loggedError{err}
+			}
+		}()
+	}
+	v := currentVersion()
+	m.log.Info().Str("version", v.Version).Str("revision", v.Revision).Str("go", v.GoVersion).
+		Str("config_file", describeConfig(m.ConfigPath)).Object("config", cfg).Msg("starting")
 
 	cat, err := loadCatalog(cfg.Catalog.Path)
 	if err != nil {
@@ -197,9 +254,18 @@ func (m *Main) run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(cfg.Data.Path)
+	// Before a migration to a newer schema, which the older program would
+	// refuse, a copy of the file as it was is kept beside it.
+	db, err := store.Open(cfg.Data.Path, store.KeepBeforeMigration())
+	if multaque.ErrorCode(err) == multaque.EUNAVAILABLE {
+		return fmt.Errorf("data.path %s is in use by another process, another multaque serve perhaps; stop it, or give this one another data.path", cfg.Data.Path)
+	}
 	if err != nil {
-		return err
+		return fmt.Errorf("data.path: %w", err)
+	}
+	if mig := db.Migrated(); mig.From != 0 {
+		m.log.Warn().Int("from", mig.From).Int("to", mig.To).Str("kept", mig.Kept).
+			Msg("database migrated to a newer schema, which older versions refuse; to roll back, restore the kept copy with the older version (see docs/OPERATIONS.md), else remove it: it holds people's data")
 	}
 	sweepDatabaseDir(m.log, cfg.Data.Path) // what a killed backup, restore or compaction left
 	defer func() {
@@ -227,17 +293,31 @@ func (m *Main) run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	opsMetrics, err := newOpsMetrics(reg, v)
+	if err != nil {
+		return err
+	}
+	// Every Bot API request goes through tgWatch, which counts Telegram's
+	// errors and tells /readyz whether Telegram is reachable and takes the
+	// token. Go's default transport keeps 2 idle connections per host:
+	// keep as many as the workers use.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns = cfg.Telegram.Workers + 8
+	tr.MaxIdleConnsPerHost = cfg.Telegram.Workers + 8
+	tgWatch := newTelegramWatch(tr, opsMetrics.telegramErrors)
+	backups := newBackupWatch(cfg.Backup, opsMetrics)
 	// The matcher is made below, with the bot as its notifier; a
 	// coordinator's /match runs it once updates are handled.
 	var runner *matching.Runner
 	b, err := bot.New(bot.Options{
 		Token:             cfg.Telegram.Token,
 		APIURL:            cfg.Telegram.APIURL,
+		Client:            &http.Client{Timeout: time.Duration(cfg.Telegram.PollTimeout) + 15*time.Second, Transport: tgWatch},
 		Store:             db,
 		Catalog:           live,
 		OnCatalogChange:   reloadCatalog,
 		Texts:             texts,
-		Logger:            m.log,
+		Logger:            m.log.Hook(handlerErrorHook{opsMetrics.handlerErrors}),
 		Workers:           cfg.Telegram.Workers,
 		PollTimeout:       time.Duration(cfg.Telegram.PollTimeout),
 		PerChatInterval:   time.Duration(cfg.Sender.PerChatInterval),
@@ -276,7 +356,7 @@ func (m *Main) run(ctx context.Context) (err error) {
 	// Backups: on the configured schedule, and for `multaque backup`
 	// through the operator endpoint (see ops.go). A backup in progress
 	// ends before the store closes.
-	stopBackups, err := startBackups(ctx, db, cfg.Backup, m.log)
+	stopBackups, err := startBackups(ctx, db, cfg.Backup, backups, m.log)
 	if err != nil {
 		return err
 	}
@@ -286,7 +366,8 @@ func (m *Main) run(ctx context.Context) (err error) {
 		if err != nil {
 			return err
 		}
-		handler := withBackup(operatorHandler(db, reg), db, token, m.log.With().Str("component", "backup").Logger())
+		handler := withReady(operatorHandler(db, reg), db, tgWatch, backups)
+		handler = withBackup(handler, db, token, m.log.With().Str("component", "backup").Logger())
 		handler = withCheck(handler, db, store.CheckOptions{Coordinators: cfg.Coordinators}, token, m.log.With().Str("component", "check").Logger())
 		ops, err := startOperatorServer(cfg.HTTP.Addr, handler, m.log)
 		if err != nil {
@@ -373,7 +454,7 @@ func (m *Main) serveWebhook(ctx context.Context, b *bot.Bot) error {
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	ln, err := net.Listen("tcp", wh.Listen)
 	if err != nil {
-		return fmt.Errorf("webhook listen: %w", err)
+		return fmt.Errorf("telegram.webhook.listen %s: cannot listen (%w); another program may use it: choose another address", wh.Listen, err)
 	}
 	if err := b.SetWebhook(wh.PublicURL, wh.Secret); err != nil {
 		ln.Close()

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -31,44 +30,55 @@ import (
 type opsFlags struct {
 	config string
 	data   string
+	force  bool // restore only
 }
 
-// parseOpsFlags parses the flags of the command name and returns the
-// configuration they point to, with --data over data.path, and the
-// positional arguments, of which there must be want.
-func parseOpsFlags(name string, args []string, want int, getenv func(string) string, stderr io.Writer) (Config, []string, error) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+// parseOpsFlags parses the flags of the command name, before or after its
+// file arguments, and returns the configuration they point to, with --data
+// over data.path, and the file arguments, of which there must be want.
+// Help asked for is printed to stdout and returned as errHelp.
+func parseOpsFlags(name string, args []string, want int, getenv func(string) string, stdout io.Writer) (Config, []string, opsFlags, error) {
+	fs := newFlagSet(name)
 	var f opsFlags
-	fs.StringVar(&f.config, "config", "", "configuration file (default: built-in defaults and MULTAQUE_* variables)")
+	fs.StringVar(&f.config, "config", "", "configuration file (default: "+defaultConfigPath+" if it exists, else built-in defaults; MULTAQUE_* variables apply)")
 	fs.StringVar(&f.data, "data", "", "database file (default: data.path of the configuration)")
-	if err := fs.Parse(args); err != nil {
-		return Config{}, nil, err
+	if name == "restore" {
+		fs.BoolVar(&f.force, "force", false, "restore a backup in which the check finds problems (what they name may be lost)")
 	}
-	if fs.NArg() != want {
-		fmt.Fprint(stderr, usage)
-		return Config{}, nil, fmt.Errorf("%s: want %d file argument(s), got %d", name, want, fs.NArg())
-	}
-	cfg, err := LoadConfig(f.config, getenv)
+	files, err := parseFlags(fs, args, stdout)
 	if err != nil {
-		return Config{}, nil, err
+		return Config{}, nil, f, err
+	}
+	if len(files) != want {
+		c, _ := commandNamed(name)
+		return Config{}, nil, f, fmt.Errorf("%s: want %d file argument(s), got %d: %q (usage: multaque %s %s; see multaque %s --help)",
+			name, want, len(files), files, name, c.args, name)
+	}
+	cfg, err := LoadConfig(configPathOr(f.config), getenv)
+	if err != nil {
+		return Config{}, nil, f, err
 	}
 	if f.data != "" {
 		cfg.Data.Path = f.data
 	}
 	if cfg.Data.Path == "" {
-		return Config{}, nil, errors.New("data.path: required: the bbolt database file")
+		return Config{}, nil, f, errors.New("data.path: required: the bbolt database file")
 	}
-	return cfg, fs.Args(), nil
+	return cfg, files, f, nil
 }
 
 // runBackup is `multaque backup [--config FILE] [--data FILE] BACKUP`.
 func runBackup(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg, files, err := parseOpsFlags("backup", args, 1, getenv, stderr)
+	cfg, files, _, err := parseOpsFlags("backup", args, 1, getenv, stdout)
 	if err != nil {
 		return err
 	}
 	dest := files[0]
+	// Before anything: a backup onto the database, or its files, would
+	// lose data while the bot runs (see store.CheckBackupDest).
+	if err := store.CheckBackupDest(cfg.Data.Path, dest); err != nil {
+		return err
+	}
 	removed, err := store.SweepTemps(dest)
 	saySwept(stdout, stderr, removed, err)
 	db, err := store.Open(cfg.Data.Path, store.ReadOnly())
@@ -95,16 +105,25 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 	return nil
 }
 
-// runRestore is `multaque restore [--config FILE] [--data FILE] BACKUP`.
+// runRestore is `multaque restore [--config FILE] [--data FILE] [--force] BACKUP`.
 func runRestore(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg, files, err := parseOpsFlags("restore", args, 1, getenv, stderr)
+	cfg, files, f, err := parseOpsFlags("restore", args, 1, getenv, stdout)
 	if err != nil {
 		return err
 	}
 	removed, err := store.SweepDatabaseTemps(cfg.Data.Path)
 	saySwept(stdout, stderr, removed, err)
-	rep, err := store.Restore(ctx, files[0], cfg.Data.Path)
+	rep, err := store.RestoreWith(ctx, files[0], cfg.Data.Path, store.RestoreOptions{
+		Check: store.CheckOptions{Coordinators: cfg.Coordinators},
+		Force: f.force,
+	})
+	for _, p := range rep.Problems {
+		fmt.Fprintln(stderr, "problem:", p)
+	}
 	if err != nil {
+		if len(rep.Problems) > 0 {
+			return fmt.Errorf("%w; nothing was changed. Restore an older backup, or restore this one anyway with --force, losing what the problems above name", err)
+		}
 		return err
 	}
 	for _, w := range rep.Warnings {
@@ -116,6 +135,9 @@ func runRestore(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	fmt.Fprintf(stdout, "restored %s (taken %s) into %s in %s; erasures made since then and made again: %d\n",
 		files[0], taken, cfg.Data.Path, rep.Took.Round(time.Millisecond), rep.Erasures)
+	if rep.Kept != "" {
+		fmt.Fprintf(stdout, "the database replaced is kept as %s (remove it once the restore is confirmed: it holds people's data)\n", rep.Kept)
+	}
 	return nil
 }
 
@@ -124,7 +146,7 @@ func runRestore(ctx context.Context, args []string, getenv func(string) string, 
 // checked by the bot that holds it (POST /check), the same checks on the
 // database as of one moment.
 func runCheck(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg, _, err := parseOpsFlags("check", args, 0, getenv, stderr)
+	cfg, _, _, err := parseOpsFlags("check", args, 0, getenv, stdout)
 	if err != nil {
 		return err
 	}
@@ -165,7 +187,7 @@ func runCheck(ctx context.Context, args []string, getenv func(string) string, st
 
 // runCompact is `multaque compact [--config FILE] [--data FILE]`.
 func runCompact(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg, _, err := parseOpsFlags("compact", args, 0, getenv, stderr)
+	cfg, _, _, err := parseOpsFlags("compact", args, 0, getenv, stdout)
 	if err != nil {
 		return err
 	}
@@ -237,7 +259,7 @@ func humanBytes(n int64) string {
 // when it starts; before each backup it sweeps cfg.Dir and the database's
 // directory, whose leftovers the sweep at the bot's start keeps while they
 // are less than a minute old (a bot restarted at once after a crash).
-func startBackups(ctx context.Context, db *store.DB, cfg BackupConfig, log zerolog.Logger) (stop func(), err error) {
+func startBackups(ctx context.Context, db *store.DB, cfg BackupConfig, watch *backupWatch, log zerolog.Logger) (stop func(), err error) {
 	if cfg.Dir == "" {
 		return func() {}, nil
 	}
@@ -256,11 +278,13 @@ func startBackups(ctx context.Context, db *store.DB, cfg BackupConfig, log zerol
 		info, removed, err := db.BackupInto(ctx, cfg.Dir, cfg.Keep)
 		if err != nil {
 			if ctx.Err() == nil {
-				log.Error().Err(err).Msg("backup failed")
+				watch.failed()
+				log.Error().Str("dir", cfg.Dir).Str("error", plainError(err)).Msg("backup failed")
 			}
 			return
 		}
-		log.Info().Str("file", info.Path).Int64("bytes", info.Size).Dur("took", info.Took).Int("removed", len(removed)).Msg("backup taken")
+		watch.taken(info.TakenAt)
+		log.Info().Str("file", info.Path).Int64("bytes", info.Size).Dur("took", info.Took).Strs("removed", removed).Msg("backup taken")
 	})
 	if err != nil {
 		return nil, fmt.Errorf("backup.schedule %q: %w", cfg.Schedule, err)

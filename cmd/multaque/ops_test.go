@@ -313,6 +313,12 @@ func TestScheduledBackups(t *testing.T) {
 	if len(files) != 2 {
 		t.Fatalf("backup directory holds %q, want the 2 newest", files)
 	}
+	// The backups pruned are named, and durations are strings.
+	if !regexp.MustCompile(`"removed":\["[^"]+multaque-[^"]+\.db"\]`).MatchString(logs.String()) ||
+		!regexp.MustCompile(`"message":"backup taken"`).MatchString(logs.String()) ||
+		!regexp.MustCompile(`"took":"[0-9.]+[mµn]?s"`).MatchString(logs.String()) {
+		t.Errorf("no \"backup taken\" line names the backups it removed, with took a duration string; logs:\n%s", logs.String())
+	}
 	for _, f := range files {
 		if out, _, err := runCmd(t, "check", "--data", f); err != nil {
 			t.Errorf("check %s: %q, %v", f, out, err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -35,18 +34,19 @@ import (
 // (sandbox_demo.go).
 func runSandbox(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	m := NewMain(getenv, stderr)
-	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("sandbox")
 	addr := fs.String("addr", "127.0.0.1:8080", `address of the web page; "127.0.0.1:0" picks a free port`)
 	data := fs.String("data", "data/sandbox.db", "the bbolt database file (people are kept beside it)")
 	withDemo := fs.Bool("demo", false, "add simulated people who answered the survey, so that a team can form")
-	fs.StringVar(&m.ConfigPath, "config", "", "configuration file (default: built-in defaults)")
-	if err := fs.Parse(args); err != nil {
+	fs.StringVar(&m.ConfigPath, "config", "", "configuration file (default: "+defaultConfigPath+" if it exists, else built-in defaults)")
+	rest, err := parseFlags(fs, args, stdout)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("sandbox: unexpected argument %q", fs.Arg(0))
+	if len(rest) > 0 {
+		return fmt.Errorf("sandbox: unexpected argument %q (see multaque sandbox --help)", rest[0])
 	}
+	m.ConfigPath = configPathOr(m.ConfigPath)
 	cfg, err := LoadConfig(m.ConfigPath, getenv)
 	if err != nil {
 		return err
