@@ -9,15 +9,11 @@ package bot
 // is sent.
 
 import (
-	"bytes"
 	"cmp"
 	"context"
-	"encoding/csv"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -499,103 +495,4 @@ func (b *reports) runChart(ctx context.Context, a *adminCall) error {
 	caption := b.view.t(a.lang, "report_chart_caption", "Area", esc(ar.name))
 	_, err = b.wire.Answer(ctx, tg.Outgoing{Chat: a.c.Recipient(), Text: caption, ParseMode: tg.ModeHTML, File: &tg.File{Name: "chart.png", MIME: "image/png", Data: png, Photo: true}})
 	return err
-}
-
-// runExport is /export [community]: demand.csv and teams.csv.
-func (b *reports) runExport(ctx context.Context, a *adminCall) error {
-	ar, stats, teams, mentors, ok, err := b.areaFigures(ctx, a)
-	if !ok || err != nil {
-		return err
-	}
-	demandCSV, err := b.demandCSV(a.lang, stats)
-	if err != nil {
-		return err
-	}
-	teamsCSV, err := b.teamsCSV(a.lang, teams, mentors)
-	if err != nil {
-		return err
-	}
-	if err := b.audit(ctx, a, "area "+ar.id); err != nil {
-		return err
-	}
-	to := a.c.Recipient()
-	for _, doc := range []struct {
-		name, caption string
-		data          []byte
-	}{
-		{"demand.csv", b.view.t(a.lang, "report_export_demand", "Area", esc(ar.name)), demandCSV},
-		{"teams.csv", b.view.t(a.lang, "report_export_teams", "Area", esc(ar.name)), teamsCSV},
-	} {
-		_, err := b.wire.Answer(ctx, tg.Outgoing{Chat: to, Text: doc.caption, ParseMode: tg.ModeHTML, File: &tg.File{Name: doc.name, MIME: "text/csv", Data: doc.data}})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// demandCSV is demand.csv: one row per community and project that someone
-// waits for or has a team for.
-func (b *reports) demandCSV(lang multaque.Lang, stats []multaque.CommunityStats) ([]byte, error) {
-	rows := [][]string{demandHeader}
-	for _, s := range stats { // sorted by community id
-		if s.Community == "" {
-			continue
-		}
-		for _, p := range b.reportProjectOrder(s.Projects) {
-			ps := s.Projects[p]
-			if ps.Waiting+ps.InTeams == 0 {
-				continue
-			}
-			need := ""
-			if n := b.reportNeed(p); n > 0 {
-				need = strconv.Itoa(n)
-			}
-			rows = append(rows, []string{s.Community, csvCell(b.nameOfCommunity(lang, s.Community)), p, csvCell(b.nameOfProject(lang, p)),
-				count(ps.Waiting), count(ps.InTeams), need})
-		}
-	}
-	return writeCSV(rows)
-}
-
-// teamsCSV is teams.csv: one row per team, oldest first.
-func (b *reports) teamsCSV(lang multaque.Lang, teams []*multaque.Team, mentors []multaque.Mentor) ([]byte, error) {
-	names := make(map[int64]string, len(mentors))
-	for _, m := range mentors {
-		names[m.ID] = m.Name
-	}
-	now := b.now()
-	rows := [][]string{teamsHeader}
-	for _, t := range teams {
-		mentor := ""
-		if t.Mentor != 0 {
-			mentor = names[t.Mentor]
-			if mentor == "" {
-				mentor = "?" // a mentor with no name on record
-			}
-		}
-		age := max(0, int(now.Sub(t.CreatedAt)/(24*time.Hour)))
-		rows = append(rows, []string{t.ID, t.Community, csvCell(b.nameOfCommunity(lang, t.Community)), t.Project, csvCell(b.nameOfProject(lang, t.Project)),
-			count(len(t.Members)), string(t.Status), csvCell(mentor), t.CreatedAt.UTC().Format(time.DateOnly), strconv.Itoa(age)})
-	}
-	return writeCSV(rows)
-}
-
-// csvCell keeps a text from being read as a formula by a spreadsheet (a
-// mentor's name comes from Telegram and could start with "="): such a
-// text gets a leading apostrophe, which spreadsheets do not show.
-func csvCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
-func writeCSV(rows [][]string) ([]byte, error) {
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	if err := w.WriteAll(rows); err != nil {
-		return nil, fmt.Errorf("write csv: %w", err)
-	}
-	return buf.Bytes(), nil
 }
