@@ -3,6 +3,7 @@ package multaque
 import (
 	"context"
 	"sync/atomic"
+	"time"
 )
 
 // UpdateMark follows one Telegram update through its handling, so that the
@@ -36,4 +37,12 @@ func UpdateFrom(ctx context.Context) *UpdateMark {
 	}
 	m, _ := ctx.Value(updateKey{}).(*UpdateMark)
 	return m
+}
+
+// InboxUpdate is a Telegram update taken into the durable inbox: its id,
+// when it arrived, and its JSON as Telegram sent it.
+type InboxUpdate struct {
+	ID      int
+	Arrived time.Time
+	Body    []byte
 }

@@ -2,8 +2,11 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"runtime"
+	"runtime/debug"
 	"time"
 
 	"github.com/multaque/multaque/bot/tg"
@@ -28,6 +31,11 @@ type Store interface {
 	BroadcastStore
 	RecordUpdate(ctx context.Context, updateID int) (fresh bool, err error)
 	SeenUpdate(ctx context.Context, updateID int) (bool, error)
+	// The inbox (store/inbox.go): updates taken durably before Telegram is
+	// told to move on, deleted once answered, handled again at start.
+	TakeUpdates(ctx context.Context, updates []multaque.InboxUpdate) (fresh []bool, err error)
+	DoneUpdate(ctx context.Context, updateID int) error
+	Inbox(ctx context.Context) ([]multaque.InboxUpdate, error)
 	// Awaiting says which conversation waits for the text person types
 	// next (routes.go: onText).
 	Awaiting(ctx context.Context, person int64) (multaque.Awaiting, error)
@@ -41,9 +49,21 @@ type Options struct {
 	Catalog Catalog
 	Texts   Texts
 	Logger  zerolog.Logger
-	// Workers is how many updates are handled at once (updates of one chat
-	// are always handled in order). Default 64.
+	// Workers is how many chats' updates are handled at once (updates of
+	// one chat are always handled in order, and wait only behind that
+	// chat's own). Default 1024: a worker waiting for its chat's pace
+	// holds no one else up.
 	Workers int
+	// FloodLimit is how many updates one person may send within
+	// FloodWindow: the first over it gets one "slow down", the rest are
+	// dropped unread until the window has passed. Default 20 in 10 s (see
+	// docs/ARCHITECTURE-intake.md for why); negative turns it off.
+	FloodLimit  int
+	FloodWindow time.Duration
+	// GlobalPerSecond is the budget of messages a second over all chats,
+	// shared by direct answers (first) and the Sender. Default 25, under
+	// Telegram's 30; negative turns it off.
+	GlobalPerSecond float64
 	// PollTimeout is the long-polling timeout. Default 25s.
 	PollTimeout time.Duration
 	// Client makes the HTTP requests to the Bot API. Default: a client with
@@ -99,8 +119,11 @@ type Bot struct {
 	store       Store // the intake's: SeenUpdate, and Awaiting for typed text
 	pollTimeout time.Duration
 	dispatch    *tg.Dispatcher
+	flood       *tg.FloodGate
 	metrics     *tg.Metrics
 	recent      *recentUpdates
+	// routeFn routes an update: route, except in the tests of a panic.
+	routeFn func(context.Context, *tg.Context) error
 	*rooms
 }
 
@@ -111,7 +134,16 @@ func New(opts Options) (*Bot, error) {
 		return nil, multaque.Errorf(multaque.EINVALID, "bot: no token")
 	}
 	if opts.Workers <= 0 {
-		opts.Workers = 64
+		opts.Workers = 1024
+	}
+	if opts.FloodLimit == 0 {
+		opts.FloodLimit = 20
+	}
+	if opts.FloodWindow <= 0 {
+		opts.FloodWindow = 10 * time.Second
+	}
+	if opts.GlobalPerSecond == 0 {
+		opts.GlobalPerSecond = 25
 	}
 	if opts.PollTimeout <= 0 {
 		opts.PollTimeout = 25 * time.Second
@@ -121,8 +153,8 @@ func New(opts Options) (*Bot, error) {
 		// load every other request would dial anew. One Bot API host gets
 		// all our requests, so keep as many as the workers use.
 		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.MaxIdleConns = opts.Workers + 8
-		tr.MaxIdleConnsPerHost = opts.Workers + 8
+		tr.MaxIdleConns = 72
+		tr.MaxIdleConnsPerHost = 72
 		opts.Client = &http.Client{Timeout: opts.PollTimeout + 15*time.Second, Transport: tr}
 	}
 	if opts.Now == nil {
@@ -140,9 +172,14 @@ func New(opts Options) (*Bot, error) {
 	if opts.Metrics == nil {
 		opts.Metrics = tg.UnregisteredMetrics()
 	}
+	pacer := tg.NewPacer(opts.PerChatInterval, opts.PerChatBurst, opts.PerGroupPerMinute, opts.RetryAfterUnit, opts.Metrics)
+	if opts.GlobalPerSecond > 0 {
+		// A burst of a fifth of a second: any one second stays under
+		// Telegram's 30 even when requests reach it late.
+		pacer.SetGlobal(opts.GlobalPerSecond, max(int(opts.GlobalPerSecond/5), 3))
+	}
 	wire, err := tg.NewClient(tg.ClientOptions{
-		Token: opts.Token, APIURL: opts.APIURL, HTTP: opts.Client, Metrics: opts.Metrics,
-		Pacer: tg.NewPacer(opts.PerChatInterval, opts.PerChatBurst, opts.PerGroupPerMinute, opts.RetryAfterUnit, opts.Metrics),
+		Token: opts.Token, APIURL: opts.APIURL, HTTP: opts.Client, Metrics: opts.Metrics, Pacer: pacer,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bot: %w", err)
@@ -175,7 +212,9 @@ func New(opts Options) (*Bot, error) {
 	c.routes = b.routes
 	c.view.help = b.routes.helpLines()
 	b.recent = newRecentUpdates(100_000)
-	b.dispatch = tg.NewDispatcher(opts.Workers, b.handle)
+	b.dispatch = tg.NewDispatcher(opts.Workers)
+	b.flood = tg.NewFloodGate(opts.FloodLimit, opts.FloodWindow)
+	b.routeFn = b.route
 	return b, nil
 }
 
@@ -186,25 +225,62 @@ func (b *Bot) Username() string { return b.username }
 // direct answers and the outbox.
 func (b *Bot) Wire() *tg.Client { return b.wire }
 
-// Close stops taking updates and waits for those in flight.
+// Close stops taking updates and waits for those being handled; those
+// queued behind them stay in the inbox for the next start.
 func (b *Bot) Close() { b.dispatch.Close() }
 
-// Run takes updates by long polling until ctx is done, then finishes the
-// updates in flight and returns. A batch is confirmed to Telegram (by the
-// next request's offset) only once every update in it has been handled, so
-// a crash loses no update; one handled but not confirmed is recognised by
-// its update_id when it comes again.
+// Run handles again what the inbox holds (Replay), then takes updates by
+// long polling until ctx is done, finishes the updates being handled and
+// returns. Each batch is written to the inbox in one transaction before
+// the next request's offset confirms it to Telegram, and the next batch is
+// asked for at once: a chat's updates wait only behind that chat's own
+// (see docs/ARCHITECTURE-intake.md).
 func (b *Bot) Run(ctx context.Context) error {
+	defer b.Close()
 	b.log.Info().Str("bot", b.username).Msg("starting")
-	return b.wire.Poll(ctx, b.dispatch, b.pollTimeout, b.log)
+	if err := b.Replay(ctx); err != nil {
+		return err
+	}
+	return b.wire.Poll(ctx, func(ctx context.Context, batch []tg.Incoming) error {
+		_, err := b.take(ctx, batch)
+		return err
+	}, b.pollTimeout, b.log)
+}
+
+// Replay hands the workers the updates left in the inbox by a stop or a
+// crash, oldest first. Call it once at start, before taking new updates.
+func (b *Bot) Replay(ctx context.Context) error {
+	left, err := b.store.Inbox(ctx)
+	if err != nil {
+		return fmt.Errorf("bot: %w", err)
+	}
+	if len(left) > 0 {
+		b.log.Info().Int("updates", len(left)).Msg("handling again the updates a stop left in the inbox")
+	}
+	for _, e := range left {
+		var u tg.Update
+		if err := json.Unmarshal(e.Body, &u); err != nil || u.ID != e.ID {
+			b.log.Error().Int("update_id", e.ID).Msg("an update in the inbox cannot be read: dropped")
+			if err := b.store.DoneUpdate(ctx, e.ID); err != nil {
+				return fmt.Errorf("bot: %w", err)
+			}
+			continue
+		}
+		if _, err := b.submit(ctx, u, e.Arrived, true); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // WebhookHandler returns the http.Handler Telegram posts updates to (see
-// tg.WebhookHandler): it answers 200 once the update is handled.
+// tg.WebhookHandler): it answers 200 as soon as the update is in the
+// inbox, never after a pace. Call Replay before serving it.
 func (b *Bot) WebhookHandler(secret string, maxBody int64) http.Handler {
-	return tg.WebhookHandler(secret, maxBody, func(ctx context.Context, u *tg.Update) error {
-		return b.HandleUpdate(ctx, *u)
-	})
+	return tg.WebhookHandler(secret, maxBody, func(ctx context.Context, in tg.Incoming) error {
+		_, err := b.take(ctx, []tg.Incoming{in})
+		return err
+	}, b.metrics, b.log.With().Str("transport", "webhook").Logger())
 }
 
 // SetWebhook tells Telegram to post updates to publicURL with secret.
@@ -214,54 +290,195 @@ func (b *Bot) SetWebhook(publicURL, secret string) error {
 	return b.wire.SetWebhook(ctx, publicURL, secret)
 }
 
-// HandleUpdate handles one update and returns when it is done. An update
-// seen before (a webhook retry, a redelivery after a restart) is skipped.
-// It is safe for concurrent use; updates of one chat are handled in the
-// order they are submitted.
+// HandleUpdate takes one update as the intake does (inbox, flood limit,
+// its chat's queue) and returns when it is handled. An update seen before
+// is skipped. It is safe for concurrent use; updates of one chat are
+// handled in the order they are submitted.
 func (b *Bot) HandleUpdate(ctx context.Context, u tg.Update) error {
-	done, err := b.dispatch.Submit(ctx, &u)
+	raw, err := json.Marshal(u)
+	if err != nil {
+		return multaque.Errorf(multaque.EINVALID, "update %d: %v", u.ID, err)
+	}
+	dones, err := b.take(ctx, []tg.Incoming{{Update: u, Raw: raw, Arrived: time.Now()}})
 	if err != nil {
 		return err
 	}
-	<-done
+	if dones[0] != nil {
+		if handled := <-dones[0]; !handled {
+			return multaque.Errorf(multaque.EUNAVAILABLE, "bot is shutting down")
+		}
+	}
 	return nil
 }
 
-// handle runs on a dispatcher worker.
-func (b *Bot) handle(ctx context.Context, u *tg.Update) {
+// take is the intake: it passes the batch through the flood limit, writes
+// the updates let in to the inbox in one transaction, and queues each on
+// its chat. Only once it returns nil may Telegram be told to move on. Each
+// update gets a channel that says whether it was handled (nil: not queued,
+// as a duplicate or a flood).
+func (b *Bot) take(ctx context.Context, batch []tg.Incoming) ([]chan bool, error) {
+	dones := make([]chan bool, len(batch))
+	verdicts := make([]tg.Verdict, len(batch))
+	entries := make([]multaque.InboxUpdate, 0, len(batch))
+	for i := range batch {
+		in := &batch[i]
+		switch {
+		case in.Update.ID <= 0:
+			b.metrics.Unparseable()
+			b.log.Error().Msg("an update without an id: dropped")
+			verdicts[i] = tg.Drop
+			continue
+		case b.recent.has(in.Update.ID):
+			verdicts[i] = tg.Drop
+			continue
+		}
+		verdicts[i] = b.flood.Check(tg.Sender(&in.Update), in.Arrived)
+		if verdicts[i] == tg.Admit {
+			entries = append(entries, multaque.InboxUpdate{ID: in.Update.ID, Arrived: in.Arrived, Body: in.Raw})
+		} else {
+			b.metrics.Flooded()
+		}
+	}
+	var fresh []bool
+	if len(entries) > 0 {
+		var err error
+		if fresh, err = b.store.TakeUpdates(ctx, entries); err != nil {
+			b.log.Warn().Err(err).Msg("take updates")
+			return nil, err
+		}
+	}
+	for i := range batch {
+		in := &batch[i]
+		switch verdicts[i] {
+		case tg.Admit:
+			f := fresh[0]
+			fresh = fresh[1:]
+			if !f {
+				continue // in the inbox already, or handled before
+			}
+			done, err := b.submit(ctx, in.Update, in.Arrived, false)
+			if err != nil {
+				return nil, err // in the inbox: the next start handles it
+			}
+			dones[i] = done
+		case tg.SlowDown:
+			b.slowDown(ctx, in.Update)
+		}
+	}
+	return dones, nil
+}
+
+// submit queues u on its chat.
+func (b *Bot) submit(ctx context.Context, u tg.Update, arrived time.Time, replayed bool) (chan bool, error) {
+	done := make(chan bool, 1)
+	ctx = context.WithoutCancel(ctx) // an answer being given is finished
+	err := b.dispatch.Submit(tg.ChatOf(&u), func() {
+		b.handle(ctx, &u, arrived, replayed)
+		done <- true
+	}, func() { done <- false })
+	if err != nil {
+		return nil, err
+	}
+	return done, nil
+}
+
+// slowDown tells the person behind u, once, to slow down: in their chat's
+// queue, after what they sent before. Nothing is written.
+func (b *Bot) slowDown(ctx context.Context, u tg.Update) {
+	ctx = context.WithoutCancel(ctx)
+	_ = b.dispatch.Submit(tg.ChatOf(&u), func() {
+		c := tg.NewContext(b.wire, &u)
+		if ch := c.Chat(); ch == nil || ch.Type != tg.ChatPrivate {
+			return // a group is not told
+		}
+		text := b.view.t(b.langOf(ctx, c), "flood_slow_down")
+		if c.Callback() != nil {
+			_ = c.Respond(&tg.CallbackResponse{Text: text})
+		}
+		if err := b.send(ctx, c.Recipient(), view{Text: text}); err != nil {
+			b.log.Info().Err(b.wire.Redact(err)).Msg("send slow down")
+		}
+	}, nil)
+}
+
+// handle runs on its chat's worker.
+func (b *Bot) handle(ctx context.Context, u *tg.Update, arrived time.Time, replayed bool) {
 	log := b.log.With().Int("update_id", u.ID).Logger()
 	if chat := tg.ChatOf(u); chat != 0 {
 		log = log.With().Int64("chat", chat).Logger()
 	}
 	ctx = log.WithContext(ctx)
-	start := b.now()
-	// An update is recorded as handled in the same transaction as the first
-	// change it causes (see multaque.WithUpdate), and in memory once handled.
-	// A crash thus never loses an update: Telegram delivers again an update
-	// whose batch was not confirmed, and one that did change something is
-	// then recognised and skipped. (Updates of one chat run on one worker,
-	// in order, so a second delivery never races the first.)
-	seen := b.recent.has(u.ID)
-	if !seen {
-		var err error
-		if seen, err = b.store.SeenUpdate(ctx, u.ID); err != nil {
+	began := time.Now() // not b.now, which tests may pin
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		// Logged without the panic's value, which may quote what the
+		// person wrote; its type, and a runtime error's own words, are
+		// the code's.
+		ev := log.Error().Str("panic", fmt.Sprintf("%T", v)).Str("stack", string(debug.Stack()))
+		if re, ok := v.(runtime.Error); ok {
+			ev = ev.Str("error", re.Error())
+		}
+		ev.Msg("handling the update panicked: recorded as handled")
+		b.metrics.Panicked()
+		if _, err := b.store.RecordUpdate(context.WithoutCancel(ctx), u.ID); err != nil {
+			log.Error().Err(err).Msg("record the update that panicked")
+		}
+		b.finish(ctx, u.ID)
+	}()
+	c := tg.NewContext(b.wire, u)
+	if replayed {
+		// Left in the inbox by a stop or a crash. If its change was
+		// committed (the update was recorded in the same transaction, see
+		// multaque.WithUpdate), its answer may not have gone: the person
+		// gets their current screen rather than nothing.
+		seen, err := b.store.SeenUpdate(ctx, u.ID)
+		if err != nil {
 			log.Error().Err(b.wire.Redact(err)).Msg("check update")
+			return // stays in the inbox
+		}
+		if seen {
+			b.reshow(ctx, c)
+			b.finish(ctx, u.ID)
 			return
 		}
 	}
-	if seen {
-		log.Debug().Msg("duplicate update skipped")
+	mctx, _ := multaque.WithUpdate(ctx, u.ID)
+	if err := b.routeFn(mctx, c); err != nil {
+		b.fail(mctx, c, err)
+	}
+	b.recent.add(u.ID)
+	b.finish(ctx, u.ID)
+	b.metrics.Handled(time.Since(began))
+	b.metrics.Latency(time.Since(arrived))
+	log.Debug().Dur("took", time.Since(began)).Msg("update handled")
+}
+
+// finish deletes an answered update from the inbox. If that fails, the
+// next start handles it again, and recognises it if it changed anything.
+func (b *Bot) finish(ctx context.Context, id int) {
+	if err := b.store.DoneUpdate(context.WithoutCancel(ctx), id); err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("clear update from the inbox")
+	}
+}
+
+// reshow shows a person their current screen: the answer to an update
+// whose change was committed before a crash took its answer.
+func (b *Bot) reshow(ctx context.Context, c *tg.Context) {
+	s, ch := c.Sender(), c.Chat()
+	if s == nil || ch == nil || ch.Type != tg.ChatPrivate {
 		return
 	}
-	ctx, _ = multaque.WithUpdate(ctx, u.ID)
-	defer b.recent.add(u.ID) // see recentUpdates for why that is enough
-	began := time.Now()      // not b.now, which tests may pin
-	c := tg.NewContext(b.wire, u)
-	if err := b.route(ctx, c); err != nil {
-		b.fail(ctx, c, err)
+	cz, err := b.citizen(ctx, s.ID)
+	if err != nil || cz == nil {
+		return
 	}
-	b.metrics.Handled(time.Since(began))
-	log.Debug().Dur("took", b.now().Sub(start)).Msg("update handled")
+	_ = c.Respond()
+	if err := b.citizens.reply(ctx, c, cz, b.survey.Resume(cz), nil); err != nil {
+		zerolog.Ctx(ctx).Info().Err(b.wire.Redact(err)).Msg("show the current screen again")
+	}
 }
 
 // fail tells the person something went wrong, in their language, and logs
@@ -270,6 +487,12 @@ func (b *core) fail(ctx context.Context, c *tg.Context, err error) {
 	log := zerolog.Ctx(ctx)
 	err = b.wire.Redact(err)
 	if b.unreachable(ctx, c, err) {
+		return
+	}
+	if class, _ := tg.Classify(err, c.Recipient()); class == tg.Flood {
+		// Telegram's 429 outlasted every retry: another request would
+		// meet the same pause. Not the person's error to be told of.
+		log.Warn().Msg("answer given up after repeated 429")
 		return
 	}
 	lang := b.langOf(ctx, c)
@@ -347,8 +570,8 @@ func (b *core) edit(ctx context.Context, c *tg.Context, v view) error {
 		// content and reply markup are exactly the same…" when the screen
 		// did not change.
 		return nil
-	case tg.IsBlocked(err):
-		return err
+	case tg.IsBlocked(err), class == tg.Flood:
+		return err // an edit stays an edit: a new message would meet the same
 	}
 	zerolog.Ctx(ctx).Debug().Err(err).Msg("edit failed, sending instead")
 	return b.send(ctx, c.Recipient(), v)

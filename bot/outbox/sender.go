@@ -219,7 +219,7 @@ func (s *Sender) Run(ctx context.Context) error {
 		if unsettled < s.opts.Workers && !s.storeDown.Load() {
 			h, wait := s.pick(mem, busy, now)
 			if h != nil {
-				if ok, _ := s.pacer.Take(h.item.Chat, now); ok {
+				if ok, _ := s.pacer.TakeBulk(h.item.Chat, now); ok {
 					if err := s.limiter.Wait(ctx); err != nil {
 						s.pacer.Finish(h.item.Chat, false, time.Now())
 						break

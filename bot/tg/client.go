@@ -134,11 +134,16 @@ func (c *Client) Call(ctx context.Context, method string, params, out any) error
 	return nil
 }
 
+// floodRetries is how many times a direct answer that meets a 429 is
+// tried again, each time after the pause Telegram asked for.
+const floodRetries = 8
+
 // Paced makes a request with fn as a direct answer to chat: it keeps the
-// chat's pace and any 429 pause, but not the Sender's bulk rate. After a
-// 429 it pauses all sending and tries once more when the pause is over, so
-// that the person still gets their answer. Chat 0 keeps only the pause (a
-// request that is no message to a chat).
+// chat's pace, the global budget and any 429 pause (no request leaves
+// while a pause runs). After a 429 it pauses all sending and makes the
+// same request again once the pause is over — an edit stays an edit — up
+// to floodRetries times, so that the person still gets their answer. Chat 0
+// keeps only the pause (a request that is no message to a chat).
 func (c *Client) Paced(ctx context.Context, chat int64, fn func() error) error {
 	for attempt := 0; ; attempt++ {
 		if err := c.pacer.Claim(ctx, chat); err != nil {
@@ -147,7 +152,7 @@ func (c *Client) Paced(ctx context.Context, chat int64, fn func() error) error {
 		err := fn()
 		c.pacer.Finish(chat, err == nil, time.Now())
 		n, flood := floodWait(err)
-		if !flood || attempt > 0 {
+		if !flood || attempt >= floodRetries {
 			return err
 		}
 		c.pacer.Pause(n)

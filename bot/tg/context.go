@@ -98,6 +98,9 @@ func (c *Context) Respond(resp ...*CallbackResponse) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
+	if err := c.client.pacer.WaitPause(ctx); err != nil { // no request in a pause
+		return err
+	}
 	return c.client.Call(ctx, "answerCallbackQuery", p, nil)
 }
 

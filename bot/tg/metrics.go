@@ -18,6 +18,10 @@ type Metrics struct {
 	dead          prometheus.Counter
 	updates       prometheus.Counter
 	handleSeconds prometheus.Histogram
+	latency       prometheus.Histogram
+	panics        prometheus.Counter
+	unparseable   prometheus.Counter
+	flooded       prometheus.Counter
 	pauseUntil    atomic.Int64 // unix nanoseconds
 }
 
@@ -61,6 +65,24 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Help:    "Time to handle one update, from taking it to the last answer sent.",
 			Buckets: prometheus.ExponentialBuckets(0.005, 2, 12), // 5 ms to about 10 s
 		}),
+		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "multaque_update_latency_seconds",
+			Help: "Time from an update's arrival (the poll's answer, the webhook's request) to the end of its handling, as the person feels it.",
+			// 1 ms to about 33 s
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
+		}),
+		panics: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "multaque_update_panics_total",
+			Help: "Updates whose handling panicked: recovered, logged, and recorded as handled.",
+		}),
+		unparseable: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "multaque_webhook_unparseable_total",
+			Help: "Webhook bodies that passed the secret check but were no update: answered 200 and dropped.",
+		}),
+		flooded: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "multaque_updates_flood_dropped_total",
+			Help: "Updates dropped unread because their sender went over the per-person flood limit.",
+		}),
 	}
 	pause := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "multaque_sender_pause_seconds",
@@ -68,7 +90,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	}, func() float64 {
 		return max(time.Until(time.Unix(0, m.pauseUntil.Load())).Seconds(), 0)
 	})
-	for _, c := range []prometheus.Collector{m.queueLength, m.sent, m.failed, m.dead, m.updates, m.handleSeconds, pause} {
+	for _, c := range []prometheus.Collector{m.queueLength, m.sent, m.failed, m.dead, m.updates, m.handleSeconds, m.latency, m.panics, m.unparseable, m.flooded, pause} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register metrics: %w", err)
 		}
@@ -96,6 +118,18 @@ func (m *Metrics) Handled(took time.Duration) {
 	m.updates.Inc()
 	m.handleSeconds.Observe(took.Seconds())
 }
+
+// Latency records an update handled took after it arrived.
+func (m *Metrics) Latency(took time.Duration) { m.latency.Observe(took.Seconds()) }
+
+// Panicked records an update whose handling panicked.
+func (m *Metrics) Panicked() { m.panics.Inc() }
+
+// Unparseable records a webhook body that was no update.
+func (m *Metrics) Unparseable() { m.unparseable.Inc() }
+
+// Flooded records an update dropped by the flood limit.
+func (m *Metrics) Flooded() { m.flooded.Inc() }
 
 // Sent records an outbox message Telegram accepted.
 func (m *Metrics) Sent() { m.sent.Inc() }

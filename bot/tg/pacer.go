@@ -26,7 +26,15 @@ type Pacer struct {
 	margin   time.Duration // added to every pause
 	metrics  *Metrics
 
+	// The global budget: every message to a chat, direct answer or
+	// Sender's, draws from one token bucket (see SetGlobal).
+	globalRate  float64 // messages per unit; 0 = no budget
+	globalBurst float64
+	reserve     float64 // tokens the Sender leaves for direct answers
+
 	mu         sync.Mutex
+	gTokens    float64
+	gLast      time.Time
 	pauseUntil time.Time
 	chats      map[int64]*chatPace
 	lastPrune  time.Time
@@ -55,23 +63,68 @@ func NewPacer(interval time.Duration, burst, groupN int, unit time.Duration, m *
 	}
 }
 
+// SetGlobal sets the global budget, shared by every message to a chat:
+// perSecond messages per Telegram second, burst at once (Telegram: 30 a
+// second in all; keep under it). Direct answers come first: the Sender
+// (TakeBulk) draws only while a third of the burst is left over, so that
+// when direct answers are many they take the whole budget and the Sender
+// waits. 0 turns the budget off. Call it before
+// the pacer is used.
+func (p *Pacer) SetGlobal(perSecond float64, burst int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.globalRate = perSecond
+	p.globalBurst = float64(max(burst, 1))
+	p.reserve = float64(max(burst, 1)) / 3
+	p.gTokens = p.globalBurst
+	p.gLast = time.Time{}
+}
+
+// globalAt is the global bucket's content at now. p.mu is held.
+func (p *Pacer) globalAt(now time.Time) float64 {
+	if p.gLast.IsZero() {
+		return p.globalBurst
+	}
+	return math.Min(p.globalBurst, p.gTokens+p.globalRate*float64(now.Sub(p.gLast))/float64(p.unit))
+}
+
+// globalWaitLocked is how long a message must wait at now for the global
+// budget, keeping need tokens. p.mu is held.
+func (p *Pacer) globalWaitLocked(now time.Time, need float64) time.Duration {
+	if p.globalRate <= 0 {
+		return 0
+	}
+	t := p.globalAt(now)
+	if t >= need {
+		return 0
+	}
+	return time.Duration((need - t) / p.globalRate * float64(p.unit))
+}
+
 // IsGroup reports whether chat is a group or channel (negative ids).
 func IsGroup(chat int64) bool { return chat < 0 }
 
 // waitLocked returns how long chat must wait at now before it may get a
 // message: 0 if it may. p.mu is held.
-func (p *Pacer) waitLocked(chat int64, now time.Time) time.Duration {
+func (p *Pacer) waitLocked(chat int64, now time.Time, bulk bool) time.Duration {
 	if now.Before(p.pauseUntil) {
 		return p.pauseUntil.Sub(now)
 	}
-	c := p.chats[chat]
-	if c == nil || chat == 0 {
+	if chat == 0 {
 		return 0
 	}
-	var wait time.Duration
+	need := 1.0
+	if bulk {
+		need += p.reserve // direct answers first
+	}
+	wait := p.globalWaitLocked(now, need)
+	c := p.chats[chat]
+	if c == nil {
+		return wait
+	}
 	if p.interval > 0 {
 		if tokens := c.tokensAt(now, p.interval, p.burst); tokens < 1 {
-			wait = time.Duration((1 - tokens) * float64(p.interval))
+			wait = max(wait, time.Duration((1-tokens)*float64(p.interval)))
 		}
 	}
 	if IsGroup(chat) && p.groupN > 0 {
@@ -111,20 +164,34 @@ func trimTimes(ts []time.Time, t time.Time) []time.Time {
 func (p *Pacer) Wait(chat int64, now time.Time) time.Duration {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.waitLocked(chat, now)
+	return p.waitLocked(chat, now, false)
 }
 
 // Take claims the right to send one message to chat at now, if it may get
 // one; otherwise it reports how long to wait. A claim must be followed by
 // Finish once the request is answered or given up.
 func (p *Pacer) Take(chat int64, now time.Time) (bool, time.Duration) {
+	return p.take(chat, now, false)
+}
+
+// TakeBulk is Take for the Sender: it also yields to the direct answers,
+// which go first on the global budget (see SetGlobal).
+func (p *Pacer) TakeBulk(chat int64, now time.Time) (bool, time.Duration) {
+	return p.take(chat, now, true)
+}
+
+func (p *Pacer) take(chat int64, now time.Time, bulk bool) (bool, time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if w := p.waitLocked(chat, now); w > 0 {
+	if w := p.waitLocked(chat, now, bulk); w > 0 {
 		return false, w
 	}
 	if chat == 0 {
 		return true, 0
+	}
+	if p.globalRate > 0 {
+		p.gTokens = p.globalAt(now) - 1
+		p.gLast = now
 	}
 	p.pruneLocked(now)
 	c := p.chats[chat]
@@ -210,15 +277,19 @@ func (p *Pacer) WaitPause(ctx context.Context) error {
 	}
 }
 
-// Claim waits until chat may get a message and takes it (see Take).
+// Claim waits until chat may get a message and takes it (see Take), as a
+// direct answer: it may use the reserve the Sender leaves (SetGlobal).
 func (p *Pacer) Claim(ctx context.Context, chat int64) error {
+	ok, d := p.Take(chat, time.Now())
+	if ok {
+		return nil
+	}
 	for {
-		ok, d := p.Take(chat, time.Now())
-		if ok {
-			return nil
-		}
 		if err := Sleep(ctx, d); err != nil {
 			return err
+		}
+		if ok, d = p.Take(chat, time.Now()); ok {
+			return nil
 		}
 	}
 }

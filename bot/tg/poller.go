@@ -18,14 +18,21 @@ import (
 // must be named explicitly: Telegram does not send it otherwise.
 var AllowedUpdates = []string{"message", "callback_query", "my_chat_member", "chat_member", "chat_join_request"}
 
-// Poll takes updates by long polling until ctx is done, hands each to d,
-// then finishes the updates in flight and returns. A batch is confirmed to Telegram (by the
-// next request's offset) only once every update in it has been handled, so
-// a crash loses no update; one handled but not confirmed is recognised by
-// its update_id when it comes again. Errors back off exponentially with
-// jitter, up to a minute.
-func (c *Client) Poll(ctx context.Context, d *Dispatcher, timeout time.Duration, log zerolog.Logger) error {
-	defer d.Close()
+// Incoming is an update as it came in: decoded, as Telegram sent it, and
+// when it arrived (the start of the latency people feel).
+type Incoming struct {
+	Update  Update
+	Raw     json.RawMessage
+	Arrived time.Time
+}
+
+// Poll takes updates by long polling until ctx is done, handing each batch
+// to take, and returns. The next request's offset confirms a batch to
+// Telegram, so take must return only once the batch is durably taken (the
+// inbox, bot.go) — not once it is handled: a slow chat never holds up the
+// next batch. If take fails, the same batch is asked for again after a
+// back-off. Errors back off exponentially with jitter, up to a minute.
+func (c *Client) Poll(ctx context.Context, take func(context.Context, []Incoming) error, timeout time.Duration, log zerolog.Logger) error {
 	log = log.With().Str("transport", "polling").Logger()
 	if err := c.Call(ctx, "deleteWebhook", map[string]any{}, nil); err != nil {
 		if ctx.Err() != nil {
@@ -42,7 +49,12 @@ func (c *Client) Poll(ctx context.Context, d *Dispatcher, timeout time.Duration,
 			log.Info().Msg("polling stopped")
 			return nil
 		}
-		updates, err := c.getUpdates(ctx, offset, timeout, 100)
+		batch, err := c.getUpdates(ctx, offset, timeout, 100)
+		if err == nil && len(batch) > 0 {
+			if err = take(context.WithoutCancel(ctx), batch); err == nil {
+				offset = batch[len(batch)-1].Update.ID + 1
+			}
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				continue
@@ -56,19 +68,6 @@ func (c *Client) Poll(ctx context.Context, d *Dispatcher, timeout time.Duration,
 			continue
 		}
 		backoff = 0
-		dones := make([]<-chan struct{}, 0, len(updates))
-		for i := range updates {
-			u := &updates[i]
-			done, err := d.Submit(ctx, u)
-			if err != nil {
-				break // shutting down: the rest stays unconfirmed
-			}
-			dones = append(dones, done)
-			offset = u.ID + 1
-		}
-		for _, d := range dones {
-			<-d
-		}
 	}
 }
 
@@ -101,7 +100,7 @@ func nextBackoff(d time.Duration) time.Duration {
 }
 
 // getUpdates makes one long-polling request, cancelled with ctx.
-func (c *Client) getUpdates(ctx context.Context, offset int, timeout time.Duration, limit int) ([]Update, error) {
+func (c *Client) getUpdates(ctx context.Context, offset int, timeout time.Duration, limit int) ([]Incoming, error) {
 	allowed, _ := json.Marshal(AllowedUpdates)
 	q := url.Values{
 		"offset":          {strconv.Itoa(offset)},
@@ -124,10 +123,10 @@ func (c *Client) getUpdates(ctx context.Context, offset int, timeout time.Durati
 		return nil, err
 	}
 	var r struct {
-		OK          bool     `json:"ok"`
-		Result      []Update `json:"result"`
-		ErrorCode   int      `json:"error_code"`
-		Description string   `json:"description"`
+		OK          bool              `json:"ok"`
+		Result      []json.RawMessage `json:"result"`
+		ErrorCode   int               `json:"error_code"`
+		Description string            `json:"description"`
 	}
 	if err := json.Unmarshal(body, &r); err != nil {
 		return nil, fmt.Errorf("get updates: http %d: not a bot api answer", resp.StatusCode)
@@ -135,5 +134,20 @@ func (c *Client) getUpdates(ctx context.Context, offset int, timeout time.Durati
 	if !r.OK {
 		return nil, fmt.Errorf("get updates: %d %s", r.ErrorCode, r.Description)
 	}
-	return r.Result, nil
+	arrived := time.Now()
+	out := make([]Incoming, 0, len(r.Result))
+	for _, raw := range r.Result {
+		in := Incoming{Raw: raw, Arrived: arrived}
+		if err := json.Unmarshal(raw, &in.Update); err != nil || in.Update.ID <= 0 {
+			// Telegram's own answer: keep the id if there is one, so that
+			// the offset moves past it; the bot logs and drops it.
+			var id struct {
+				ID int `json:"update_id"`
+			}
+			_ = json.Unmarshal(raw, &id)
+			in.Update = Update{ID: id.ID}
+		}
+		out = append(out, in)
+	}
+	return out, nil
 }

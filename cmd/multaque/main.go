@@ -451,7 +451,15 @@ func (m *Main) serveWebhook(ctx context.Context, b *bot.Bot) error {
 	wh := m.Config.Telegram.Webhook
 	mux := http.NewServeMux()
 	mux.Handle(wh.Path, b.WebhookHandler(wh.Secret, wh.MaxBodyBytes))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	// Telegram's requests are small and answered as soon as the update is
+	// in the inbox: a connection that dawdles is no Telegram's.
+	srv := &http.Server{
+		Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second,
+	}
+	if err := b.Replay(ctx); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", wh.Listen)
 	if err != nil {
 		return fmt.Errorf("telegram.webhook.listen %s: cannot listen (%w); another program may use it: choose another address", wh.Listen, err)
