@@ -239,6 +239,9 @@ func (b *Bot) Run(ctx context.Context) error {
 	defer b.Close()
 	b.log.Info().Str("bot", b.username).Msg("starting")
 	if err := b.Replay(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped before it started
+		}
 		return err
 	}
 	return b.wire.Poll(ctx, func(ctx context.Context, batch []tg.Incoming) error {
@@ -343,8 +346,16 @@ func (b *Bot) take(ctx context.Context, batch []tg.Incoming) ([]chan bool, error
 	if len(entries) > 0 {
 		var err error
 		if fresh, err = b.store.TakeUpdates(ctx, entries); err != nil {
-			b.log.Warn().Err(err).Msg("take updates")
-			return nil, err
+			if multaque.ErrorCode(err) != multaque.EUNAVAILABLE {
+				b.log.Warn().Err(err).Msg("take updates")
+				return nil, err
+			}
+			// The store takes no writes (a full or read-only disk): handle
+			// the batch without the inbox, so that people are told, and
+			// let Telegram move on only once it is handled, as before
+			// there was an inbox.
+			b.log.Warn().Err(err).Msg("take updates: the inbox cannot be written, handling the batch before confirming it")
+			return b.takeUnwritten(ctx, batch, verdicts)
 		}
 	}
 	for i := range batch {
@@ -364,6 +375,33 @@ func (b *Bot) take(ctx context.Context, batch []tg.Incoming) ([]chan bool, error
 		case tg.SlowDown:
 			b.slowDown(ctx, in.Update)
 		}
+	}
+	return dones, nil
+}
+
+// takeUnwritten queues the updates let in without the inbox and returns
+// once they are handled.
+func (b *Bot) takeUnwritten(ctx context.Context, batch []tg.Incoming, verdicts []tg.Verdict) ([]chan bool, error) {
+	dones := make([]chan bool, len(batch))
+	for i := range batch {
+		if verdicts[i] != tg.Admit {
+			continue
+		}
+		done, err := b.submit(ctx, batch[i].Update, batch[i].Arrived, false)
+		if err != nil {
+			return nil, err
+		}
+		dones[i] = done
+	}
+	for i, done := range dones {
+		if done == nil {
+			continue
+		}
+		if handled := <-done; !handled {
+			return nil, multaque.Errorf(multaque.EUNAVAILABLE, "bot is shutting down")
+		}
+		dones[i] = make(chan bool, 1)
+		dones[i] <- true
 	}
 	return dones, nil
 }

@@ -130,7 +130,7 @@ func (h *harness) roleSnapshot(t *testing.T) map[string]string {
 	}
 	h.db.View(func(tx *bolt.Tx) error {
 		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
-			if n := string(name); n != "audit" && n != "updates" {
+			if n := string(name); n != "audit" && n != "updates" && n != "inbox" {
 				walk(n+"/", b)
 			}
 			return nil

@@ -71,6 +71,7 @@ func (h *harness) start() {
 		Token: h.srv.Token(), APIURL: h.srv.URL(), Store: db, Catalog: h.cat, Texts: h.texts,
 		Logger: zerolog.New(h.logs).Level(zerolog.DebugLevel), PollTimeout: time.Second,
 		Coordinators: h.coordinators, Match: h.match,
+		FloodLimit: -1, // tests type faster than people; bot/intake_test.go tests the limit
 	})
 	if err != nil {
 		h.t.Fatalf("bot.New: %v", err)

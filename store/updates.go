@@ -1,7 +1,9 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"encoding/binary"
 	"fmt"
 	"time"
@@ -45,8 +47,16 @@ func (db *DB) RecordUpdate(ctx context.Context, updateID int) (fresh bool, err e
 }
 
 // recordUpdateTx records updateID in tx and reports whether it is new.
+// It also trims the update's inbox entry (inbox.go), in the same
+// transaction as the first change the update causes, to what it takes to
+// show the person their screen again if the answer is lost in a crash —
+// and drops it if that person is no citizen once the change is made (an
+// erasure keeps no trace of the update that asked for it).
 func (db *DB) recordUpdateTx(tx *bolt.Tx, updateID int) (fresh bool, err error) {
 	key := u64(uint64(updateID))
+	if err := trimInboxTx(tx, key); err != nil {
+		return false, err
+	}
 	b := tx.Bucket(bucketUpdates)
 	if b.Get(key) != nil {
 		return false, nil
@@ -93,4 +103,60 @@ func (db *DB) SeenUpdate(ctx context.Context, updateID int) (bool, error) {
 		return nil
 	})
 	return seen, err
+}
+
+// owedUpdate is what an inbox entry keeps once its update's change is
+// committed: who to show their screen to, and the message and button that
+// screen answers. No name, no text.
+type owedUpdate struct {
+	ID       int         `json:"update_id"`
+	Message  *owedMsg    `json:"message,omitempty"`
+	Callback *owedButton `json:"callback_query,omitempty"`
+}
+
+type owedMsg struct {
+	ID   int      `json:"message_id"`
+	From *owedWho `json:"from,omitempty"`
+	Chat *owedWho `json:"chat,omitempty"`
+}
+
+type owedWho struct {
+	ID   int64  `json:"id"`
+	Type string `json:"type,omitempty"`
+}
+
+type owedButton struct {
+	ID      string   `json:"id"`
+	From    *owedWho `json:"from,omitempty"`
+	Message *owedMsg `json:"message,omitempty"`
+}
+
+// trimInboxTx trims the inbox entry under key, if there is one (see
+// recordUpdateTx).
+func trimInboxTx(tx *bolt.Tx, key []byte) error {
+	in := tx.Bucket(bucketInbox)
+	if in == nil {
+		return nil
+	}
+	v := in.Get(key)
+	if len(v) < 8 {
+		return nil
+	}
+	var o owedUpdate
+	_ = json.Unmarshal(v[8:], &o) // what cannot be read is not owed
+	var who int64
+	switch {
+	case o.Message != nil && o.Message.From != nil:
+		who = o.Message.From.ID
+	case o.Callback != nil && o.Callback.From != nil:
+		who = o.Callback.From.ID
+	}
+	if who == 0 || tx.Bucket(bucketCitizens).Get(idKey(who)) == nil {
+		return in.Delete(key)
+	}
+	body, err := json.Marshal(o)
+	if err != nil {
+		return err
+	}
+	return in.Put(key, append(bytes.Clone(v[:8]), body...))
 }
