@@ -494,6 +494,13 @@ func (b *Bot) handle(ctx context.Context, u *tg.Update, arrived time.Time, repla
 	log.Debug().Dur("took", time.Since(began)).Msg("update handled")
 }
 
+// idle returns once no update is queued or being handled (for tests).
+func (b *Bot) idle() {
+	for b.dispatch.Queued() > 0 {
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // finish deletes an answered update from the inbox. If that fails, the
 // next start handles it again, and recognises it if it changed anything.
 func (b *Bot) finish(ctx context.Context, id int) {

@@ -110,6 +110,7 @@ func newTeamRig(t *testing.T, o rigOptions) *teamRig {
 		Token: srv.Token(), APIURL: srv.URL(), Store: h.db, Catalog: cat, Texts: h.texts, Client: client,
 		Logger: zerolog.New(h.logs).Level(zerolog.DebugLevel), PollTimeout: time.Second,
 		Coordinators: coordinators, ReminderAfter: o.reminderAfter, OnCatalogChange: onCatalogChange,
+		FloodLimit: -1, // tests type faster than people; bot/intake_test.go tests the limit
 	})
 	if err != nil {
 		t.Fatalf("bot.New: %v", err)
