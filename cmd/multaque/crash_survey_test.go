@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -59,21 +60,42 @@ type respondent struct {
 
 // TestSurveySurvivesSIGKILL: 200 people answer the survey at the same time
 // while the whole program is killed with SIGKILL 5 times at random
-// moments. After each kill `multaque check` finds the file sound and every
-// answer any person saw acknowledged is in it; after the last run everyone
-// has finished the survey with all their answers.
+// moments, in polling and in webhook mode (the intake's inbox: an update
+// confirmed to Telegram, by the offset or the 200, is in the file). After
+// each kill `multaque check` finds the file sound and every answer any
+// person saw acknowledged is in it; after the last run everyone has
+// finished the survey with all their answers, and the inbox is empty.
 func TestSurveySurvivesSIGKILL(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts and kills processes for half a minute")
+		t.Skip("starts and kills processes for a minute")
 	}
+	for _, mode := range []string{"polling", "webhook"} {
+		t.Run(mode, func(t *testing.T) { surveySurvivesSIGKILL(t, mode) })
+	}
+}
+
+func surveySurvivesSIGKILL(t *testing.T, mode string) {
 	const people, kills = 200, 5
 	began := time.Now()
-	srv := telegramtest.NewServer(telegramtest.WithWaitTimeout(15 * time.Second))
+	srv := telegramtest.NewServer(telegramtest.WithWaitTimeout(15*time.Second), telegramtest.WithHTTPWebhooks())
 	defer srv.Close()
 	dataPath := filepath.Join(t.TempDir(), "multaque.db")
 	env := envFor(srv, dataPath)
 	env["MULTAQUE_LOG_LEVEL"] = "warn"
 	env["MULTAQUE_SENDER_PER_CHAT_INTERVAL"] = "10ms"
+	if mode == "webhook" {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		env["MULTAQUE_TELEGRAM_MODE"] = "webhook"
+		env["MULTAQUE_WEBHOOK_LISTEN"] = addr
+		env["MULTAQUE_WEBHOOK_PATH"] = "/telegram"
+		env["MULTAQUE_WEBHOOK_PUBLIC_URL"] = "http://" + addr + "/telegram"
+		env["MULTAQUE_WEBHOOK_SECRET"] = strings.Repeat("s3cr3t-", 6)
+	}
 
 	rs := make([]*respondent, people)
 	for i := range rs {
@@ -160,6 +182,14 @@ func TestSurveySurvivesSIGKILL(t *testing.T) {
 		people, kills, actions, retries, answers(), lost, time.Since(began).Round(100*time.Millisecond))
 	if lost > 0 {
 		t.Fatalf("%d acknowledged answers lost", lost)
+	}
+	db, err := store.Open(dataPath, store.ReadOnly())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if left, err := db.Inbox(context.Background()); err != nil || len(left) != 0 {
+		t.Errorf("after a clean stop the inbox holds %d updates (err %v), want none", len(left), err)
 	}
 }
 
