@@ -93,8 +93,20 @@ func surveySurvivesSIGKILL(t *testing.T, mode string) {
 		env["MULTAQUE_TELEGRAM_MODE"] = "webhook"
 		env["MULTAQUE_WEBHOOK_LISTEN"] = addr
 		env["MULTAQUE_WEBHOOK_PATH"] = "/telegram"
-		env["MULTAQUE_WEBHOOK_PUBLIC_URL"] = "http://" + addr + "/telegram"
+		// Telegram posts to https on a few ports only, and the fake has no
+		// certificate: the binary registers this address, and the test then
+		// points the fake at its plain listener, as a proxy ending TLS in
+		// front of it would (see pointWebhook).
+		env["MULTAQUE_WEBHOOK_PUBLIC_URL"] = "https://127.0.0.1:8443/telegram"
 		env["MULTAQUE_WEBHOOK_SECRET"] = strings.Repeat("s3cr3t-", 6)
+	}
+	startUp := func(t *testing.T, srv *telegramtest.Server, env map[string]string) *exec.Cmd {
+		hooks := len(srv.Calls("setWebhook"))
+		p := startUp(t, srv, env)
+		if mode == "webhook" {
+			pointWebhook(t, srv, hooks, "http://"+env["MULTAQUE_WEBHOOK_LISTEN"]+"/telegram", env["MULTAQUE_WEBHOOK_SECRET"])
+		}
+		return p
 	}
 
 	rs := make([]*respondent, people)
@@ -251,6 +263,34 @@ func startUp(t *testing.T, srv *telegramtest.Server, env map[string]string) *exe
 		time.Sleep(5 * time.Millisecond)
 	}
 	return p
+}
+
+// pointWebhook waits for the binary's setWebhook (the hooks-th) and sets
+// the webhook again at url, with the same secret.
+func pointWebhook(t *testing.T, srv *telegramtest.Server, hooks int, url, secret string) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for len(srv.Calls("setWebhook")) <= hooks {
+		if time.Now().After(deadline) {
+			t.Fatal("multaque serve did not set its webhook within a minute of its start")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	body := fmt.Sprintf(`{"url":%q,"secret_token":%q,"allowed_updates":["message","callback_query","my_chat_member","chat_member","chat_join_request"]}`, url, secret)
+	for {
+		resp, err := srv.Client().Post(srv.URL()+"/bot"+srv.Token()+"/setWebhook", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		switch {
+		case resp.StatusCode == 200:
+			return
+		case resp.StatusCode != 429 || time.Now().After(deadline):
+			t.Fatalf("setWebhook %s: status %d", url, resp.StatusCode)
+		}
+		time.Sleep(100 * time.Millisecond) // Telegram takes one setWebhook a second
+	}
 }
 
 // see notes that r has seen the bot confirm their answers up to level.
