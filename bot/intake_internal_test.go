@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
+	"github.com/multaque/multaque"
 	"github.com/multaque/multaque/bot/telegramtest"
 	"github.com/multaque/multaque/bot/tg"
 	"github.com/multaque/multaque/catalog"
@@ -95,4 +97,86 @@ func TestPanicIsRecoveredAndRecorded(t *testing.T) {
 		t.Fatal(err)
 	}
 	u.WaitBotMessages(t, 1)
+}
+
+// TestReplayShowsTheScreenOfACommittedChange (issue 12, no answer lost): an
+// update whose change was committed, but whose answer a crash took, is
+// left in the inbox trimmed to who sent it; at the next start the person
+// gets their current screen rather than nothing, and the inbox empties.
+func TestReplayShowsTheScreenOfACommittedChange(t *testing.T) {
+	srv := telegramtest.NewServer()
+	defer srv.Close()
+	db, err := store.Open(filepath.Join(t.TempDir(), "multaque.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	cat, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts, err := catalog.LoadMessages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(Options{Token: srv.Token(), APIURL: srv.URL(), Store: db, Catalog: cat, Texts: texts,
+		Client: srv.Client(), Logger: zerolog.Nop(), PollTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx := context.Background()
+	u := srv.NewUser("Pere", "ca")
+	u.Send("/start")
+	who := &tg.User{ID: u.ID, FirstName: "Pere", LanguageCode: "ca"}
+	chat := &tg.Chat{ID: u.ID, Type: tg.ChatPrivate}
+	if err := b.HandleUpdate(ctx, tg.Update{ID: 1, Message: &tg.Message{ID: 1, Text: "/start", Chat: chat, Sender: who}}); err != nil {
+		t.Fatal(err)
+	}
+	for id, button := range []string{"✓ Català", "✅ D'acord, comencem"} {
+		upd := u.Press(t, button)
+		_ = upd
+		m, _ := u.LastFromBot()
+		if err := b.HandleUpdate(ctx, tg.Update{ID: 2 + id, Callback: &tg.Callback{ID: "cb", Sender: who,
+			Message: &tg.Message{ID: m.ID, Chat: chat}, Data: callbackOf(t, m, button)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u.Expect(t, "Com et dius?")
+	before := len(u.Messages())
+	// The crash: update 9 (the name typed) was taken, its change committed,
+	// its answer never sent.
+	body := []byte(`{"update_id":9,"message":{"message_id":9,"from":{"id":` + strconv.FormatInt(u.ID, 10) +
+		`,"first_name":"Pere"},"chat":{"id":` + strconv.FormatInt(u.ID, 10) + `,"type":"private"},"text":"Pere Secret"}}`)
+	if _, err := db.TakeUpdates(ctx, []multaque.InboxUpdate{{ID: 9, Arrived: time.Now(), Body: body}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.RecordUpdate(ctx, 9); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Replay(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b.idle()
+	if len(u.Messages()) == before {
+		t.Fatal("the replayed update got no answer: the person would wait for nothing")
+	}
+	u.Expect(t, "Com et dius?") // the current screen
+	if left, _ := db.Inbox(ctx); len(left) != 0 {
+		t.Errorf("inbox holds %d after the replay, want none", len(left))
+	}
+}
+
+// callbackOf is the data of the button labelled text on m.
+func callbackOf(t *testing.T, m telegramtest.Message, text string) string {
+	t.Helper()
+	for _, row := range m.Keyboard {
+		for _, b := range row {
+			if b.Text == text {
+				return b.Data
+			}
+		}
+	}
+	t.Fatalf("no button %q on %q", text, m.Text)
+	return ""
 }
