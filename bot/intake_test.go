@@ -31,7 +31,7 @@ type intakeRig struct {
 	texts *catalog.Messages
 }
 
-func newIntakeRig(t *testing.T, webhook bool, lim telegramtest.Limits, opts func(*bot.Options)) *intakeRig {
+func newIntakeRig(t testing.TB, webhook bool, lim telegramtest.Limits, opts func(*bot.Options)) *intakeRig {
 	t.Helper()
 	srvOpts := []telegramtest.Option{telegramtest.WithLimits(lim)}
 	if webhook {
