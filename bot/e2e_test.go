@@ -72,6 +72,8 @@ func (h *harness) start() {
 		Logger: zerolog.New(h.logs).Level(zerolog.DebugLevel), PollTimeout: time.Second,
 		Coordinators: h.coordinators, Match: h.match,
 		FloodLimit: -1, // tests type faster than people; bot/intake_test.go tests the limit
+		// The fake enforces no limit here; intake_test.go tests the budget.
+		GlobalPerSecond: -1,
 	})
 	if err != nil {
 		h.t.Fatalf("bot.New: %v", err)

@@ -45,7 +45,9 @@ type TelegramConfig struct {
 	PollTimeout Duration `yaml:"poll_timeout"`
 	// Webhook is used only in webhook mode.
 	Webhook WebhookConfig `yaml:"webhook"`
-	// Workers is how many updates are handled at the same time.
+	// Workers is how many chats have an update handled at the same time
+	// (one chat's always in order; a chat waiting for its pace holds no
+	// one else up). Default 1024.
 	Workers int `yaml:"workers"`
 }
 
@@ -154,7 +156,7 @@ func DefaultConfig() Config {
 				Path:         "/telegram",
 				MaxBodyBytes: 1 << 20,
 			},
-			Workers: 64,
+			Workers: 1024,
 		},
 		Data: DataConfig{Path: "data/multaque.db"},
 		Log:  LogConfig{Level: "info", Format: "auto"},
