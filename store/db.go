@@ -55,6 +55,7 @@ var (
 		bucketOutbox, bucketDead, bucketTeams, bucketTeamsByChat, bucketMentors,
 		bucketCoordinators, bucketPool, bucketCodes, bucketProposals, bucketAudit,
 		bucketThresholds, bucketBroadcasts, bucketErased,
+		bucketDecisions, // decisions.go
 	}
 
 	keySchema = []byte("schema")

@@ -236,6 +236,9 @@ func forgetHeld(tx *bolt.Tx, erased personSet, hs map[int64][]holding, now time.
 	if err := forgetInBroadcasts(tx, erased); err != nil { // broadcasts.go
 		return err
 	}
+	if err := forgetInDecisions(tx, erased); err != nil { // decisions_personal.go: answers out, outcomes stay
+		return err
+	}
 	for _, id := range ids {
 		for _, h := range hs[id] {
 			if err := tx.Bucket(h.bucket).Delete(h.key); err != nil {
@@ -274,6 +277,10 @@ type personalData struct {
 	// heldRefusedAttempts).
 	Coordinator *multaque.Coordinator `json:"coordinator,omitempty"`
 	Audit       []multaque.AuditEntry `json:"audit_entries,omitempty"`
+	// DecisionAnswers are their answers to their teams' decisions, and
+	// DecisionsDrafted the questions they put (decisions_personal.go).
+	DecisionAnswers  []decisionAnswer `json:"decision_answers,omitempty"`
+	DecisionsDrafted []string         `json:"decisions_drafted,omitempty"`
 }
 
 // teamView is a team as the person's own data shows it: what it is, not
@@ -385,6 +392,9 @@ func (db *DB) PersonalData(ctx context.Context, id int64) ([]byte, error) {
 			}
 		}
 		if pd.Proposals, pd.ProposalNote, err = proposalsOf(tx, id); err != nil { // proposals.go
+			return err
+		}
+		if err := decisionsOf(tx, id, &pd); err != nil { // decisions_personal.go
 			return err
 		}
 		return teamsAndMessages(tx, id, &pd)
