@@ -21,6 +21,7 @@ type rooms struct {
 	steering   *steering
 	proposals  *proposals
 	broadcasts *broadcasts
+	decisions  *decisions
 }
 
 // citizens is the room of the people who use Multaque for themselves: the
@@ -90,6 +91,14 @@ type broadcasts struct {
 	store BroadcastStore
 }
 
+// decisions is the room of a team's decisions: /decide, the polls and
+// their answers, reminders, closing and outcomes, /decisions
+// (decisions.go).
+type decisions struct {
+	*core
+	store DecisionStore
+}
+
 // newRooms makes the rooms on c, each with its part of opts.Store.
 func newRooms(c *core, opts Options) *rooms {
 	rs := &rooms{
@@ -101,6 +110,7 @@ func newRooms(c *core, opts Options) *rooms {
 		steering:   &steering{core: c, store: opts.Store},
 		proposals:  &proposals{core: c, store: opts.Store},
 		broadcasts: &broadcasts{core: c, store: opts.Store},
+		decisions:  &decisions{core: c, store: opts.Store},
 	}
 	rs.citizens.broadcasts = rs.broadcasts
 	rs.citizens.mentors = rs.mentors

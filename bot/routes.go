@@ -64,9 +64,17 @@ type textRoute struct {
 	run      func(ctx context.Context, c *tg.Context, text string) (bool, error)
 }
 
+// groupRoute is a command typed in a team's group (commands elsewhere in
+// a group are not the bot's business).
+type groupRoute struct {
+	name string
+	run  func(ctx context.Context, c *tg.Context, cmd, args string) error
+}
+
 // routes is the route table, checked and indexed.
 type routes struct {
 	commands []commandRoute // in menu order
+	groups   map[string]groupRoute
 	byName   map[string]commandRoute
 	buttons  map[string]buttonRoute
 	texts    map[multaque.Awaiting]textRoute
@@ -75,6 +83,7 @@ type routes struct {
 // routeTable is the bot's route table.
 func (b *Bot) routeTable() []any {
 	cz, tm, mt, rl, rp, st, pr, bc := b.citizens, b.teams, b.mentors, b.roles, b.reports, b.steering, b.proposals, b.broadcasts
+	dc := b.decisions
 	return []any{
 		// The citizens' menu, in its order; /help lists it.
 		commandRoute{name: "start", menu: citizenMenu, run: cz.onStartCommand},
@@ -91,6 +100,11 @@ func (b *Bot) routeTable() []any {
 
 		commandRoute{name: "mentor", why: "mentors learn it when they accept their invite", run: mt.onMentorCommand},
 		commandRoute{name: "claim", why: "the operator reads the setup code in the log", run: rl.onClaim},
+		commandRoute{name: "decide", why: "a team's members learn it in their group (/decisions), where it is typed most", run: dc.onDecideCommand},
+
+		// Commands typed in a team's group.
+		groupRoute{"decide", dc.onGroupCommand},
+		groupRoute{"decisions", dc.onGroupCommand},
 
 		// The coordinators' menu, in its order.
 		commandRoute{name: "stats", menu: coordinatorMenu, admin: rp.runStats},
@@ -153,10 +167,19 @@ func (b *Bot) routeTable() []any {
 		buttonRoute{actBroadcastSend, bc.onBroadcastButton},
 		buttonRoute{actBroadcastCancel, bc.onBroadcastButton},
 
+		// A decision's walk-through.
+		buttonRoute{actDecideTeam, dc.onDecideButton},
+		buttonRoute{actDecideKind, dc.onDecideButton},
+		buttonRoute{actDecideAnswers, dc.onDecideButton},
+		buttonRoute{actDecideClose, dc.onDecideButton},
+		buttonRoute{actDecidePost, dc.onDecideButton},
+		buttonRoute{actDecideCancel, dc.onDecideButton},
+
 		// What waits for typed text (store: Awaiting); anything else is the
 		// survey's.
 		textRoute{multaque.AwaitBroadcast, bc.onBroadcastText},
 		textRoute{multaque.AwaitProposal, pr.onProposalInput},
+		textRoute{multaque.AwaitDecision, dc.onDecisionText},
 	}
 }
 
@@ -164,7 +187,7 @@ func (b *Bot) routeTable() []any {
 // a listed command without the texts its menu and /help need in every
 // language.
 func newRoutes(table []any, texts Texts) (*routes, error) {
-	rt := &routes{byName: map[string]commandRoute{}, buttons: map[string]buttonRoute{}, texts: map[multaque.Awaiting]textRoute{}}
+	rt := &routes{byName: map[string]commandRoute{}, groups: map[string]groupRoute{}, buttons: map[string]buttonRoute{}, texts: map[multaque.Awaiting]textRoute{}}
 	for _, e := range table {
 		switch r := e.(type) {
 		case commandRoute:
@@ -198,6 +221,11 @@ func newRoutes(table []any, texts Texts) (*routes, error) {
 				return nil, fmt.Errorf("route table: bad button action %q", r.action)
 			}
 			rt.buttons[r.action] = r
+		case groupRoute:
+			if _, dup := rt.groups[r.name]; dup || r.run == nil {
+				return nil, fmt.Errorf("route table: group command /%s twice or without a handler", r.name)
+			}
+			rt.groups[r.name] = r
 		case textRoute:
 			if _, dup := rt.texts[r.awaiting]; dup || r.awaiting == multaque.AwaitNothing {
 				return nil, fmt.Errorf("route table: awaited text %q twice or empty", r.awaiting)
@@ -245,6 +273,10 @@ func (b *Bot) route(ctx context.Context, c *tg.Context) error {
 		return b.teams.onJoinRequest(ctx, c)
 	case u.ChatMember != nil:
 		return b.teams.onChatMember(ctx, c)
+	case u.PollAnswer != nil:
+		return b.decisions.onPollAnswer(ctx, c)
+	case u.Message != nil && u.Message.Chat != nil && u.Message.Chat.Type != tg.ChatPrivate && u.Message.Sender != nil && strings.HasPrefix(u.Message.Text, "/"):
+		return b.onGroupCommand(ctx, c)
 	case u.Message == nil || u.Message.Chat == nil || u.Message.Chat.Type != tg.ChatPrivate || u.Message.Sender == nil:
 		return nil
 	}
@@ -267,6 +299,23 @@ func (b *Bot) route(ctx context.Context, c *tg.Context) error {
 	default:
 		return b.citizens.reply(ctx, c, nil, Reply{Screen: ScreenHelp, Lang: b.langOf(ctx, c), Problem: problemUseText}, nil)
 	}
+}
+
+// onGroupCommand runs a command typed in a group through the route table;
+// commands the table does not know, or for another bot, are ignored.
+func (b *Bot) onGroupCommand(ctx context.Context, c *tg.Context) error {
+	cmd, args := parseCommand(c.Update().Message.Text)
+	if i := strings.IndexByte(cmd, '@'); i >= 0 {
+		if !strings.EqualFold(cmd[i+1:], b.username) {
+			return nil
+		}
+		cmd = cmd[:i]
+	}
+	cmd = strings.ToLower(cmd)
+	if route, ok := b.routes.groups[cmd]; ok {
+		return route.run(ctx, c, cmd, args)
+	}
+	return nil
 }
 
 // request reads who sent c's update: their record, if they consented, and

@@ -404,6 +404,10 @@ func (m *Main) run(ctx context.Context) (err error) {
 	// a stop interrupted.
 	broadcastsDone := make(chan error, 1)
 	go func() { broadcastsDone <- b.RunBroadcasts(senderCtx) }()
+	// The teams' decisions: reminders, and polls closed on time, also
+	// those whose time passed while the bot was down.
+	decisionsDone := make(chan error, 1)
+	go func() { decisionsDone <- b.RunDecisions(senderCtx, 0) }()
 	if cfg.Telegram.Mode == "webhook" {
 		err = m.serveWebhook(ctx, b)
 	} else {
@@ -418,6 +422,9 @@ func (m *Main) run(ctx context.Context) (err error) {
 	}
 	if berr := <-broadcastsDone; berr != nil && err == nil {
 		err = berr
+	}
+	if derr := <-decisionsDone; derr != nil && err == nil {
+		err = derr
 	}
 	return err
 }
