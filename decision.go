@@ -47,6 +47,13 @@ type Decision struct {
 	ClosedAt  time.Time `json:"closed_at,omitzero"`
 }
 
+// DecisionTally is what coordinators see of a team's decisions: how many
+// it took and when the last one closed, never their content.
+type DecisionTally struct {
+	Closed int
+	Last   time.Time
+}
+
 // NotePollDeleted: the poll's message was deleted in the group; the
 // decision closed with the answers given until then.
 const NotePollDeleted = "poll_deleted"

@@ -26,7 +26,11 @@ func (b *reports) runExport(ctx context.Context, a *adminCall) error {
 	if err != nil {
 		return err
 	}
-	teamsCSV, err := b.teamsCSV(a.lang, teams, mentors)
+	tallies, err := b.store.DecisionTallies(ctx)
+	if err != nil {
+		return err
+	}
+	teamsCSV, err := b.teamsCSV(a.lang, teams, mentors, tallies)
 	if err != nil {
 		return err
 	}
@@ -73,8 +77,9 @@ func (b *reports) demandCSV(lang multaque.Lang, stats []multaque.CommunityStats)
 	return writeCSV(rows)
 }
 
-// teamsCSV is teams.csv: one row per team, oldest first.
-func (b *reports) teamsCSV(lang multaque.Lang, teams []*multaque.Team, mentors []multaque.Mentor) ([]byte, error) {
+// teamsCSV is teams.csv: one row per team, oldest first, with how many
+// decisions it took and when the last closed (never what they were).
+func (b *reports) teamsCSV(lang multaque.Lang, teams []*multaque.Team, mentors []multaque.Mentor, tallies map[string]multaque.DecisionTally) ([]byte, error) {
 	names := make(map[int64]string, len(mentors))
 	for _, m := range mentors {
 		names[m.ID] = m.Name
@@ -91,9 +96,18 @@ func (b *reports) teamsCSV(lang multaque.Lang, teams []*multaque.Team, mentors [
 		}
 		age := max(0, int(now.Sub(t.CreatedAt)/(24*time.Hour)))
 		rows = append(rows, []string{t.ID, t.Community, csvCell(b.nameOfCommunity(lang, t.Community)), t.Project, csvCell(b.nameOfProject(lang, t.Project)),
-			count(len(t.Members)), string(t.Status), csvCell(mentor), t.CreatedAt.UTC().Format(time.DateOnly), strconv.Itoa(age)})
+			count(len(t.Members)), string(t.Status), csvCell(mentor), t.CreatedAt.UTC().Format(time.DateOnly), strconv.Itoa(age),
+			strconv.Itoa(tallies[t.ID].Closed), lastDecision(tallies[t.ID])})
 	}
 	return writeCSV(rows)
+}
+
+// lastDecision is when a team's last decision closed, "" if none did.
+func lastDecision(t multaque.DecisionTally) string {
+	if t.Last.IsZero() {
+		return ""
+	}
+	return t.Last.UTC().Format(time.DateOnly)
 }
 
 // csvCell keeps a text from being read as a formula by a spreadsheet (a

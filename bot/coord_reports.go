@@ -33,6 +33,9 @@ type ReportStore interface {
 	MentorLoads(ctx context.Context) (map[int64]int, error)
 	PoolCounts(ctx context.Context) (map[multaque.PoolStatus]int, error)
 	OutboxLen(ctx context.Context) (int, error)
+	// DecisionTallies: how many decisions each team took, and when the
+	// last one closed (decisions.go), never what they were.
+	DecisionTallies(ctx context.Context) (map[string]multaque.DecisionTally, error)
 }
 
 // How much the reports list before "and N more".
@@ -49,7 +52,7 @@ const (
 // docs/COORDINATORS.md describes them.
 var (
 	demandHeader = []string{"community_id", "community_name", "project_id", "project_name", "waiting", "in_teams", "critical_mass"}
-	teamsHeader  = []string{"team_id", "community_id", "community_name", "project_id", "project_name", "size", "status", "mentor", "formed", "age_days"}
+	teamsHeader  = []string{"team_id", "community_id", "community_name", "project_id", "project_name", "size", "status", "mentor", "formed", "age_days", "decisions", "last_decision"}
 )
 
 // reportArea is what a report covers: communities, each with every community

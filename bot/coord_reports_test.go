@@ -21,7 +21,7 @@ import (
 // The documented columns of /export's documents (docs/COORDINATORS.md).
 var (
 	demandColumns = []string{"community_id", "community_name", "project_id", "project_name", "waiting", "in_teams", "critical_mass"}
-	teamsColumns  = []string{"team_id", "community_id", "community_name", "project_id", "project_name", "size", "status", "mentor", "formed", "age_days"}
+	teamsColumns  = []string{"team_id", "community_id", "community_name", "project_id", "project_name", "size", "status", "mentor", "formed", "age_days", "decisions", "last_decision"}
 )
 
 // seedReports stores the people the reports count (see the table below),
@@ -395,8 +395,8 @@ func TestExportForCoordinatorOfEverything(t *testing.T) {
 	today := time.Now().UTC().Format(time.DateOnly)
 	wantTeams := [][]string{
 		teamsColumns,
-		{gracia, "gracia", h.community(ca, "gracia"), "consumer-group", h.project(ca, "consumer-group"), "3", "forming", "'=Marta Puig", today, "0"},
-		{eixample, "eixample", h.community(ca, "eixample"), "car-sharing", h.project(ca, "car-sharing"), "<3", "forming", "", today, "0"},
+		{gracia, "gracia", h.community(ca, "gracia"), "consumer-group", h.project(ca, "consumer-group"), "3", "forming", "'=Marta Puig", today, "0", "0", ""},
+		{eixample, "eixample", h.community(ca, "eixample"), "car-sharing", h.project(ca, "car-sharing"), "<3", "forming", "", today, "0", "0", ""},
 	}
 	if !slices.EqualFunc(teams, wantTeams, slices.Equal) {
 		t.Errorf("teams.csv =\n%v\nwant\n%v", teams, wantTeams)

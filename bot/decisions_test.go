@@ -247,6 +247,18 @@ func TestDecisionChoiceQuorumAndLeaving(t *testing.T) {
 		t.Errorf("unanswered meeting: %+v (multiple %v), want no quorum, several answers", d.Outcome, d.Multiple)
 	}
 	r.g.Expect(t, r.text(en, "decision_result_no_quorum"))
+
+	// Coordinators see how many decisions the team took and when, not what.
+	_, teams := exportCSV(t, r.harness, r.coord, "/export")
+	last := d.ClosedAt.UTC().Format(time.DateOnly)
+	if len(teams) != 2 || teams[1][0] != r.team.ID || teams[1][10] != "2" || teams[1][11] != last {
+		t.Errorf("teams.csv = %v, want team %s with 2 decisions, the last on %s", teams, r.team.ID, last)
+	}
+	for _, row := range teams {
+		if strings.Contains(strings.Join(row, ","), "Where do we meet") {
+			t.Errorf("teams.csv shows a decision's content: %v", row)
+		}
+	}
 }
 
 // TestDecisionCountInAcrossRestart: a "count me in" whose closing time

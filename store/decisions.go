@@ -464,19 +464,13 @@ func (db *DB) TeamDecisions(ctx context.Context, team string) ([]*multaque.Decis
 	return out, err
 }
 
-// DecisionTally is what coordinators see of a team's decisions: how many
-// it took and when the last one closed, never their content.
-type DecisionTally struct {
-	Closed int
-	Last   time.Time
-}
-
-// DecisionTallies returns each team's DecisionTally, by team id.
-func (db *DB) DecisionTallies(ctx context.Context) (map[string]DecisionTally, error) {
+// DecisionTallies returns, by team id, how many decisions each team took
+// and when the last closed.
+func (db *DB) DecisionTallies(ctx context.Context) (map[string]multaque.DecisionTally, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	out := map[string]DecisionTally{}
+	out := map[string]multaque.DecisionTally{}
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		b := decisionBucket(tx, bucketDecisionRecords)
 		if b == nil {
