@@ -8,7 +8,8 @@
 // Handler serves the page (plain HTML, CSS and JavaScript embedded in the
 // binary: no build step, nothing fetched from the network) and the JSON API
 // it uses to create people, read their chats, send text and commands, press
-// inline buttons, share locations, follow t.me links (deep links, invite
+// inline buttons, answer the native polls the bot sends to groups
+// (polls.go), share locations, follow t.me links (deep links, invite
 // links that make join requests, startgroup links), download the files
 // the bot sends, and run the actions the serving program offers, for a
 // person (WithActions) or for the whole sandbox (WithPageActions).

@@ -107,6 +107,7 @@ func Handler(srv *telegramtest.Server, opts ...Option) http.Handler {
 	mux.HandleFunc("POST /api/people", h.createPerson)
 	mux.HandleFunc("POST /api/people/{person}/chats/{chat}/send", h.send)
 	mux.HandleFunc("POST /api/people/{person}/chats/{chat}/press", h.press)
+	mux.HandleFunc("POST /api/people/{person}/chats/{chat}/vote", h.vote) // polls.go
 	mux.HandleFunc("GET /api/people/{person}/answers/{update}", h.answer)
 	mux.HandleFunc("POST /api/people/{person}/location", h.location)
 	mux.HandleFunc("POST /api/people/{person}/open", h.openLink)
