@@ -42,7 +42,16 @@ func (b *Bot) RunDecisions(ctx context.Context, every time.Duration) error {
 		case <-ctx.Done():
 			return nil
 		case <-tick.C:
+		case <-b.decisions.wake:
 		}
+	}
+}
+
+// wakeDecisions has RunDecisions look at the decisions now.
+func (b *decisions) wakeDecisions() {
+	select {
+	case b.wake <- struct{}{}:
+	default:
 	}
 }
 

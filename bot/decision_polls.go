@@ -65,7 +65,9 @@ func (b *decisions) post(ctx context.Context, c *tg.Context, d *multaque.Decisio
 	if err != nil {
 		return err
 	}
-	return b.edit(ctx, c, view{Text: b.view.t(d.Lang, "decide_posted", "Closes", when(opened.Closes))})
+	v := view{Text: b.view.t(d.Lang, "decide_posted", "Closes", when(opened.Closes))}
+	v.Markup = keyboard([]tg.InlineButton{cb(b.view.t(d.Lang, "decide_btn_close_now"), button{Action: actDecideNow, Version: int(d.ID)})})
+	return b.edit(ctx, c, v)
 }
 
 // groupRefused tells the author that the group took nothing, keeping the

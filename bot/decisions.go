@@ -45,6 +45,9 @@ type DecisionStore interface {
 	QueueDecisionReminders(ctx context.Context, id uint64, items []multaque.OutboxItem) error
 	CloseDecision(ctx context.Context, id uint64, o multaque.Outcome, note string, now time.Time) (*multaque.Decision, error)
 	DecisionPosted(ctx context.Context, id uint64, msg int) error
+	// CloseDecisionEarly brings the closing of its author's open decision
+	// forward to now; ECONFLICT if it is closed or not theirs.
+	CloseDecisionEarly(ctx context.Context, id uint64, by int64, now time.Time) (*multaque.Decision, error)
 	TeamDecisions(ctx context.Context, team string) ([]*multaque.Decision, error)
 }
 
@@ -57,6 +60,7 @@ const (
 	actDecideClose   = "dclose" // arg: hours until closing
 	actDecidePost    = "dpost"
 	actDecideCancel  = "dcancel"
+	actDecideNow     = "dnow" // the author closes their open decision now; version: its id
 )
 
 // decisionClosings are the closing times offered, in hours.
@@ -163,6 +167,9 @@ func (b *decisions) startDraft(ctx context.Context, person int64, lang multaque.
 func (b *decisions) onDecideButton(ctx context.Context, r *request) error {
 	c, bt, id := r.c, r.bt, r.c.Sender().ID
 	_ = c.Respond()
+	if bt.Action == actDecideNow {
+		return b.closeEarly(ctx, r)
+	}
 	if bt.Action == actDecideTeam {
 		t, err := b.store.Team(ctx, bt.Arg)
 		if multaque.ErrorCode(err) == multaque.ENOTFOUND || err == nil && (!inTeam(t, id) || t.Status != multaque.TeamActive) {
@@ -216,6 +223,20 @@ func (b *decisions) onDecideButton(ctx context.Context, r *request) error {
 		return err
 	}
 	return b.edit(ctx, c, b.stepView(saved, b.teamOf(ctx, saved)))
+}
+
+// closeEarly is the author's "Close now" under their posted decision: the
+// bot's next pass closes it as if its time had come.
+func (b *decisions) closeEarly(ctx context.Context, r *request) error {
+	d, err := b.store.CloseDecisionEarly(ctx, uint64(r.bt.Version), r.c.Sender().ID, b.now())
+	if code := multaque.ErrorCode(err); code == multaque.ECONFLICT || code == multaque.ENOTFOUND {
+		return b.stale(ctx, r.c, r.lang)
+	}
+	if err != nil {
+		return err
+	}
+	b.wakeDecisions()
+	return b.edit(ctx, r.c, view{Text: b.view.t(d.Lang, "decide_closing_now")})
 }
 
 // teamOf is d's team, nil if it cannot be read (the screens then leave

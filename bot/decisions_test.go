@@ -220,8 +220,8 @@ func TestDecisionProposal(t *testing.T) {
 
 // TestDecisionChoiceQuorumAndLeaving: a choice of one answer among three;
 // a member who leaves the team before closing no longer counts, and with
-// two of four members answering the quorum of half is met; a second
-// choice nobody answers closes with no quorum.
+// two of four members answering the quorum of half is met; a meeting time
+// nobody answers, closed early by its author, closes with no quorum.
 func TestDecisionChoiceQuorumAndLeaving(t *testing.T) {
 	en := multaque.English
 	r := newDecisionRig(t, en, en, en, en)
@@ -242,7 +242,11 @@ func TestDecisionChoiceQuorumAndLeaving(t *testing.T) {
 	}
 
 	r.decide(b, en, multaque.KindMeeting, "When?", "Mon 18:00\nTue 19:00", "")
-	d = r.closeNow()
+	// Its author closes it early, from the message that said it was posted.
+	b.Press(t, r.text(en, "decide_btn_close_now"))
+	b.Expect(t, r.text(en, "decide_closing_now"))
+	eventually(t, "the early outcome is posted", func() bool { return r.latest().Posted > 0 })
+	d = r.latest()
 	if d.Outcome.Result != multaque.ResultNoQuorum || !d.Multiple {
 		t.Errorf("unanswered meeting: %+v (multiple %v), want no quorum, several answers", d.Outcome, d.Multiple)
 	}

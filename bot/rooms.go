@@ -97,6 +97,7 @@ type broadcasts struct {
 type decisions struct {
 	*core
 	store DecisionStore
+	wake  chan struct{} // an early closing wakes RunDecisions
 }
 
 // newRooms makes the rooms on c, each with its part of opts.Store.
@@ -110,7 +111,7 @@ func newRooms(c *core, opts Options) *rooms {
 		steering:   &steering{core: c, store: opts.Store},
 		proposals:  &proposals{core: c, store: opts.Store},
 		broadcasts: &broadcasts{core: c, store: opts.Store},
-		decisions:  &decisions{core: c, store: opts.Store},
+		decisions:  &decisions{core: c, store: opts.Store, wake: make(chan struct{}, 1)},
 	}
 	rs.citizens.broadcasts = rs.broadcasts
 	rs.citizens.mentors = rs.mentors

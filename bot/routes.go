@@ -174,6 +174,7 @@ func (b *Bot) routeTable() []any {
 		buttonRoute{actDecideClose, dc.onDecideButton},
 		buttonRoute{actDecidePost, dc.onDecideButton},
 		buttonRoute{actDecideCancel, dc.onDecideButton},
+		buttonRoute{actDecideNow, dc.onDecideButton},
 
 		// What waits for typed text (store: Awaiting); anything else is the
 		// survey's.

@@ -420,6 +420,30 @@ func (db *DB) CloseDecision(ctx context.Context, id uint64, o multaque.Outcome, 
 	return d, nil
 }
 
+// CloseDecisionEarly brings open decision id's closing time forward to
+// now, when by is its author (the next pass of the bot closes it); it
+// returns the decision, or ECONFLICT if it is closed or not theirs.
+func (db *DB) CloseDecisionEarly(ctx context.Context, id uint64, by int64, now time.Time) (*multaque.Decision, error) {
+	var d *multaque.Decision
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		bs, err := decisionBuckets(tx)
+		if err != nil {
+			return err
+		}
+		if d, err = getDecision(tx, id); err != nil {
+			return err
+		}
+		if d.Status != multaque.DecisionOpen || d.Author != by {
+			return errDecisionNotOpen
+		}
+		if now.Before(d.Closes) {
+			d.Closes = now
+		}
+		return putDecision(bs, d)
+	})
+	return d, err
+}
+
 // DecisionPosted records that closed decision id's outcome is message msg
 // of its group.
 func (db *DB) DecisionPosted(ctx context.Context, id uint64, msg int) error {
