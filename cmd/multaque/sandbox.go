@@ -123,7 +123,13 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 				}
 				return
 			}
-			fmt.Fprintln(stdout, "Multaque sandbox: demo ready: 7 neighbours of Gràcia want a consumer group; the 8th you add makes a team (press Form teams now)")
+			if err := d.seedDecisions(runCtx); err != nil { // sandbox_demo_decisions.go
+				if runCtx.Err() == nil {
+					fmt.Fprintln(stderr, "multaque sandbox: demo decisions:", err)
+				}
+				return
+			}
+			fmt.Fprintln(stdout, "Multaque sandbox: demo ready: 7 neighbours of Gràcia want a consumer group; the 8th you add makes a team (press Form teams now); Ona, Biel and Rosa's workers' guild in Sants decides together in its group (one decision closed, one open)")
 		})
 	}
 

@@ -217,9 +217,10 @@ func TestSandboxDemo(t *testing.T) {
 	s := startSandbox(t, data, "--demo")
 	s.waitOut(demoReady, 30*time.Second)
 	ps := s.people()
-	if len(ps) != len(demoPeople)+2 || ps[demoCoordinatorName] == 0 || ps[demoMentor.name] == 0 {
-		t.Fatalf("people=%v, want the %d demo people, %s and %s", ps, len(demoPeople), demoCoordinatorName, demoMentor.name)
+	if len(ps) != len(demoPeople)+len(demoDeciders)+2 || ps[demoCoordinatorName] == 0 || ps[demoMentor.name] == 0 {
+		t.Fatalf("people=%v, want the %d demo people, %s and %s", ps, len(demoPeople)+len(demoDeciders), demoCoordinatorName, demoMentor.name)
 	}
+	checkDemoDecisions(t, s, ps) // sandbox_demo_decisions_test.go
 	coord := s.waitChat(ps[demoCoordinatorName], "2 grups lliures")
 	if n := strings.Count(coord, "✅"); n != 2 {
 		t.Errorf("the coordinator was told %d times that a group joined the pool, want 2:\n%s", n, coord)
@@ -258,8 +259,9 @@ func TestSandboxDemo(t *testing.T) {
 	if got := s.people(); len(got) != len(ps) {
 		t.Errorf("after a restart with --demo there are %d people, want %d", len(got), len(ps))
 	}
-	// The coordinator's groups are back in the fake, with the ids the pool knows.
-	s.waitChat(ps[demoCoordinatorName], "2 grups lliures")
+	// The coordinator's groups are back in the fake, with the ids the pool
+	// knows; the deciding team has one of them (sandbox_demo_decisions.go).
+	s.waitChat(ps[demoCoordinatorName], "1 grup lliure")
 }
 
 // TestSandboxPersonActions uses the page's actions for a person: a mentor
