@@ -135,7 +135,10 @@ func (d *demo) demoDecision(ctx context.Context, g *telegramtest.Group, author *
 	lang := author.LanguageCode
 	author.SendToGroup(g, "/decide")
 	steps := []func() error{
-		func() error { _, err := author.PressButton(ctx, visible(d.texts, lang, "decide_btn_"+string(kind))); return err },
+		func() error {
+			_, err := author.PressButton(ctx, visible(d.texts, lang, "decide_btn_"+string(kind)))
+			return err
+		},
 		func() error { _, err := author.Await(ctx, visible(d.texts, lang, "decide_question")[:20]); return err },
 		func() error { author.Send(question); return nil },
 	}
