@@ -126,7 +126,7 @@ func (b *decisions) outcomeView(d *multaque.Decision) view {
 	t := func(id string, kv ...any) string { return b.view.t(d.Lang, id, kv...) }
 	lines := []string{t("decision_outcome_head", "Question", esc(d.Question))}
 	for i, opt := range d.Options {
-		lines = append(lines, t("decision_outcome_line", "Option", esc(opt), "Count", o.Counts[i]))
+		lines = append(lines, t("decision_outcome_line", "Option", esc(opt), "Votes", o.Counts[i]))
 	}
 	lines = append(lines, "", t("decision_outcome_answered", "Voted", o.Voted, "Members", o.Members, "Needed", o.Needed), b.resultText(d))
 	for _, r := range o.Blocks {
