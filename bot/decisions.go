@@ -8,6 +8,9 @@ package bot
 //	             prepares a decision in private (kind, question, options or
 //	             target, one answer or several, closing time) and posts it
 //	/decisions   in the team's group: the team's decision log
+//	/decisions mentor on|off
+//	             a member says whether the mentor's answers count in the
+//	             decisions opened from then on (they do not by default)
 //
 // A draft is the author's one decision in the making (store: drafts); its
 // buttons carry its id as their version, so a button of an older draft is
@@ -49,6 +52,10 @@ type DecisionStore interface {
 	// forward to now; ECONFLICT if it is closed or not theirs.
 	CloseDecisionEarly(ctx context.Context, id uint64, by int64, now time.Time) (*multaque.Decision, error)
 	TeamDecisions(ctx context.Context, team string) ([]*multaque.Decision, error)
+	// SetMentorVotes and MentorVotes: whether the team chose that its
+	// mentor's answers count (in the decisions it opens from then on).
+	SetMentorVotes(ctx context.Context, team string, count bool) error
+	MentorVotes(ctx context.Context, team string) (bool, error)
 }
 
 // Callback actions of the walk-through; the version is the draft's id
@@ -87,7 +94,7 @@ func voters(t *multaque.Team, d *multaque.Decision) []int64 {
 
 // onGroupCommand answers /decide and /decisions in a team's group; other
 // groups, and other commands, are not the room's business.
-func (b *decisions) onGroupCommand(ctx context.Context, c *tg.Context, cmd, _ string) error {
+func (b *decisions) onGroupCommand(ctx context.Context, c *tg.Context, cmd, args string) error {
 	team, err := b.store.TeamByChat(ctx, c.Chat().ID)
 	if multaque.ErrorCode(err) == multaque.ENOTFOUND || err == nil && team.Status != multaque.TeamActive {
 		return nil
@@ -97,6 +104,9 @@ func (b *decisions) onGroupCommand(ctx context.Context, c *tg.Context, cmd, _ st
 	}
 	s := c.Sender()
 	lang := b.langOf(ctx, c)
+	if cmd == "decisions" && args != "" {
+		return b.onMentorVotes(ctx, team, s.ID, lang, args)
+	}
 	if cmd == "decisions" {
 		log, err := b.store.TeamDecisions(ctx, team.ID)
 		if err != nil {
@@ -115,6 +125,30 @@ func (b *decisions) onGroupCommand(ctx context.Context, c *tg.Context, cmd, _ st
 		return err
 	}
 	return b.send(ctx, team.Chat, view{Text: b.view.t(lang, "decide_check_private", "Name", name)})
+}
+
+// onMentorVotes is /decisions mentor on|off: a member (not the mentor)
+// says whether the mentor's answers count.
+func (b *decisions) onMentorVotes(ctx context.Context, team *multaque.Team, by int64, lang multaque.Lang, args string) error {
+	var on bool
+	switch strings.ToLower(strings.Join(strings.Fields(args), " ")) {
+	case "mentor on":
+		on = true
+	case "mentor off":
+	default:
+		return b.send(ctx, team.Chat, view{Text: b.view.t(lang, "decisions_mentor_usage")})
+	}
+	if !team.HasMember(by) {
+		return b.send(ctx, team.Chat, view{Text: b.view.t(lang, "decisions_mentor_members_only")})
+	}
+	if err := b.store.SetMentorVotes(ctx, team.ID, on); err != nil {
+		return err
+	}
+	id := "decisions_mentor_off"
+	if on {
+		id = "decisions_mentor_on"
+	}
+	return b.send(ctx, team.Chat, view{Text: b.view.t(lang, id)})
 }
 
 // onDecideCommand is /decide in private: a draft for the person's team, or
@@ -151,8 +185,12 @@ func (b *decisions) teamTitle(lang multaque.Lang, t *multaque.Team) string {
 // startDraft opens a new draft of person for team and shows its first
 // step: in the pressed message (c), or as a new private message.
 func (b *decisions) startDraft(ctx context.Context, person int64, lang multaque.Lang, team *multaque.Team, c *tg.Context) error {
+	mentor, err := b.store.MentorVotes(ctx, team.ID)
+	if err != nil {
+		return err
+	}
 	d, err := b.store.SaveDecisionDraft(ctx, multaque.Decision{
-		Team: team.ID, Chat: team.Chat, Author: person, Lang: lang, Step: multaque.StepDecisionKind, Quorum: multaque.DefaultQuorum,
+		Team: team.ID, Chat: team.Chat, Author: person, Lang: lang, Step: multaque.StepDecisionKind, Quorum: multaque.DefaultQuorum, Mentor: mentor,
 	}, b.now())
 	if err != nil {
 		return err

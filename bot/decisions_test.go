@@ -349,3 +349,36 @@ func (r *decisionRig) restart(meanwhile func()) {
 	r.db, r.bot = db, b
 	r.runDecisions(b)
 }
+
+// TestDecisionMentorCountsWhenTheTeamSaysSo: the mentor's answer is left
+// out until a member says /decisions mentor on; the decisions opened from
+// then on count it.
+func TestDecisionMentorCountsWhenTheTeamSaysSo(t *testing.T) {
+	en := multaque.English
+	r := newDecisionRig(t, en, en)
+	a := r.members[0]
+	marta := r.starter("Marta", en)
+	if _, err := r.db.AssignMentor(context.Background(), r.team.ID, marta.ID, r.clock.Now(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := marta.OpenInviteLink(r.team.InviteLink); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "Marta is in the group", func() bool { return r.g.IsMember(marta.ID) })
+
+	poll := r.decide(a, en, multaque.KindProposal, "Paint the door?", "", "")
+	r.vote(marta, poll, multaque.ProposalAgree)
+	if d := r.closeNow(); d.Outcome.Members != 2 || d.Outcome.NotCounted != 1 {
+		t.Errorf("before the team's choice: %+v, want 2 members and the mentor not counted", d.Outcome)
+	}
+
+	marta.SendToGroup(r.g, "/decisions mentor on")
+	r.g.Expect(t, r.text(en, "decisions_mentor_members_only"))
+	a.SendToGroup(r.g, "/decisions mentor on")
+	r.g.Expect(t, r.text(en, "decisions_mentor_on"))
+	poll = r.decide(a, en, multaque.KindProposal, "Paint it green?", "", "")
+	r.vote(marta, poll, multaque.ProposalAgree)
+	if d := r.closeNow(); d.Outcome.Members != 3 || d.Outcome.Voted != 1 || d.Outcome.NotCounted != 0 {
+		t.Errorf("after /decisions mentor on: %+v, want the mentor among 3 who count", d.Outcome)
+	}
+}

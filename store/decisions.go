@@ -9,6 +9,7 @@ package store
 //	open     id → nothing: the decisions whose poll is open
 //	teams    team id + "/" + id → nothing: a team's decision log
 //	reasons  person (8 bytes) → id of the decision whose block waits for their reason
+//	mentor   team id → nothing: the team chose that its mentor's answers count
 //
 // Invariants, kept in each transaction: a draft is in drafts and nowhere
 // else; an open decision is in polls, open and teams; a closed one in polls
@@ -38,7 +39,8 @@ var (
 	bucketDecisionOpen      = []byte("open")
 	bucketDecisionTeams     = []byte("teams")
 	bucketDecisionReasons   = []byte("reasons")
-	decisionNested          = [][]byte{bucketDecisionRecords, bucketDecisionDrafts, bucketDecisionPolls, bucketDecisionOpen, bucketDecisionTeams, bucketDecisionReasons}
+	bucketDecisionMentor    = []byte("mentor")
+	decisionNested          = [][]byte{bucketDecisionRecords, bucketDecisionDrafts, bucketDecisionPolls, bucketDecisionOpen, bucketDecisionTeams, bucketDecisionReasons, bucketDecisionMentor}
 	errNoDecision           = multaque.Errorf(multaque.ENOTFOUND, "no such decision")
 	errDecisionNotOpen      = multaque.Errorf(multaque.ECONFLICT, "the decision is not open")
 	errDecisionNotDraft     = multaque.Errorf(multaque.ECONFLICT, "the decision is no longer a draft")
@@ -442,6 +444,35 @@ func (db *DB) CloseDecisionEarly(ctx context.Context, id uint64, by int64, now t
 		return putDecision(bs, d)
 	})
 	return d, err
+}
+
+// SetMentorVotes records whether the answers of team's mentor count in
+// the decisions it opens from now on.
+func (db *DB) SetMentorVotes(ctx context.Context, team string, count bool) error {
+	return db.update(ctx, func(tx *bolt.Tx) error {
+		bs, err := decisionBuckets(tx)
+		if err != nil {
+			return err
+		}
+		if count {
+			return bs[string(bucketDecisionMentor)].Put([]byte(team), nil)
+		}
+		return bs[string(bucketDecisionMentor)].Delete([]byte(team))
+	})
+}
+
+// MentorVotes reports whether the answers of team's mentor count.
+func (db *DB) MentorVotes(ctx context.Context, team string) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	var yes bool
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		b := decisionBucket(tx, bucketDecisionMentor)
+		yes = b != nil && b.Get([]byte(team)) != nil
+		return nil
+	})
+	return yes, err
 }
 
 // DecisionPosted records that closed decision id's outcome is message msg
