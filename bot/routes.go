@@ -258,9 +258,10 @@ func (rt *routes) names(m menu) []string {
 }
 
 // route sends an update to its handler: groups' and members' updates to
-// the teams' room, a person's blocking to the citizens', and everything a
-// person does in their private chat through the route table. Updates of
-// groups other than those are not the bot's business.
+// the teams' room, a person's blocking to the citizens', poll answers to
+// the decisions', commands typed in a group to the table's group commands,
+// and everything a person does in their private chat through the route
+// table. Other updates of groups are not the bot's business.
 func (b *Bot) route(ctx context.Context, c *tg.Context) error {
 	u := c.Update()
 	switch {
