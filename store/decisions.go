@@ -15,7 +15,8 @@ package store
 // else; an open decision is in polls, open and teams; a closed one in polls
 // and teams, never in open or reasons. A vote replaces the voter's previous
 // one only when its update is newer, so an update delivered twice or late
-// counts once and never undoes a newer answer.
+// counts once and never undoes a newer answer. Reading the log and the
+// tallies is in decisions_log.go, a person's part in decisions_personal.go.
 
 import (
 	"bytes"
@@ -330,33 +331,6 @@ func (db *DB) SetBlockReason(ctx context.Context, person int64, reason string) (
 	return d, err
 }
 
-// DecisionsToTend returns the decisions the bot must look after: the open
-// ones (to remind, to close) and the closed ones whose outcome is not yet
-// posted, oldest first.
-func (db *DB) DecisionsToTend(ctx context.Context) ([]*multaque.Decision, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	var out []*multaque.Decision
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		b := decisionBucket(tx, bucketDecisionRecords)
-		if b == nil {
-			return nil
-		}
-		return b.ForEach(func(k, v []byte) error {
-			var d multaque.Decision
-			if err := json.Unmarshal(v, &d); err != nil {
-				return fmt.Errorf("decode decision: %w", err)
-			}
-			if d.Status == multaque.DecisionOpen || d.Status == multaque.DecisionClosed && d.Posted == 0 {
-				out = append(out, &d)
-			}
-			return nil
-		})
-	})
-	return out, err
-}
-
 // QueueDecisionReminders marks open decision id as reminded and queues
 // items (the reminders) in the same transaction; it does nothing if the
 // decision is no longer open or was reminded already.
@@ -446,35 +420,6 @@ func (db *DB) CloseDecisionEarly(ctx context.Context, id uint64, by int64, now t
 	return d, err
 }
 
-// SetMentorVotes records whether the answers of team's mentor count in
-// the decisions it opens from now on.
-func (db *DB) SetMentorVotes(ctx context.Context, team string, count bool) error {
-	return db.update(ctx, func(tx *bolt.Tx) error {
-		bs, err := decisionBuckets(tx)
-		if err != nil {
-			return err
-		}
-		if count {
-			return bs[string(bucketDecisionMentor)].Put([]byte(team), nil)
-		}
-		return bs[string(bucketDecisionMentor)].Delete([]byte(team))
-	})
-}
-
-// MentorVotes reports whether the answers of team's mentor count.
-func (db *DB) MentorVotes(ctx context.Context, team string) (bool, error) {
-	if err := ctx.Err(); err != nil {
-		return false, err
-	}
-	var yes bool
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		b := decisionBucket(tx, bucketDecisionMentor)
-		yes = b != nil && b.Get([]byte(team)) != nil
-		return nil
-	})
-	return yes, err
-}
-
 // DecisionPosted records that closed decision id's outcome is message msg
 // of its group.
 func (db *DB) DecisionPosted(ctx context.Context, id uint64, msg int) error {
@@ -490,68 +435,6 @@ func (db *DB) DecisionPosted(ctx context.Context, id uint64, msg int) error {
 		d.Posted = msg
 		return putDecision(bs, d)
 	})
-}
-
-// TeamDecisions returns team's decision log, open and closed decisions,
-// newest first.
-func (db *DB) TeamDecisions(ctx context.Context, team string) ([]*multaque.Decision, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	var out []*multaque.Decision
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		b := decisionBucket(tx, bucketDecisionTeams)
-		if b == nil {
-			return nil
-		}
-		prefix := append([]byte(team), decisionTeamKeySeparate)
-		c := b.Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			d, err := getDecision(tx, binary.BigEndian.Uint64(k[len(prefix):]))
-			if err != nil {
-				return err
-			}
-			out = append(out, d)
-		}
-		return nil
-	})
-	slices.Reverse(out)
-	return out, err
-}
-
-// DecisionTallies returns, by team id, how many decisions each team took
-// and when the last closed.
-func (db *DB) DecisionTallies(ctx context.Context) (map[string]multaque.DecisionTally, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	out := map[string]multaque.DecisionTally{}
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		b := decisionBucket(tx, bucketDecisionRecords)
-		if b == nil {
-			return nil
-		}
-		return b.ForEach(func(k, v []byte) error {
-			var d struct {
-				Team     string                  `json:"team"`
-				Status   multaque.DecisionStatus `json:"status"`
-				ClosedAt time.Time               `json:"closed_at"`
-			}
-			if err := json.Unmarshal(v, &d); err != nil {
-				return fmt.Errorf("decode decision: %w", err)
-			}
-			if d.Status == multaque.DecisionClosed {
-				t := out[d.Team]
-				t.Closed++
-				if d.ClosedAt.After(t.Last) {
-					t.Last = d.ClosedAt
-				}
-				out[d.Team] = t
-			}
-			return nil
-		})
-	})
-	return out, err
 }
 
 // awaitingDecision reports whether person's typed text goes to the
