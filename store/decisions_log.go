@@ -135,4 +135,3 @@ func (db *DB) DecisionTallies(ctx context.Context) (map[string]multaque.Decision
 	})
 	return out, err
 }
-
