@@ -130,3 +130,22 @@ func TestParseOptions(t *testing.T) {
 		t.Error("a question of 301 characters was taken")
 	}
 }
+
+// BenchmarkTally is the outcome of a meeting poll of 12 options answered
+// by 60 people, 50 of them members.
+func BenchmarkTally(b *testing.B) {
+	d := &multaque.Decision{Kind: multaque.KindMeeting, Multiple: true, Options: make([]string, 12), Quorum: 50}
+	var members []int64
+	for i := range 60 {
+		d.Votes = append(d.Votes, multaque.Vote{Voter: int64(i), Options: []int{i % 12, (i + 5) % 12}})
+		if i < 50 {
+			members = append(members, int64(i))
+		}
+	}
+	b.ResetTimer()
+	for range b.N {
+		if o := multaque.Tally(d, members); o.Voted != 50 {
+			b.Fatal(o.Voted)
+		}
+	}
+}

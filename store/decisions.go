@@ -6,14 +6,15 @@ package store
 //	records  id (8 bytes) → the decision, JSON, votes included
 //	drafts   person (8 bytes) → id of the draft they are writing (one each)
 //	polls    poll id → decision id, for an open or closed decision's poll
-//	open     id → nothing: the decisions whose poll is open
+//	open     id → nothing: the decisions the bot tends, open ones and closed
+//	         ones whose outcome is not posted yet
 //	teams    team id + "/" + id → nothing: a team's decision log
 //	reasons  person (8 bytes) → id of the decision whose block waits for their reason
 //	mentor   team id → nothing: the team chose that its mentor's answers count
 //
 // Invariants, kept in each transaction: a draft is in drafts and nowhere
 // else; an open decision is in polls, open and teams; a closed one in polls
-// and teams, never in open or reasons. A vote replaces the voter's previous
+// and teams, in open only until its outcome is posted, never in reasons. A vote replaces the voter's previous
 // one only when its update is newer, so an update delivered twice or late
 // counts once and never undoes a newer answer. Reading the log and the
 // tallies is in decisions_log.go, a person's part in decisions_personal.go.
@@ -377,9 +378,6 @@ func (db *DB) CloseDecision(ctx context.Context, id uint64, o multaque.Outcome, 
 			return errDecisionNotOpen
 		}
 		d.Status, d.Outcome, d.Note, d.ClosedAt = multaque.DecisionClosed, &o, note, now
-		if err := bs[string(bucketDecisionOpen)].Delete(u64(id)); err != nil {
-			return err
-		}
 		reasons := bs[string(bucketDecisionReasons)]
 		for _, v := range d.Votes {
 			if r := reasons.Get(idKey(v.Voter)); r != nil && bytes.Equal(r, u64(id)) {
@@ -433,6 +431,9 @@ func (db *DB) DecisionPosted(ctx context.Context, id uint64, msg int) error {
 			return err
 		}
 		d.Posted = msg
+		if err := bs[string(bucketDecisionOpen)].Delete(u64(id)); err != nil {
+			return err
+		}
 		return putDecision(bs, d)
 	})
 }

@@ -27,18 +27,16 @@ func (db *DB) DecisionsToTend(ctx context.Context) ([]*multaque.Decision, error)
 	}
 	var out []*multaque.Decision
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		b := decisionBucket(tx, bucketDecisionRecords)
+		b := decisionBucket(tx, bucketDecisionOpen)
 		if b == nil {
 			return nil
 		}
-		return b.ForEach(func(k, v []byte) error {
-			var d multaque.Decision
-			if err := json.Unmarshal(v, &d); err != nil {
-				return fmt.Errorf("decode decision: %w", err)
+		return b.ForEach(func(k, _ []byte) error {
+			d, err := getDecision(tx, binary.BigEndian.Uint64(k))
+			if err != nil {
+				return err
 			}
-			if d.Status == multaque.DecisionOpen || d.Status == multaque.DecisionClosed && d.Posted == 0 {
-				out = append(out, &d)
-			}
+			out = append(out, d)
 			return nil
 		})
 	})
