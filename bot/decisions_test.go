@@ -230,9 +230,8 @@ func TestDecisionChoiceQuorumAndLeaving(t *testing.T) {
 	r.vote(a, poll, 1)
 	r.vote(b, poll, 1)
 	r.vote(c, poll, 0)
-	if _, err := r.db.LeaveTeam(context.Background(), r.team.ID, c.ID, r.clock.Now(), nil); err != nil {
-		t.Fatal(err)
-	}
+	c.Leave(r.g) // leaving the group leaves the team
+	eventually(t, "Cesc is out of the team", func() bool { return !r.teamRig.team(r.team.ID).HasMember(c.ID) })
 	d := r.closeNow()
 	if o := d.Outcome; o.Result != multaque.ResultChosen || o.Members != 3 || o.Voted != 2 || o.NotCounted != 1 || len(o.Winners) != 1 || o.Winners[0] != 1 {
 		t.Fatalf("outcome %+v, want Café chosen by 2 of 3 members, the leaver not counted", o)
