@@ -193,6 +193,7 @@ func check(ctx context.Context, tx *bolt.Tx, o CheckOptions) []string {
 		{"mentors", c.readMentors},
 		{"teams", c.checkTeams},
 		{"outbox", c.checkOutbox},
+		{"decisions", func() { checkDecisions(c.tx, c.add) }}, // decisions_log.go
 	}
 	for _, s := range steps {
 		if ctx.Err() != nil {

@@ -133,3 +133,57 @@ func (db *DB) DecisionTallies(ctx context.Context) (map[string]multaque.Decision
 	})
 	return out, err
 }
+
+// checkDecisions reports what breaks the decisions' invariants
+// (decisions.go): every draft, poll, open and log entry names a decision
+// in the state it should be in, and every open decision is indexed.
+func checkDecisions(tx *bolt.Tx, add func(format string, args ...any)) {
+	records := decisionBucket(tx, bucketDecisionRecords)
+	if records == nil {
+		return
+	}
+	get := func(where string, id []byte) *multaque.Decision {
+		if len(id) != 8 {
+			add("decisions/%s: an entry names no decision id", where)
+			return nil
+		}
+		d, err := getDecision(tx, binary.BigEndian.Uint64(id))
+		if err != nil {
+			add("decisions/%s: decision %d: %v", where, binary.BigEndian.Uint64(id), err)
+			return nil
+		}
+		return d
+	}
+	each := func(name []byte, fn func(k, v []byte)) {
+		if b := decisionBucket(tx, name); b != nil {
+			_ = b.ForEach(func(k, v []byte) error { fn(k, v); return nil })
+		}
+	}
+	each(bucketDecisionDrafts, func(k, v []byte) {
+		if d := get("drafts", v); d != nil && (d.Status != multaque.DecisionDraft || d.Author != int64(binary.BigEndian.Uint64(k))) {
+			add("decisions/drafts: decision %d is no draft of its author", d.ID)
+		}
+	})
+	each(bucketDecisionPolls, func(k, v []byte) {
+		if d := get("polls", v); d != nil && d.PollID != string(k) {
+			add("decisions/polls: decision %d has another poll", d.ID)
+		}
+	})
+	each(bucketDecisionOpen, func(k, _ []byte) {
+		if d := get("open", k); d != nil && d.Status != multaque.DecisionOpen && (d.Status != multaque.DecisionClosed || d.Posted != 0) {
+			add("decisions/open: decision %d is %s and posted", d.ID, d.Status)
+		}
+	})
+	open := decisionBucket(tx, bucketDecisionOpen)
+	_ = records.ForEach(func(k, v []byte) error {
+		var d multaque.Decision
+		if err := json.Unmarshal(v, &d); err != nil {
+			add("decisions/records: %d: %v", binary.BigEndian.Uint64(k), err)
+			return nil
+		}
+		if d.Status == multaque.DecisionOpen && (open == nil || open.Get(k) == nil) {
+			add("decisions: open decision %d is not in the open index", d.ID)
+		}
+		return nil
+	})
+}

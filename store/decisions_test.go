@@ -1,9 +1,12 @@
 package store_test
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/multaque/multaque"
 	"github.com/multaque/multaque/store"
@@ -127,4 +130,27 @@ func TestForgetTakesAVoterOutOfDecisions(t *testing.T) {
 			t.Errorf("%s still holds the reason", path)
 		}
 	})
+}
+
+// TestCheckFindsABrokenDecisionIndex: check reports an open decision the
+// open index lost.
+func TestCheckFindsABrokenDecisionIndex(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "multaque.db")
+	db, err := store.Open(path, fast)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := openDecision(t, db, 1)
+	if problems, err := db.Check(ctx); err != nil || len(problems) != 0 {
+		t.Fatalf("Check = %v, %v on a sound file", problems, err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	tamper(t, path, func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("decisions")).Bucket([]byte("open")).Delete(id8(int64(d.ID)))
+	})
+	if problems := problemsOf(t, path, store.CheckOptions{}); len(problems) != 1 || !strings.Contains(problems[0], "not in the open index") {
+		t.Errorf("Check = %v, want the lost index entry", problems)
+	}
 }
