@@ -19,7 +19,7 @@ import (
 // of the demo, everything goes through the bot as people would; the
 // database is only read, to wait for the bot.
 
-// demoDecider is a member of the demo's deciding team.
+// demoDeciders are the members of the demo's deciding team.
 var demoDeciders = []demoPerson{
 	{"Ona", "ca", "sants", "workers-guild"},
 	{"Biel", "ca", "sants", "workers-guild"},
