@@ -115,3 +115,44 @@ func blockIndex(o *multaque.Outcome, v multaque.Vote) int {
 	}
 	return slices.Index(o.Blocks, v.Reason)
 }
+
+// decisionsMarker is the holding heldInDecisions records for a person who
+// answered a poll or drafted a decision without being anyone else the
+// store knows (a stranger in a team's group): it names no key (deleting
+// it deletes nothing) and only makes forgetHeld and PersonalData look at
+// the decisions, which forgetInDecisions and decisionsOf do.
+var decisionsMarker = []byte("person")
+
+// heldInDecisions adds the marker for each person of set found in a
+// decision, as author or voter.
+func heldInDecisions(tx *bolt.Tx, set personSet, out map[int64][]holding) error {
+	b := decisionBucket(tx, bucketDecisionRecords)
+	if b == nil {
+		return nil
+	}
+	found := personSet{}
+	err := b.ForEach(func(k, v []byte) error {
+		var d struct {
+			Author int64 `json:"author"`
+			Votes  []struct {
+				Voter int64 `json:"voter"`
+			} `json:"votes"`
+		}
+		if err := json.Unmarshal(v, &d); err != nil {
+			return fmt.Errorf("decode decision: %w", err)
+		}
+		if set[d.Author] {
+			found[d.Author] = true
+		}
+		for _, v := range d.Votes {
+			if set[v.Voter] {
+				found[v.Voter] = true
+			}
+		}
+		return nil
+	})
+	for id := range found {
+		out[id] = append(out[id], holding{bucketDecisions, decisionsMarker})
+	}
+	return err
+}

@@ -154,3 +154,27 @@ func TestCheckFindsABrokenDecisionIndex(t *testing.T) {
 		t.Errorf("Check = %v, want the lost index entry", problems)
 	}
 }
+
+// TestForgetAStrangerWhoVoted: someone the store knows only from their
+// answer to a poll (a stranger in the group) is found and erased, and
+// /mydata shows them that answer.
+func TestForgetAStrangerWhoVoted(t *testing.T) {
+	db := openDB(t, fast)
+	openDecision(t, db, 1)
+	const stranger = 777777
+	if _, _, err := db.RecordVote(ctx, "poll-1", multaque.Vote{Voter: stranger, Options: []int{multaque.ProposalDisagree}, Update: 1}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := db.PersonalData(ctx, stranger)
+	if err != nil || !strings.Contains(string(data), "Buy from Joan?") {
+		t.Errorf("PersonalData = %s, %v; want their answer", data, err)
+	}
+	if err := db.ForgetCitizen(ctx, stranger); err != nil {
+		t.Fatalf("ForgetCitizen: %v", err)
+	}
+	scan(t, db, func(path string, k, v []byte) {
+		if strings.Contains(string(v), "777777") {
+			t.Errorf("%s still names the stranger", path)
+		}
+	})
+}

@@ -126,6 +126,9 @@ func heldBy(tx *bolt.Tx, set personSet) (map[int64][]holding, error) {
 	if err := heldRefusedAttempts(tx, set, out); err != nil { // coordinators.go
 		return nil, err
 	}
+	if err := heldInDecisions(tx, set, out); err != nil { // decisions_personal.go
+		return nil, err
+	}
 	return out, nil
 }
 
