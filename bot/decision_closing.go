@@ -84,7 +84,7 @@ func (b *decisions) tend(ctx context.Context) {
 // remind queues one reminder for each member who has not answered d, in
 // their language.
 func (b *decisions) remind(ctx context.Context, d *multaque.Decision) error {
-	team, err := b.store.Team(ctx, d.Team)
+	team, err := b.teamOrNone(ctx, d)
 	if err != nil {
 		return err
 	}
@@ -131,7 +131,7 @@ func (b *decisions) close(ctx context.Context, d *multaque.Decision) error {
 	default:
 		return fmt.Errorf("stop poll of decision %d: %w", d.ID, err)
 	}
-	team, err := b.store.Team(ctx, d.Team)
+	team, err := b.teamOrNone(ctx, d)
 	if err != nil {
 		return err
 	}
@@ -140,6 +140,17 @@ func (b *decisions) close(ctx context.Context, d *multaque.Decision) error {
 		return err
 	}
 	return b.postOutcome(ctx, closed)
+}
+
+// teamOrNone is d's team; a team no longer on record has no members, so
+// that its decision still closes (nobody counts) instead of failing at
+// every pass.
+func (b *decisions) teamOrNone(ctx context.Context, d *multaque.Decision) (*multaque.Team, error) {
+	t, err := b.store.Team(ctx, d.Team)
+	if multaque.ErrorCode(err) == multaque.ENOTFOUND {
+		return &multaque.Team{ID: d.Team}, nil
+	}
+	return t, err
 }
 
 // postOutcome posts closed decision d's outcome in its group and pins it.
