@@ -1,7 +1,8 @@
 package bot
 
 // A decision's life after it is posted: one private reminder to the
-// members who have not answered, 24 hours before closing (an outbox item
+// members who have not answered, 24 hours before closing (halfway through
+// a shorter decision) (an outbox item
 // with NotBefore, queued with the mark that it was, so that a restart never
 // sends it twice); the closing with stopPoll at the time the bot keeps,
 // also for the polls whose time passed while it was down; the outcome
@@ -72,13 +73,24 @@ func (b *decisions) tend(ctx context.Context) {
 			err = b.postOutcome(ctx, d)
 		case !now.Before(d.Closes):
 			err = b.close(ctx, d)
-		case !d.Reminded && !now.Before(d.Closes.Add(-DecisionReminderBefore)):
+		case !d.Reminded && !now.Before(reminderDue(d)):
 			err = b.remind(ctx, d)
 		}
 		if err != nil && ctx.Err() == nil {
 			log.Error().Err(b.wire.Redact(err)).Uint64("decision", d.ID).Msg("tend decision")
 		}
 	}
+}
+
+// reminderDue is when d's reminders go: DecisionReminderBefore its
+// closing, or halfway through a decision shorter than twice that (a day's
+// decision is not reminded as soon as it is posted).
+func reminderDue(d *multaque.Decision) time.Time {
+	due := d.Closes.Add(-DecisionReminderBefore)
+	if half := d.OpenedAt.Add(d.Closes.Sub(d.OpenedAt) / 2); half.After(due) {
+		return half
+	}
+	return due
 }
 
 // remind queues one reminder for each member who has not answered d, in
@@ -106,7 +118,7 @@ func (b *decisions) remind(ctx context.Context, d *multaque.Decision) error {
 		}
 		items = append(items, multaque.OutboxItem{
 			Kind: "decision-reminder", Chat: id, Priority: multaque.PriorityNormal,
-			NotBefore: d.Closes.Add(-DecisionReminderBefore),
+			NotBefore: reminderDue(d),
 			DedupKey:  fmt.Sprintf("decision-reminder/%d/%d", d.ID, id),
 			Text:      b.view.t(lang, "decision_reminder", "Question", esc(d.Question), "Closes", when(d.Closes)),
 			ParseMode: tg.ModeHTML, Owner: "team/" + d.Team,
