@@ -277,6 +277,20 @@ func (b *decisions) closeEarly(ctx context.Context, r *request) error {
 	return b.edit(ctx, r.c, view{Text: b.view.t(d.Lang, "decide_closing_now")})
 }
 
+// cancelDraft is /cancel for a person preparing a decision: the draft goes.
+// It reports whether there was one.
+func (b *decisions) cancelDraft(ctx context.Context, c *tg.Context) (bool, error) {
+	id := c.Sender().ID
+	d, err := b.store.DecisionDraft(ctx, id)
+	if err != nil || d == nil {
+		return false, err
+	}
+	if err := b.store.DiscardDecisionDraft(ctx, id); err != nil {
+		return true, err
+	}
+	return true, b.send(ctx, id, view{Text: b.view.t(d.Lang, "decide_cancelled")})
+}
+
 // teamOf is d's team, nil if it cannot be read (the screens then leave
 // out what they would count).
 func (b *decisions) teamOf(ctx context.Context, d *multaque.Decision) *multaque.Team {

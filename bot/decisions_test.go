@@ -240,6 +240,16 @@ func TestDecisionChoiceQuorumAndLeaving(t *testing.T) {
 		t.Errorf("outcome %q does not name Café", m.Text)
 	}
 
+	// A draft given up with /cancel posts nothing.
+	b.SendToGroup(r.g, "/decide")
+	b.Press(t, r.text(en, "decide_btn_choice"))
+	b.Expect(t, r.text(en, "decide_question"))
+	b.Send("/cancel")
+	b.Expect(t, r.text(en, "decide_cancelled"))
+	if d, err := r.db.DecisionDraft(context.Background(), b.ID); err != nil || d != nil {
+		t.Errorf("after /cancel: draft %+v, %v; want none", d, err)
+	}
+
 	r.decide(b, en, multaque.KindMeeting, "When?", "Mon 18:00\nTue 19:00", "")
 	// Its author closes it early, from the message that said it was posted.
 	b.Press(t, r.text(en, "decide_btn_close_now"))

@@ -33,6 +33,7 @@ type citizens struct {
 	mentors    *mentors
 	proposals  *proposals
 	roles      *roles
+	decisions  *decisions
 }
 
 // teams is the room of the teams' groups: the pool of groups, provisioning,
@@ -117,6 +118,7 @@ func newRooms(c *core, opts Options) *rooms {
 	rs.citizens.mentors = rs.mentors
 	rs.citizens.proposals = rs.proposals
 	rs.citizens.roles = rs.roles
+	rs.citizens.decisions = rs.decisions
 	rs.teams.citizens = rs.citizens
 	rs.mentors.roles = rs.roles
 	rs.steering.reports = rs.reports
