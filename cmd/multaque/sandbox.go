@@ -37,7 +37,7 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 	fs := newFlagSet("sandbox")
 	addr := fs.String("addr", "127.0.0.1:8080", `address of the web page; "127.0.0.1:0" picks a free port`)
 	data := fs.String("data", "data/sandbox.db", "the bbolt database file (people are kept beside it)")
-	withDemo := fs.Bool("demo", false, "add simulated people who answered the survey, so that a team can form")
+	withDemo := fs.Bool("demo", false, "add simulated people who answered the survey, so that a team can form, and a team deciding together in its group")
 	fs.StringVar(&m.ConfigPath, "config", "", "configuration file (default: "+defaultConfigPath+" if it exists, else built-in defaults)")
 	rest, err := parseFlags(fs, args, stdout)
 	if err != nil {
