@@ -47,7 +47,7 @@ func (b *decisions) post(ctx context.Context, c *tg.Context, d *multaque.Decisio
 		if err := b.store.DiscardDecisionDraft(ctx, d.Author); err != nil {
 			return err
 		}
-		return b.edit(ctx, c, view{Text: b.view.t(d.Lang, "decide_group_gone")})
+		return b.answer(ctx, c, view{Text: b.view.t(d.Lang, "decide_group_gone")})
 	}
 	if err := b.send(ctx, d.Chat, b.intro(d, team)); err != nil {
 		return b.groupRefused(ctx, c, d, err)
@@ -67,7 +67,7 @@ func (b *decisions) post(ctx context.Context, c *tg.Context, d *multaque.Decisio
 	}
 	v := view{Text: b.view.t(d.Lang, "decide_posted", "Closes", when(opened.Closes))}
 	v.Markup = keyboard([]tg.InlineButton{cb(b.view.t(d.Lang, "decide_btn_close_now"), button{Action: actDecideNow, Version: int(d.ID)})})
-	return b.edit(ctx, c, v)
+	return b.answer(ctx, c, v)
 }
 
 // groupRefused tells the author that the group took nothing, keeping the
@@ -77,7 +77,7 @@ func (b *decisions) groupRefused(ctx context.Context, c *tg.Context, d *multaque
 	switch class, _ := tg.Classify(err, d.Chat); class {
 	case tg.ChatGone, tg.Refused, tg.Unreachable:
 		zerolog.Ctx(ctx).Warn().Err(b.wire.Redact(err)).Uint64("decision", d.ID).Msg("decision not posted")
-		return b.edit(ctx, c, b.withCancel(d, view{Text: b.view.t(d.Lang, "decide_group_gone")}))
+		return b.answer(ctx, c, b.withCancel(d, view{Text: b.view.t(d.Lang, "decide_group_gone")}))
 	}
 	return err
 }

@@ -196,7 +196,7 @@ func (b *decisions) startDraft(ctx context.Context, person int64, lang multaque.
 		return err
 	}
 	if c != nil {
-		return b.edit(ctx, c, b.stepView(d, nil))
+		return b.answer(ctx, c, b.stepView(d, nil))
 	}
 	return b.send(ctx, person, b.stepView(d, nil))
 }
@@ -204,7 +204,6 @@ func (b *decisions) startDraft(ctx context.Context, person int64, lang multaque.
 // onDecideButton answers the walk-through's buttons.
 func (b *decisions) onDecideButton(ctx context.Context, r *request) error {
 	c, bt, id := r.c, r.bt, r.c.Sender().ID
-	_ = c.Respond()
 	if bt.Action == actDecideNow {
 		return b.closeEarly(ctx, r)
 	}
@@ -230,7 +229,7 @@ func (b *decisions) onDecideButton(ctx context.Context, r *request) error {
 		if err := b.store.DiscardDecisionDraft(ctx, id); err != nil {
 			return err
 		}
-		return b.edit(ctx, c, view{Text: b.view.t(d.Lang, "decide_cancelled")})
+		return b.answer(ctx, c, view{Text: b.view.t(d.Lang, "decide_cancelled")})
 	case actDecideKind:
 		kind := multaque.DecisionKind(bt.Arg)
 		if d.Step != multaque.StepDecisionKind || !kind.Valid() {
@@ -260,7 +259,7 @@ func (b *decisions) onDecideButton(ctx context.Context, r *request) error {
 	if err != nil {
 		return err
 	}
-	return b.edit(ctx, c, b.stepView(saved, b.teamOf(ctx, saved)))
+	return b.answer(ctx, c, b.stepView(saved, b.teamOf(ctx, saved)))
 }
 
 // closeEarly is the author's "Close now" under their posted decision: the
@@ -274,7 +273,15 @@ func (b *decisions) closeEarly(ctx context.Context, r *request) error {
 		return err
 	}
 	b.wakeDecisions()
-	return b.edit(ctx, r.c, view{Text: b.view.t(d.Lang, "decide_closing_now")})
+	return b.answer(ctx, r.c, view{Text: b.view.t(d.Lang, "decide_closing_now")})
+}
+
+// answer ends a button press (the button stops spinning) with v in place
+// of the pressed message; a stale press gets b.stale's alert instead, so
+// a press is answered once.
+func (b *decisions) answer(ctx context.Context, c *tg.Context, v view) error {
+	_ = c.Respond()
+	return b.edit(ctx, c, v)
 }
 
 // cancelDraft is /cancel for a person preparing a decision: the draft goes.

@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -381,6 +382,15 @@ func TestDecisionMentorCountsWhenTheTeamSaysSo(t *testing.T) {
 	r.vote(marta, poll, multaque.ProposalAgree)
 	if d := r.closeNow(); d.Outcome.Members != 2 || d.Outcome.NotCounted != 1 {
 		t.Errorf("before the team's choice: %+v, want 2 members and the mentor not counted", d.Outcome)
+	}
+
+	// A forged or old button of the walk-through, or someone else's Close
+	// now, changes nothing and is answered once, as expired.
+	for _, data := range []string{"dkind|999|proposal", fmt.Sprintf("dnow|%d|", r.latest().ID)} {
+		ans := waitAnswer(t, marta, marta.PressData(1, data))
+		if !ans.ShowAlert || ans.Text != r.text(en, "stale") {
+			t.Errorf("press of %q answered %+v, want the expired alert", data, ans)
+		}
 	}
 
 	marta.SendToGroup(r.g, "/decisions mentor on")
