@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -75,6 +76,7 @@ type groupRoute struct {
 type routes struct {
 	commands []commandRoute // in menu order
 	groups   map[string]groupRoute
+	grouped  []string // the group commands, in table order: the groups' menu
 	byName   map[string]commandRoute
 	buttons  map[string]buttonRoute
 	texts    map[multaque.Awaiting]textRoute
@@ -226,7 +228,13 @@ func newRoutes(table []any, texts Texts) (*routes, error) {
 			if _, dup := rt.groups[r.name]; dup || r.run == nil {
 				return nil, fmt.Errorf("route table: group command /%s twice or without a handler", r.name)
 			}
+			for _, lang := range multaque.Languages {
+				if !hasText(texts, lang, "cmd_"+r.name) {
+					return nil, fmt.Errorf("route table: group command /%s has no menu description (cmd_%s) in %s", r.name, r.name, lang)
+				}
+			}
 			rt.groups[r.name] = r
+			rt.grouped = append(rt.grouped, r.name)
 		case textRoute:
 			if _, dup := rt.texts[r.awaiting]; dup || r.awaiting == multaque.AwaitNothing {
 				return nil, fmt.Errorf("route table: awaited text %q twice or empty", r.awaiting)
@@ -402,9 +410,22 @@ func (b *Bot) PublishCommands() error {
 	if err := b.wire.SetCommands(ctx, b.menu(multaque.English, citizenMenu), tg.ScopeAllPrivateChats, 0, ""); err != nil {
 		return fmt.Errorf("set commands: %w", err)
 	}
+	// Groups' menu: the commands typed in a team's group (/decide...).
+	for _, lang := range append(slices.Clone(multaque.Languages), "") {
+		var cmds []tg.Command
+		for _, name := range b.routes.grouped {
+			cmds = append(cmds, tg.Command{Text: name, Description: b.view.t(cmp.Or(lang, multaque.English), "cmd_"+name)})
+		}
+		if err := b.wire.SetCommands(ctx, cmds, scopeAllGroupChats, 0, string(lang)); err != nil {
+			return fmt.Errorf("set group commands %s: %w", lang, err)
+		}
+	}
 	b.roles.publishCoordinatorMenus()
 	return nil
 }
+
+// scopeAllGroupChats is the Bot API's scope of every group's command menu.
+const scopeAllGroupChats = "all_group_chats"
 
 // menu is the command menu of m in lang: the citizens', or the citizens'
 // followed by the coordinators'.
