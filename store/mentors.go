@@ -100,6 +100,68 @@ func (db *DB) CheckMentorCode(ctx context.Context, code string, now time.Time) e
 	})
 }
 
+// MentorCodeMaker is CheckMentorCode that also says who created the live
+// code and the scope it gives, so that the caller can check that its maker
+// may still give it (is still a coordinator, over that scope): an invite
+// dies with its maker's role.
+func (db *DB) MentorCodeMaker(ctx context.Context, code string, now time.Time) (by int64, scope []string, err error) {
+	if err := ctx.Err(); err != nil {
+		return 0, nil, err
+	}
+	err = db.bolt.View(func(tx *bolt.Tx) error {
+		ic, err := liveCode(tx, code, codeKindMentor, now)
+		if err != nil {
+			return err
+		}
+		by, scope = ic.By, slices.Clone(ic.Scope)
+		return nil
+	})
+	if err != nil {
+		return 0, nil, fmt.Errorf("check mentor code: %w", err)
+	}
+	return by, scope, nil
+}
+
+// VoidMentorCode deletes the mentor code and every draft made for it, in
+// one transaction: its maker can no longer give it. An unknown code is no
+// error.
+func (db *DB) VoidMentorCode(ctx context.Context, code string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		codes := tx.Bucket(bucketCodes)
+		var ic inviteCode
+		if data := codes.Get([]byte(code)); data == nil || json.Unmarshal(data, &ic) != nil || ic.Kind != codeKindMentor {
+			return nil
+		}
+		if err := codes.Delete([]byte(code)); err != nil {
+			return err
+		}
+		var drafts [][]byte
+		err := tx.Bucket(bucketMentors).ForEach(func(k, v []byte) error {
+			rec, err := decodeMentorRecord(k, v)
+			if err == nil && rec.Draft == code {
+				drafts = append(drafts, bytes.Clone(k))
+			}
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range drafts {
+			if err := tx.Bucket(bucketMentors).Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("void mentor code: %w", err)
+	}
+	return nil
+}
+
 // liveCode returns the invite code of that kind, or an ENOTFOUND error if
 // it is unknown, used or of another kind, or an EINVALID error with the
 // message "expired". The code is kept out of error messages: it is a
