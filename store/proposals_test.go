@@ -262,7 +262,10 @@ func TestForgetProposer(t *testing.T) {
 		t.Fatal(err)
 	}
 	old := pendingProposal(t, db, who)
-	old, err := db.ApproveProposal(ctx, old.ID, func(p *multaque.Proposal) error { p.DecidedBy, p.DeciderName, p.DecidedAt = coord, "Carme", now; return nil }, "hort", nil, nil)
+	old, err := db.ApproveProposal(ctx, old.ID, func(p *multaque.Proposal) error {
+		p.DecidedBy, p.DeciderName, p.DecidedAt = coord, "Carme", now
+		return nil
+	}, "hort", nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
