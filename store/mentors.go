@@ -488,47 +488,56 @@ func (db *DB) MentorLoads(ctx context.Context) (map[int64]int, error) {
 // PurgeMentorCodes deletes the mentor codes that expired by now, and the
 // drafts whose code is expired or gone, in one transaction, and returns how
 // many codes and drafts it deleted. A draft holds a person's name: it must
-// not outlive the invite it was for.
+// not outlive the invite it was for. PurgeExpired does this with the rest
+// of what expires.
 func (db *DB) PurgeMentorCodes(ctx context.Context, now time.Time) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
 	n := 0
 	err := db.update(ctx, func(tx *bolt.Tx) error {
-		n = 0
-		expired, err := expiredCodes(tx.Bucket(bucketCodes), codeKindMentor, now)
-		if err != nil {
-			return err
-		}
-		var doomed []holding
-		for _, k := range expired {
-			doomed = append(doomed, holding{bucketCodes, k})
-		}
-		err = tx.Bucket(bucketMentors).ForEach(func(k, v []byte) error {
-			rec, err := decodeMentorRecord(k, v)
-			if err != nil || rec.Draft == "" {
-				return err
-			}
-			if _, err := liveCode(tx, rec.Draft, codeKindMentor, now); err != nil {
-				doomed = append(doomed, holding{bucketMentors, bytes.Clone(k)})
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		for _, h := range doomed {
-			if err := tx.Bucket(h.bucket).Delete(h.key); err != nil {
-				return err
-			}
-		}
-		n = len(doomed)
-		return nil
+		codes, drafts, err := purgeMentorCodes(tx, now)
+		n = codes + drafts
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("purge mentor codes: %w", err)
 	}
 	return n, nil
+}
+
+// purgeMentorCodes deletes in tx the mentor codes that expired by now and
+// the drafts whose code is expired or gone.
+func purgeMentorCodes(tx *bolt.Tx, now time.Time) (codes, drafts int, err error) {
+	expired, err := expiredCodes(tx.Bucket(bucketCodes), codeKindMentor, now)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, k := range expired {
+		if err := tx.Bucket(bucketCodes).Delete(k); err != nil {
+			return 0, 0, err
+		}
+	}
+	var doomed [][]byte
+	err = tx.Bucket(bucketMentors).ForEach(func(k, v []byte) error {
+		rec, err := decodeMentorRecord(k, v)
+		if err != nil || rec.Draft == "" {
+			return err
+		}
+		if _, err := liveCode(tx, rec.Draft, codeKindMentor, now); err != nil {
+			doomed = append(doomed, bytes.Clone(k))
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, k := range doomed {
+		if err := tx.Bucket(bucketMentors).Delete(k); err != nil {
+			return 0, 0, err
+		}
+	}
+	return len(expired), len(doomed), nil
 }
 
 // checkMentorScope refuses a mentor with a scope but no community: empty

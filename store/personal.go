@@ -238,6 +238,11 @@ func forgetHeld(tx *bolt.Tx, erased personSet, hs map[int64][]holding, now time.
 	}
 	for _, id := range ids {
 		for _, h := range hs[id] {
+			if bytes.Equal(h.bucket, bucketAudit) {
+				if err := dropAuditIndex(tx, h.key); err != nil { // audit.go
+					return err
+				}
+			}
 			if err := tx.Bucket(h.bucket).Delete(h.key); err != nil {
 				return err
 			}
