@@ -588,12 +588,14 @@ func heldAsMentor(tx *bolt.Tx, set personSet, out map[int64][]holding) error {
 
 // forgetMentorInTeams takes the erased people of set out of the teams they
 // mentor: those still open look for another mentor (Team.NeedsMentor), and
-// closed ones no longer name them.
+// closed ones no longer name them; and out of the lists of who left a team
+// (Team.Left).
 func forgetMentorInTeams(tx *bolt.Tx, set personSet, now time.Time) error {
 	var mentored []*multaque.Team
+	left := func(id int64) bool { return set[id] }
 	err := tx.Bucket(bucketTeams).ForEach(func(k, v []byte) error {
 		t, err := decodeTeam(string(k), v)
-		if err == nil && t.Mentor != 0 && set[t.Mentor] {
+		if err == nil && (t.Mentor != 0 && set[t.Mentor] || slices.ContainsFunc(t.Left, left)) {
 			mentored = append(mentored, t)
 		}
 		return err
@@ -603,7 +605,11 @@ func forgetMentorInTeams(tx *bolt.Tx, set personSet, now time.Time) error {
 	}
 	for _, old := range mentored {
 		next := cloneTeam(old)
-		next.Mentor, next.UpdatedAt = 0, now
+		if set[next.Mentor] {
+			next.Mentor = 0
+		}
+		next.Left = slices.DeleteFunc(next.Left, left)
+		next.UpdatedAt = now
 		if err := putTeam(tx, old, next, nil, now); err != nil {
 			return err
 		}

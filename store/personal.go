@@ -288,7 +288,7 @@ type teamView struct {
 	Project   string              `json:"project"`
 	Community string              `json:"community"`
 	Status    multaque.TeamStatus `json:"status"`
-	Role      string              `json:"role"` // member or mentor
+	Role      string              `json:"role"` // member, mentor, or left (they left it)
 	Members   int                 `json:"members"`
 }
 
@@ -313,6 +313,8 @@ func teamsAndMessages(tx *bolt.Tx, id int64, pd *personalData) error {
 			role = "mentor"
 		case t.HasMember(id):
 			role = "member"
+		case slices.Contains(t.Left, id):
+			role = "left" // kept so that the matcher never puts them back
 		default:
 			return nil
 		}
