@@ -589,8 +589,10 @@ func heldAsMentor(tx *bolt.Tx, set personSet, out map[int64][]holding) error {
 // forgetMentorInTeams takes the erased people of set out of the teams they
 // mentor: those still open look for another mentor (Team.NeedsMentor), and
 // closed ones no longer name them; and out of the lists of who left a team
-// (Team.Left).
-func forgetMentorInTeams(tx *bolt.Tx, set personSet, now time.Time) error {
+// (Team.Left). It returns, by the owner of the teams' messages
+// ("team/<id>"), the names of the erased mentors of those teams, for
+// scrubNames.
+func forgetMentorInTeams(tx *bolt.Tx, set personSet, now time.Time) (map[string][]string, error) {
 	var mentored []*multaque.Team
 	left := func(id int64) bool { return set[id] }
 	err := tx.Bucket(bucketTeams).ForEach(func(k, v []byte) error {
@@ -601,18 +603,26 @@ func forgetMentorInTeams(tx *bolt.Tx, set personSet, now time.Time) error {
 		return err
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
+	names := map[string][]string{}
 	for _, old := range mentored {
 		next := cloneTeam(old)
 		if set[next.Mentor] {
+			rec, err := getMentorRecord(tx, next.Mentor)
+			if err != nil {
+				return nil, err
+			}
+			if rec != nil && rec.Name != "" {
+				names["team/"+next.ID] = append(names["team/"+next.ID], rec.Name)
+			}
 			next.Mentor = 0
 		}
 		next.Left = slices.DeleteFunc(next.Left, left)
 		next.UpdatedAt = now
 		if err := putTeam(tx, old, next, nil, now); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return names, nil
 }

@@ -224,7 +224,11 @@ func forgetHeld(tx *bolt.Tx, erased personSet, hs map[int64][]holding, now time.
 			}
 		}
 	}
-	if err := forgetMentorInTeams(tx, erased, now); err != nil { // mentors.go
+	names, err := forgetMentorInTeams(tx, erased, now) // mentors.go
+	if err != nil {
+		return err
+	}
+	if err := scrubNames(tx, names); err != nil { // forget_outbox.go
 		return err
 	}
 	if err := forgetInOutbox(tx, erased); err != nil {
