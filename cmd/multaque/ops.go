@@ -356,10 +356,7 @@ func writeOpsFile(dataPath string, addr net.Addr, token string) (remove func(), 
 	}
 	_, err = tmp.Write(data)
 	if err == nil {
-		err = tmp.Chmod(0o600)
-	}
-	if err == nil {
-		err = tmp.Sync()
+		err = tmp.Chmod(0o600) // whatever the umask; no sync: it is rewritten at every start
 	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
