@@ -439,3 +439,61 @@ func dayOf(t time.Time) uint32 {
 	}
 	return uint32(s / 86400)
 }
+
+// checkAudit holds the audit log's indexes to its entries: every entry is
+// indexed by its actor, every key of the index by actor names an entry of
+// that actor, and every key of the index of refusals names the refused
+// entry of that day, person, command and detail. A file whose log was
+// never indexed (written by an older version, read without opening it for
+// writing) has no index yet, which is no problem: Open builds it.
+func (c *checker) checkAudit() {
+	audit := c.tx.Bucket(bucketAudit)
+	actors, refused := audit.Bucket(bucketAuditActors), audit.Bucket(bucketAuditRefused)
+	if actors == nil || refused == nil {
+		return
+	}
+	var indexed uint64
+	if v := actors.Get(keyIndexed); len(v) == 8 {
+		indexed = binary.BigEndian.Uint64(v)
+	}
+	missing := 0
+	_ = audit.ForEach(func(k, v []byte) error {
+		if len(k) != 8 || v == nil {
+			return nil
+		}
+		var e multaque.AuditEntry
+		if json.Unmarshal(v, &e) != nil {
+			c.add("audit: entry %d does not read", binary.BigEndian.Uint64(k))
+			return nil
+		}
+		seq := binary.BigEndian.Uint64(k)
+		// One past indexed is an older program's, indexed at the next Open.
+		if seq <= indexed && actors.Get(actorKey(e.Actor, seq)) == nil {
+			missing++
+		}
+		if e.Refused && seq <= indexed && !bytes.Equal(refused.Get(refusalKey(&e)), k) {
+			c.add("audit: refused entry %d is not in the index of refusals", seq)
+		}
+		return nil
+	})
+	if missing > 0 {
+		c.add("audit: %d entries are not in the index by person", missing)
+	}
+	_ = actors.ForEach(func(k, _ []byte) error {
+		if len(k) != 16 {
+			return nil
+		}
+		e, _ := getAuditEntry(audit, k[8:])
+		if e == nil || e.Actor != int64(binary.BigEndian.Uint64(k[:8])) {
+			c.add("audit: the index by person names entry %d, which is not theirs", binary.BigEndian.Uint64(k[8:]))
+		}
+		return nil
+	})
+	_ = refused.ForEach(func(k, v []byte) error {
+		e, _ := getAuditEntry(audit, v)
+		if len(v) != 8 || e == nil || !e.Refused || !bytes.Equal(refusalKey(e), k) {
+			c.add("audit: the index of refusals names an entry that is not that refusal")
+		}
+		return nil
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -258,5 +259,45 @@ func BenchmarkForgetWithAuditLog(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestCheckFindsABrokenAuditIndex: Check holds the audit log's indexes to
+// the entries.
+func TestCheckFindsABrokenAuditIndex(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "multaque.db")
+	db, err := store.Open(path, fast)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []multaque.AuditEntry{
+		{At: t0, Actor: 66, Command: "stats", Refused: true},
+		{At: t0, Actor: 7, Command: "match"},
+	} {
+		if err := db.Audit(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if problems, err := db.Check(ctx); err != nil || len(problems) != 0 {
+		t.Fatalf("Check of a sound log = %q, %v", problems, err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = raw.Update(func(tx *bolt.Tx) error {
+		actors := tx.Bucket([]byte("audit")).Bucket([]byte("actors"))
+		return actors.Delete(append(binaryKey(7), binaryKey(2)...))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	problems := problemsOf(t, path, store.CheckOptions{})
+	if len(problems) != 1 || !strings.Contains(problems[0], "audit: 1 entries are not in the index by person") {
+		t.Errorf("Check of a log missing an index key = %q", problems)
 	}
 }
