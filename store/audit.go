@@ -266,7 +266,7 @@ func purgeRefusals(tx *bolt.Tx, now time.Time) (int, error) {
 	cutoff := dayOf(now.Add(-KeepRefusals))
 	var doomed [][]byte
 	c := audit.Bucket(bucketAuditRefused).Cursor()
-	for k, v := c.First(); k != nil && len(k) >= 4 && binary.BigEndian.Uint32(k) < cutoff; k, v = c.Next() {
+	for k, v := c.First(); len(k) >= 4 && binary.BigEndian.Uint32(k) < cutoff; k, v = c.Next() {
 		if len(v) == 8 {
 			doomed = append(doomed, bytes.Clone(v))
 		}
@@ -288,7 +288,7 @@ func purgeRefusals(tx *bolt.Tx, now time.Time) (int, error) {
 	// Index keys left by an entry deleted another way.
 	c = audit.Bucket(bucketAuditRefused).Cursor()
 	var stale [][]byte
-	for k, _ := c.First(); k != nil && len(k) >= 4 && binary.BigEndian.Uint32(k) < cutoff; k, _ = c.Next() {
+	for k, _ := c.First(); len(k) >= 4 && binary.BigEndian.Uint32(k) < cutoff; k, _ = c.Next() {
 		stale = append(stale, bytes.Clone(k))
 	}
 	for _, k := range stale {
