@@ -29,6 +29,7 @@ type Store interface {
 	SteeringStore
 	ProposalStore
 	BroadcastStore
+	DecisionStore
 	RecordUpdate(ctx context.Context, updateID int) (fresh bool, err error)
 	SeenUpdate(ctx context.Context, updateID int) (bool, error)
 	// The inbox (store/inbox.go): updates taken durably before Telegram is

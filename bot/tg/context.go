@@ -117,6 +117,8 @@ func ChatOf(u *Update) int64 {
 		return u.ChatMember.Chat.ID
 	case u.ChatJoinRequest != nil && u.ChatJoinRequest.Chat != nil:
 		return u.ChatJoinRequest.Chat.ID
+	case u.PollAnswer != nil && u.PollAnswer.Voter != nil:
+		return u.PollAnswer.Voter.ID // the voter's own queue, not everyone's chat 0
 	}
 	return 0
 }

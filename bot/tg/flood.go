@@ -81,13 +81,15 @@ func (g *FloodGate) pruneLocked(now time.Time) {
 }
 
 // Sender is who sent u, for the flood limit: the person who wrote a
-// message or pressed a button; 0 for other updates.
+// message, pressed a button or answered a poll; 0 for other updates.
 func Sender(u *Update) int64 {
 	switch {
 	case u.Message != nil && u.Message.Sender != nil:
 		return u.Message.Sender.ID
 	case u.Callback != nil && u.Callback.Sender != nil:
 		return u.Callback.Sender.ID
+	case u.PollAnswer != nil && u.PollAnswer.Voter != nil:
+		return u.PollAnswer.Voter.ID
 	}
 	return 0
 }

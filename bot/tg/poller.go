@@ -16,7 +16,7 @@ import (
 
 // AllowedUpdates are the update types the bot asks Telegram for. chat_member
 // must be named explicitly: Telegram does not send it otherwise.
-var AllowedUpdates = []string{"message", "callback_query", "my_chat_member", "chat_member", "chat_join_request"}
+var AllowedUpdates = []string{"message", "callback_query", "my_chat_member", "chat_member", "chat_join_request", "poll_answer"}
 
 // Incoming is an update as it came in: decoded, as Telegram sent it, and
 // when it arrived (the start of the latency people feel).
