@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"runtime"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/multaque/multaque/bot/tg"
@@ -34,8 +35,8 @@ type Store interface {
 	SeenUpdate(ctx context.Context, updateID int) (bool, error)
 	// The inbox (store/inbox.go): updates taken durably before Telegram is
 	// told to move on, deleted once answered, handled again at start.
-	TakeUpdates(ctx context.Context, updates []multaque.InboxUpdate) (fresh []bool, err error)
-	DoneUpdate(ctx context.Context, updateID int) error
+	TakeUpdates(ctx context.Context, updates []multaque.InboxUpdate, done []int) (fresh []bool, err error)
+	DoneUpdates(ctx context.Context, ids []int) error
 	Inbox(ctx context.Context) ([]multaque.InboxUpdate, error)
 	// Awaiting says which conversation waits for the text person types
 	// next (routes.go: onText).
@@ -125,6 +126,12 @@ type Bot struct {
 	recent      *recentUpdates
 	// routeFn routes an update: route, except in the tests of a panic.
 	routeFn func(context.Context, *tg.Context) error
+	// The updates answered and not yet deleted from the inbox (finish).
+	doneMu       sync.Mutex
+	doneIDs      []int
+	stopFlush    chan struct{}
+	flushStopped chan struct{}
+	closeOnce    sync.Once
 	*rooms
 }
 
@@ -216,6 +223,8 @@ func New(opts Options) (*Bot, error) {
 	b.dispatch = tg.NewDispatcher(opts.Workers)
 	b.flood = tg.NewFloodGate(opts.FloodLimit, opts.FloodWindow)
 	b.routeFn = b.route
+	b.stopFlush, b.flushStopped = make(chan struct{}), make(chan struct{})
+	go b.flushDoneEvery(b.stopFlush, b.flushStopped)
 	return b, nil
 }
 
@@ -228,7 +237,14 @@ func (b *Bot) Wire() *tg.Client { return b.wire }
 
 // Close stops taking updates and waits for those being handled; those
 // queued behind them stay in the inbox for the next start.
-func (b *Bot) Close() { b.dispatch.Close() }
+func (b *Bot) Close() {
+	b.dispatch.Close()
+	b.closeOnce.Do(func() {
+		close(b.stopFlush)
+		<-b.flushStopped
+		b.flushDone()
+	})
+}
 
 // Run handles again what the inbox holds (Replay), then takes updates by
 // long polling until ctx is done, finishes the updates being handled and
@@ -265,7 +281,7 @@ func (b *Bot) Replay(ctx context.Context) error {
 		var u tg.Update
 		if err := json.Unmarshal(e.Body, &u); err != nil || u.ID != e.ID {
 			b.log.Error().Int("update_id", e.ID).Msg("an update in the inbox cannot be read: dropped")
-			if err := b.store.DoneUpdate(ctx, e.ID); err != nil {
+			if err := b.store.DoneUpdates(ctx, []int{e.ID}); err != nil {
 				return fmt.Errorf("bot: %w", err)
 			}
 			continue
@@ -346,7 +362,9 @@ func (b *Bot) take(ctx context.Context, batch []tg.Incoming) ([]chan bool, error
 	var fresh []bool
 	if len(entries) > 0 {
 		var err error
-		if fresh, err = b.store.TakeUpdates(ctx, entries); err != nil {
+		done := b.takeDone()
+		if fresh, err = b.store.TakeUpdates(ctx, entries, done); err != nil {
+			b.putDone(done)
 			if multaque.ErrorCode(err) != multaque.EUNAVAILABLE {
 				b.log.Warn().Err(err).Msg("take updates")
 				return nil, err
@@ -502,11 +520,60 @@ func (b *Bot) idle() {
 	}
 }
 
-// finish deletes an answered update from the inbox. If that fails, the
-// next start handles it again, and recognises it if it changed anything.
-func (b *Bot) finish(ctx context.Context, id int) {
-	if err := b.store.DoneUpdate(context.WithoutCancel(ctx), id); err != nil {
-		zerolog.Ctx(ctx).Warn().Err(err).Msg("clear update from the inbox")
+// finish notes an answered update, to be deleted from the inbox with the
+// next batch taken (no write of its own) or by flushDone within
+// doneFlushEvery. A crash before that hands it again at the next start:
+// recognised if it changed anything (the person sees their current screen
+// once more), else answered again.
+func (b *Bot) finish(_ context.Context, id int) {
+	b.doneMu.Lock()
+	b.doneIDs = append(b.doneIDs, id)
+	b.doneMu.Unlock()
+}
+
+// doneFlushEvery is how long an answered update may stay in the inbox
+// when no new batch comes to take it out.
+const doneFlushEvery = 100 * time.Millisecond
+
+func (b *Bot) takeDone() []int {
+	b.doneMu.Lock()
+	defer b.doneMu.Unlock()
+	ids := b.doneIDs
+	b.doneIDs = nil
+	return ids
+}
+
+// putDone gives back ids a failed write did not delete.
+func (b *Bot) putDone(ids []int) {
+	b.doneMu.Lock()
+	b.doneIDs = append(b.doneIDs, ids...)
+	b.doneMu.Unlock()
+}
+
+// flushDone deletes the answered updates from the inbox now.
+func (b *Bot) flushDone() {
+	ids := b.takeDone()
+	if len(ids) == 0 {
+		return
+	}
+	if err := b.store.DoneUpdates(context.Background(), ids); err != nil {
+		b.putDone(ids)
+		b.log.Warn().Err(err).Msg("clear answered updates from the inbox")
+	}
+}
+
+// flushDoneEvery runs flushDone every doneFlushEvery until stop is closed.
+func (b *Bot) flushDoneEvery(stop <-chan struct{}, stopped chan<- struct{}) {
+	defer close(stopped)
+	t := time.NewTicker(doneFlushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			b.flushDone()
+		}
 	}
 }
 

@@ -67,6 +67,7 @@ func TestPanicIsRecoveredAndRecorded(t *testing.T) {
 	if err := b.HandleUpdate(ctx, boom); err != nil {
 		t.Fatalf("HandleUpdate: %v", err)
 	}
+	b.flushDone()
 	if seen, err := db.SeenUpdate(ctx, 41); err != nil || !seen {
 		t.Errorf("the update that panicked is not recorded as handled (seen %v, err %v): it would crash every restart", seen, err)
 	}
@@ -148,7 +149,7 @@ func TestReplayShowsTheScreenOfACommittedChange(t *testing.T) {
 	// its answer never sent.
 	body := []byte(`{"update_id":9,"message":{"message_id":9,"from":{"id":` + strconv.FormatInt(u.ID, 10) +
 		`,"first_name":"Pere"},"chat":{"id":` + strconv.FormatInt(u.ID, 10) + `,"type":"private"},"text":"Pere Secret"}}`)
-	if _, err := db.TakeUpdates(ctx, []multaque.InboxUpdate{{ID: 9, Arrived: time.Now(), Body: body}}); err != nil {
+	if _, err := db.TakeUpdates(ctx, []multaque.InboxUpdate{{ID: 9, Arrived: time.Now(), Body: body}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.RecordUpdate(ctx, 9); err != nil {
@@ -158,6 +159,7 @@ func TestReplayShowsTheScreenOfACommittedChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.idle()
+	b.flushDone()
 	if len(u.Messages()) == before {
 		t.Fatal("the replayed update got no answer: the person would wait for nothing")
 	}

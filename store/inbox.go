@@ -23,10 +23,17 @@ var bucketInbox = []byte("inbox")
 // with other writers through bbolt's batch) and reports which of them are
 // new: an update already in the inbox (being handled) or recorded as handled
 // (see RecordUpdate) is not written again and its fresh is false. Only
-// when it returns nil may the bot confirm the updates to Telegram.
-func (db *DB) TakeUpdates(ctx context.Context, updates []multaque.InboxUpdate) (fresh []bool, err error) {
+// when it returns nil may the bot confirm the updates to Telegram. The
+// same transaction deletes the updates done (answered since the last
+// call), so that clearing the inbox costs no write of its own.
+func (db *DB) TakeUpdates(ctx context.Context, updates []multaque.InboxUpdate, done []int) (fresh []bool, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	for _, id := range done {
+		if id < 0 {
+			return nil, multaque.Errorf(multaque.EINVALID, "done update %d: negative id", id)
+		}
 	}
 	for _, u := range updates {
 		if u.ID < 0 {
@@ -38,6 +45,11 @@ func (db *DB) TakeUpdates(ctx context.Context, updates []multaque.InboxUpdate) (
 		in, err := tx.CreateBucketIfNotExists(bucketInbox)
 		if err != nil {
 			return err
+		}
+		for _, id := range done {
+			if err := in.Delete(u64(uint64(id))); err != nil {
+				return err
+			}
 		}
 		seen := tx.Bucket(bucketUpdates)
 		for i, u := range updates {
@@ -61,21 +73,28 @@ func (db *DB) TakeUpdates(ctx context.Context, updates []multaque.InboxUpdate) (
 	return fresh, nil
 }
 
-// DoneUpdate deletes the update from the inbox: it has been answered, or
-// it is given up on. Deleting an update not there is no error.
-func (db *DB) DoneUpdate(ctx context.Context, updateID int) error {
-	if updateID < 0 {
-		return multaque.Errorf(multaque.EINVALID, "done update %d: negative id", updateID)
+// DoneUpdates deletes updates from the inbox: they have been answered, or
+// given up on. Deleting an update not there is no error.
+func (db *DB) DoneUpdates(ctx context.Context, ids []int) error {
+	for _, id := range ids {
+		if id < 0 {
+			return multaque.Errorf(multaque.EINVALID, "done update %d: negative id", id)
+		}
 	}
 	err := db.batch(context.Background(), func(tx *bolt.Tx) error {
 		in := tx.Bucket(bucketInbox)
 		if in == nil {
 			return nil
 		}
-		return in.Delete(u64(uint64(updateID)))
+		for _, id := range ids {
+			if err := in.Delete(u64(uint64(id))); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("done update %d: %w", updateID, err)
+		return fmt.Errorf("done %d updates: %w", len(ids), err)
 	}
 	return nil
 }

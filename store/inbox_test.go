@@ -30,25 +30,25 @@ func TestInbox(t *testing.T) {
 		return multaque.InboxUpdate{ID: id, Arrived: at, Body: []byte(`{"update_id":` + itoa(id) +
 			`,"message":{"message_id":3,"from":{"id":` + itoa(int(from)) + `,"first_name":"Secret Name"},"chat":{"id":` + itoa(int(from)) + `,"type":"private"},"text":"Secret Text"}}`)}
 	}
-	fresh, err := db.TakeUpdates(ctx, []multaque.InboxUpdate{msg(10, 7), msg(11, 8)})
+	fresh, err := db.TakeUpdates(ctx, []multaque.InboxUpdate{msg(10, 7), msg(11, 8)}, nil)
 	if err != nil || !fresh[0] || !fresh[1] {
 		t.Fatalf("TakeUpdates = %v, %v; want both fresh", fresh, err)
 	}
-	if fresh, _ := db.TakeUpdates(ctx, []multaque.InboxUpdate{msg(10, 7), msg(12, 7)}); fresh[0] || !fresh[1] {
+	if fresh, _ := db.TakeUpdates(ctx, []multaque.InboxUpdate{msg(10, 7), msg(12, 8)}, nil); fresh[0] || !fresh[1] {
 		t.Errorf("taken again: fresh %v, want [false true]", fresh)
 	}
 	left, err := db.Inbox(ctx)
 	if err != nil || len(left) != 3 || left[0].ID != 10 || !left[0].Arrived.Equal(at) || !bytes.Equal(left[0].Body, msg(10, 7).Body) {
 		t.Fatalf("Inbox = %+v, %v", left, err)
 	}
-	if err := db.DoneUpdate(ctx, 11); err != nil {
+	if err := db.DoneUpdates(ctx, []int{11}); err != nil {
 		t.Fatal(err)
 	}
-	// 12's change commits; its sender (7) is no citizen: the entry goes.
+	// 12's change commits; its sender (8) is no citizen: the entry goes.
 	if _, err := db.RecordUpdate(ctx, 12); err != nil {
 		t.Fatal(err)
 	}
-	if fresh, _ := db.TakeUpdates(ctx, []multaque.InboxUpdate{msg(12, 7)}); fresh[0] {
+	if fresh, _ := db.TakeUpdates(ctx, []multaque.InboxUpdate{msg(12, 8)}, nil); fresh[0] {
 		t.Error("an update recorded as handled was taken again")
 	}
 	// 7 becomes a citizen; 10's change commits: the entry is trimmed.
@@ -56,6 +56,10 @@ func TestInbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := db.RecordUpdate(ctx, 10); err != nil {
+		t.Fatal(err)
+	}
+	// Done updates leave with the next batch taken.
+	if _, err := db.TakeUpdates(ctx, nil, []int{13}); err != nil {
 		t.Fatal(err)
 	}
 	left, _ = db.Inbox(ctx)

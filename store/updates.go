@@ -152,6 +152,15 @@ func trimInboxTx(tx *bolt.Tx, key []byte) error {
 		who = o.Callback.From.ID
 	}
 	if who == 0 || tx.Bucket(bucketCitizens).Get(idKey(who)) == nil {
+		if who != 0 {
+			// Erased, or never a citizen: the earlier updates of their
+			// own chat, answered already (a chat's updates are handled
+			// in order) but maybe not yet cleared, go too, so that an
+			// erasure leaves nothing of theirs in the inbox.
+			if err := dropEarlierTx(in, key, who); err != nil {
+				return err
+			}
+		}
 		return in.Delete(key)
 	}
 	body, err := json.Marshal(o)
@@ -159,4 +168,30 @@ func trimInboxTx(tx *bolt.Tx, key []byte) error {
 		return err
 	}
 	return in.Put(key, append(bytes.Clone(v[:8]), body...))
+}
+
+// dropEarlierTx deletes the inbox entries before key that belong to who's
+// own queue: messages in their private chat, and their button presses.
+func dropEarlierTx(in *bolt.Bucket, key []byte, who int64) error {
+	var drop [][]byte
+	c := in.Cursor()
+	for k, v := c.First(); k != nil && bytes.Compare(k, key) < 0; k, v = c.Next() {
+		if len(v) < 8 {
+			continue
+		}
+		var o owedUpdate
+		if json.Unmarshal(v[8:], &o) != nil {
+			continue
+		}
+		if (o.Message != nil && o.Message.Chat != nil && o.Message.Chat.ID == who) ||
+			(o.Callback != nil && o.Callback.From != nil && o.Callback.From.ID == who) {
+			drop = append(drop, bytes.Clone(k))
+		}
+	}
+	for _, k := range drop {
+		if err := in.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
 }
