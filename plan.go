@@ -17,8 +17,8 @@ type Plan struct {
 	Message int   `json:"message,omitempty"`
 	// Version grows with every change to what the message shows; Shown is
 	// the version the message shows. Shown < Version: an edit is owed.
-	Version int `json:"version"`
-	Shown   int `json:"shown,omitempty"`
+	Version int    `json:"version"`
+	Shown   int    `json:"shown,omitempty"`
 	Steps   []Step `json:"steps"`
 	// Stages is the history of the team's stage, oldest first; the first is
 	// always StageFormed, made with the plan.
