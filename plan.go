@@ -26,6 +26,13 @@ type Plan struct {
 	// LastActivity is when a step was last marked, undone or added, or the
 	// stage last changed: the quiet time of the nudges counts from it.
 	LastActivity time.Time `json:"last_activity"`
+	// Rung is how many rungs of the nudges' ladder were sent for the quiet
+	// time that began at RungOf (see Due); Asked is the last check-in
+	// period the mentor was asked about. They keep a nudge from going twice
+	// even after the outbox forgot its dedup key.
+	Rung   int       `json:"rung,omitempty"`
+	RungOf time.Time `json:"rung_of,omitzero"`
+	Asked  int       `json:"asked,omitempty"`
 	// CheckIns are the mentor's check-ins, oldest first.
 	CheckIns  []CheckIn `json:"check_ins,omitempty"`
 	CreatedAt time.Time `json:"created_at"`

@@ -85,8 +85,14 @@ func (p *Plan) Due(now time.Time, mentor int64, r PlanRules) []Nudge {
 	var out []Nudge
 	quiet := p.LastActivity
 	stamp := strconv.FormatInt(quiet.Unix(), 10)
+	sent := 0
+	if p.RungOf.Equal(quiet) {
+		sent = p.Rung
+	}
+	rung := 0
 	ladder := func(kind NudgeKind, at time.Time) {
-		if !now.Before(at) {
+		rung++
+		if !now.Before(at) && rung > sent {
 			out = append(out, Nudge{Kind: kind, At: at, Key: "nudge/" + p.Team + "/" + stamp + "/" + string(kind)})
 		}
 	}
@@ -101,7 +107,7 @@ func (p *Plan) Due(now time.Time, mentor int64, r PlanRules) []Nudge {
 		}
 	}
 	if mentor != 0 && r.CheckInEvery > 0 {
-		if k := int(now.Sub(p.CreatedAt) / r.CheckInEvery); k >= 1 && !p.answered(k) {
+		if k := int(now.Sub(p.CreatedAt) / r.CheckInEvery); k >= 1 && k > p.Asked && !p.answered(k) {
 			out = append(out, Nudge{Kind: NudgeCheckIn, Period: k, At: p.CreatedAt.Add(time.Duration(k) * r.CheckInEvery),
 				Key: "checkin/" + p.Team + "/" + strconv.Itoa(k)})
 		}
@@ -121,6 +127,25 @@ func (p *Plan) Due(now time.Time, mentor int64, r PlanRules) []Nudge {
 	}
 	slices.SortStableFunc(out, func(a, b Nudge) int { return a.At.Compare(b.At) })
 	return out
+}
+
+// Sent records that nudge n went out, so that Due does not return it
+// again. Owners' reminders are kept from going twice by their keys alone:
+// they fall within two days.
+func (p *Plan) Sent(n Nudge) {
+	switch n.Kind {
+	case NudgeGroup, NudgeMentor, NudgeCoordinators:
+		if !p.RungOf.Equal(p.LastActivity) {
+			p.RungOf, p.Rung = p.LastActivity, 0
+		}
+		r := map[NudgeKind]int{NudgeGroup: 1, NudgeMentor: 2, NudgeCoordinators: 3}[n.Kind]
+		if n.Kind == NudgeCoordinators && p.Rung == 0 {
+			r = 1 // a team with no mentor: the coordinators are the first rung
+		}
+		p.Rung = max(p.Rung, r)
+	case NudgeCheckIn:
+		p.Asked = max(p.Asked, n.Period)
+	}
 }
 
 func (p *Plan) answered(period int) bool {

@@ -182,3 +182,24 @@ func TestPlanForgetPerson(t *testing.T) {
 		t.Errorf("a second forget changed something")
 	}
 }
+
+func TestPlanSentNudgesAreNotDueAgain(t *testing.T) {
+	r := multaque.DefaultPlanRules()
+	for _, mentor := range []int64{0, 9} {
+		p := multaque.NewPlan("T1", -100, 3, t0)
+		var sent []multaque.NudgeKind
+		for d := 0; d <= 60; d++ {
+			for _, n := range p.Due(t0.Add(time.Duration(d)*day), mentor, r) {
+				p.Sent(n)
+				sent = append(sent, n.Kind)
+			}
+		}
+		want := []multaque.NudgeKind{multaque.NudgeCoordinators}
+		if mentor != 0 {
+			want = []multaque.NudgeKind{"group", "checkin", "mentor", "coordinators", "checkin", "checkin", "checkin"}
+		}
+		if !slices.Equal(sent, want) {
+			t.Errorf("mentor %d: sent %v over 60 days, want %v", mentor, sent, want)
+		}
+	}
+}
