@@ -49,12 +49,13 @@ var (
 	bucketThresholds   = []byte("thresholds")
 	bucketBroadcasts   = []byte("broadcasts")
 	bucketErased       = []byte("erased")
+	bucketPlans        = []byte("plans") // plans.go
 
 	allBuckets = [][]byte{
 		bucketCitizens, bucketWaiting, bucketQueues, bucketQueuesBySize, bucketQueuesByAge, bucketRefCodes, bucketUpdates, bucketMeta,
 		bucketOutbox, bucketDead, bucketTeams, bucketTeamsByChat, bucketMentors,
 		bucketCoordinators, bucketPool, bucketCodes, bucketProposals, bucketAudit,
-		bucketThresholds, bucketBroadcasts, bucketErased,
+		bucketThresholds, bucketBroadcasts, bucketErased, bucketPlans,
 	}
 
 	keySchema = []byte("schema")

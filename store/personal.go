@@ -236,6 +236,9 @@ func forgetHeld(tx *bolt.Tx, erased personSet, hs map[int64][]holding, now time.
 	if err := forgetInBroadcasts(tx, erased); err != nil { // broadcasts.go
 		return err
 	}
+	if err := forgetInPlans(tx, erased); err != nil { // plans.go: names out, steps stay done
+		return err
+	}
 	for _, id := range ids {
 		for _, h := range hs[id] {
 			if err := tx.Bucket(h.bucket).Delete(h.key); err != nil {
@@ -274,6 +277,12 @@ type personalData struct {
 	// heldRefusedAttempts).
 	Coordinator *multaque.Coordinator `json:"coordinator,omitempty"`
 	Audit       []multaque.AuditEntry `json:"audit_entries,omitempty"`
+	// StepsMarked and StepsOwned are the steps of their teams' plans they
+	// marked done or took on; CheckIns, those they gave as a mentor
+	// (plans.go).
+	StepsMarked []planMark    `json:"steps_marked,omitempty"`
+	StepsOwned  []planMark    `json:"steps_owned,omitempty"`
+	CheckIns    []planCheckIn `json:"check_ins,omitempty"`
 }
 
 // teamView is a team as the person's own data shows it: what it is, not
@@ -385,6 +394,9 @@ func (db *DB) PersonalData(ctx context.Context, id int64) ([]byte, error) {
 			}
 		}
 		if pd.Proposals, pd.ProposalNote, err = proposalsOf(tx, id); err != nil { // proposals.go
+			return err
+		}
+		if err := plansOf(tx, id, &pd); err != nil { // plans.go
 			return err
 		}
 		return teamsAndMessages(tx, id, &pd)
