@@ -21,6 +21,7 @@ type rooms struct {
 	steering   *steering
 	proposals  *proposals
 	broadcasts *broadcasts
+	plans      *plans // plan.go: the teams' kickoff plans
 }
 
 // citizens is the room of the people who use Multaque for themselves: the
@@ -101,6 +102,7 @@ func newRooms(c *core, opts Options) *rooms {
 		steering:   &steering{core: c, store: opts.Store},
 		proposals:  &proposals{core: c, store: opts.Store},
 		broadcasts: &broadcasts{core: c, store: opts.Store},
+		plans:      newPlans(c, opts.Store),
 	}
 	rs.citizens.broadcasts = rs.broadcasts
 	rs.citizens.mentors = rs.mentors
@@ -110,6 +112,7 @@ func newRooms(c *core, opts Options) *rooms {
 	rs.mentors.roles = rs.roles
 	rs.steering.reports = rs.reports
 	rs.proposals.mentors = rs.mentors
+	rs.plans.reports = rs.reports
 	rs.teams.poolLowWater = opts.PoolLowWater
 	if rs.teams.poolLowWater <= 0 {
 		rs.teams.poolLowWater = DefaultPoolLowWater

@@ -74,7 +74,7 @@ type routes struct {
 
 // routeTable is the bot's route table.
 func (b *Bot) routeTable() []any {
-	cz, tm, mt, rl, rp, st, pr, bc := b.citizens, b.teams, b.mentors, b.roles, b.reports, b.steering, b.proposals, b.broadcasts
+	cz, tm, mt, rl, rp, st, pr, bc, pl := b.citizens, b.teams, b.mentors, b.roles, b.reports, b.steering, b.proposals, b.broadcasts, b.plans
 	return []any{
 		// The citizens' menu, in its order; /help lists it.
 		commandRoute{name: "start", menu: citizenMenu, run: cz.onStartCommand},
@@ -91,6 +91,7 @@ func (b *Bot) routeTable() []any {
 
 		commandRoute{name: "mentor", why: "mentors learn it when they accept their invite", run: mt.onMentorCommand},
 		commandRoute{name: "claim", why: "the operator reads the setup code in the log", run: rl.onClaim},
+		commandRoute{name: "plan", why: "it belongs in a team's group, whose pinned plan says so; here it says so", run: pl.onPlanInPrivate},
 
 		// The coordinators' menu, in its order.
 		commandRoute{name: "stats", menu: coordinatorMenu, admin: rp.runStats},
@@ -100,6 +101,8 @@ func (b *Bot) routeTable() []any {
 		commandRoute{name: "pool", menu: coordinatorMenu, admin: st.noArgs("/pool", st.onPool)},
 		commandRoute{name: "match", menu: coordinatorMenu, admin: st.noArgs("/match", st.onMatch)},
 		commandRoute{name: "mentors", menu: coordinatorMenu, admin: st.noArgs("/mentors", st.onMentors)},
+		commandRoute{name: "teams", menu: coordinatorMenu, admin: pl.runTeams},
+		commandRoute{name: "team", menu: coordinatorMenu, admin: pl.runTeam},
 		commandRoute{name: "threshold", menu: coordinatorMenu, admin: pr.onThreshold},
 		commandRoute{name: "proposals", menu: coordinatorMenu, admin: pr.onProposals},
 		commandRoute{name: "translate", menu: coordinatorMenu, admin: pr.onTranslate},
@@ -152,6 +155,10 @@ func (b *Bot) routeTable() []any {
 		// A broadcast's preview.
 		buttonRoute{actBroadcastSend, bc.onBroadcastButton},
 		buttonRoute{actBroadcastCancel, bc.onBroadcastButton},
+		// A team's plan, in its group; a mentor's check-in; /teams.
+		buttonRoute{actPlanTick, pl.onTick},
+		buttonRoute{actPlanCheckIn, pl.onCheckIn},
+		buttonRoute{actPlanTeam, pl.onTeamButton},
 
 		// What waits for typed text (store: Awaiting); anything else is the
 		// survey's.
@@ -245,6 +252,8 @@ func (b *Bot) route(ctx context.Context, c *tg.Context) error {
 		return b.teams.onJoinRequest(ctx, c)
 	case u.ChatMember != nil:
 		return b.teams.onChatMember(ctx, c)
+	case u.Message != nil && u.Message.Chat != nil && u.Message.Chat.Type != tg.ChatPrivate:
+		return b.plans.onGroupMessage(ctx, c) // /plan in a team's group
 	case u.Message == nil || u.Message.Chat == nil || u.Message.Chat.Type != tg.ChatPrivate || u.Message.Sender == nil:
 		return nil
 	}
