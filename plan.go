@@ -180,10 +180,18 @@ func (p *Plan) LastCheckIn() *CheckIn {
 }
 
 // Open reports whether the team still works towards its launch: formed or
-// started. Only open teams are nudged and marked.
+// started. Only open teams are nudged.
 func (p *Plan) Open() bool {
 	s := p.Stage()
 	return s == StageFormed || s == StageStarted
+}
+
+// Markable reports whether the plan's steps may be marked: not while the
+// team is paused or dissolved. A launched team may still mark the steps
+// that are left.
+func (p *Plan) Markable() bool {
+	s := p.Stage()
+	return s != StagePaused && s != StageDissolved
 }
 
 // Validate checks a plan before it is stored.

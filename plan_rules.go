@@ -170,13 +170,13 @@ func (p *Plan) lastPlaybook() int {
 // Mark marks step id done by person at now and returns the stage it brought
 // the team to, "" if the stage did not change: the first step done starts
 // the team, the last playbook step launches it. It refuses (ECONFLICT) a
-// step already done and any mark once the team is no longer open.
+// step already done and any mark while the team is paused or dissolved.
 func (p *Plan) Mark(id int, by int64, now time.Time) (Stage, error) {
 	s, ok := p.Step(id)
 	switch {
 	case !ok:
 		return "", Errorf(ENOTFOUND, "plan %s: no step %d", p.Team, id)
-	case !p.Open():
+	case !p.Markable():
 		return "", Errorf(ECONFLICT, "plan %s is %s", p.Team, p.Stage())
 	case s.Done:
 		return "", Errorf(ECONFLICT, "plan %s: step %d is done already", p.Team, id)
@@ -188,7 +188,7 @@ func (p *Plan) Mark(id int, by int64, now time.Time) (Stage, error) {
 		reached = StageStarted
 		p.Stages = append(p.Stages, StageChange{Stage: StageStarted, At: now})
 	}
-	if s.Playbook != 0 && s.Playbook == p.lastPlaybook() {
+	if s.Playbook != 0 && s.Playbook == p.lastPlaybook() && p.Stage() != StageLaunched {
 		reached = StageLaunched
 		p.Stages = append(p.Stages, StageChange{Stage: StageLaunched, At: now})
 	}
@@ -202,7 +202,7 @@ func (p *Plan) Unmark(id int, now time.Time) error {
 	switch {
 	case !ok:
 		return Errorf(ENOTFOUND, "plan %s: no step %d", p.Team, id)
-	case !p.Open():
+	case !p.Markable():
 		return Errorf(ECONFLICT, "plan %s is %s", p.Team, p.Stage())
 	case !s.Done:
 		return Errorf(ECONFLICT, "plan %s: step %d is not done", p.Team, id)

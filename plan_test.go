@@ -106,6 +106,7 @@ func TestPlanMarkStages(t *testing.T) {
 		{"first step starts", []int{1}, multaque.StageStarted, []multaque.Stage{"formed", "started"}},
 		{"the last playbook step launches", []int{2, 3}, multaque.StageLaunched, []multaque.Stage{"formed", "started", "launched"}},
 		{"last step first: started and launched", []int{3}, multaque.StageLaunched, []multaque.Stage{"formed", "started", "launched"}},
+		{"a launched team marks the steps left", []int{3, 1, 2}, multaque.StageLaunched, []multaque.Stage{"formed", "started", "launched"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -46,6 +46,7 @@ type plans struct {
 	debounce time.Duration
 	undo     sync.Map    // undoKey → time of the first tap on a done step
 	editor   planEditor
+	showing  sync.Map // team id → *sync.Mutex held while its message is shown
 }
 
 // Button actions of the plans.
@@ -166,12 +167,12 @@ func (b *plans) planView(in *planInfo, p *multaque.Plan) view {
 			}
 			s.WriteString("\n     " + strings.Join(parts, " · "))
 		}
-		if p.Open() {
+		if p.Markable() {
 			kb = append(kb, []tg.InlineButton{cb(clipRunes(fmt.Sprintf("%s %d. %s", mark, i+1, text), 40), button{Action: actPlanTick, Arg: fmt.Sprint(st.ID)})})
 		}
 	}
 	s.WriteString("\n\n")
-	if p.Open() {
+	if p.Markable() {
 		s.WriteString(b.view.t(lang, "plan_howto"))
 	} else {
 		s.WriteString(b.view.t(lang, "plan_closed"))

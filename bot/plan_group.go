@@ -62,7 +62,7 @@ func (b *plans) onPlanCommand(ctx context.Context, c *tg.Context, t *multaque.Te
 	now := b.now()
 	switch strings.ToLower(sub) {
 	case "":
-		return b.show(ctx, t, p, true)
+		return b.show(ctx, t, true)
 	case "add", "take", "due":
 		if !canTick(t, person) {
 			return say("plan_members_only")

@@ -3,9 +3,12 @@ package bot
 // What the plans call for (multaque.Plan.Due): the nudges of a quiet team
 // (its group, then its mentor, then the coordinators who oversee it), the
 // mentor's check-in and a step's owner's reminders. Each is an outbox item
-// whose NotBefore is when it became due and whose dedup key is the nudge's,
-// committed with the plan's record of it (Plan.Sent) in one transaction: a
-// restart neither loses nor doubles one.
+// enqueued once it is due (so it goes at once: its NotBefore is left to the
+// store), whose dedup key is the nudge's, committed with the plan's record
+// of it (Plan.Sent) in one transaction: a restart neither loses nor doubles
+// one. (They are not queued ahead with a later NotBefore because any
+// activity of the team cancels them, and the outbox cannot take an item
+// back.)
 
 import (
 	"context"
@@ -61,7 +64,7 @@ func (b *plans) nudgeItems(in *planInfo, p *multaque.Plan, n multaque.Nudge, coo
 	quiet := int(now.Sub(p.LastActivity) / (24 * time.Hour))
 	item := func(chat int64, lang multaque.Lang, key, text string) multaque.OutboxItem {
 		return multaque.OutboxItem{
-			Kind: "nudge", Chat: chat, Priority: multaque.PriorityNormal, NotBefore: n.At, Owner: "team/" + t.ID,
+			Kind: "nudge", Chat: chat, Priority: multaque.PriorityNormal, Owner: "team/" + t.ID,
 			DedupKey: key, ParseMode: tg.ModeHTML, Text: b.teamTitle(t, lang) + "\n\n" + text,
 		}
 	}

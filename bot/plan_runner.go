@@ -157,19 +157,24 @@ func (b *plans) refresh(ctx context.Context, team string) error {
 	if err != nil {
 		return err
 	}
-	p, err := b.store.Plan(ctx, team)
+	return b.show(ctx, t, false)
+}
+
+// show makes the message of t's plan show the plan as stored: an edit of
+// it, or a new message pinned in its place when there is none, it is gone,
+// or anew is set (/plan). One show of a team runs at a time, so that the
+// runner and the editor never post one plan twice.
+func (b *plans) show(ctx context.Context, t *multaque.Team, anew bool) error {
+	mu, _ := b.showing.LoadOrStore(t.ID, new(sync.Mutex))
+	mu.(*sync.Mutex).Lock()
+	defer mu.(*sync.Mutex).Unlock()
+	p, err := b.store.Plan(ctx, t.ID)
 	if err != nil {
 		return err
 	}
-	if p.Message != 0 && p.Shown >= p.Version && p.Chat == t.Chat {
+	if !anew && p.Message != 0 && p.Shown >= p.Version && p.Chat == t.Chat {
 		return nil
 	}
-	return b.show(ctx, t, p, false)
-}
-
-// show makes p's message show p: an edit of it, or a new message pinned
-// in its place when there is none, it is gone, or anew is set (/plan).
-func (b *plans) show(ctx context.Context, t *multaque.Team, p *multaque.Plan, anew bool) error {
 	in, err := b.info(ctx, t, p)
 	if err != nil {
 		return err
@@ -236,7 +241,7 @@ func (b *plans) pass(ctx context.Context) error {
 		}
 		if p.Message == 0 || p.Shown < p.Version || p.Chat != t.Chat {
 			if !b.editing(t.ID) {
-				if err := b.show(ctx, t, p, false); err != nil {
+				if err := b.show(ctx, t, false); err != nil {
 					b.log.Warn().Err(b.wire.Redact(err)).Str("team", t.ID).Msg("show plan")
 				}
 			}

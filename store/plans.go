@@ -97,8 +97,10 @@ func (db *DB) CreatePlan(ctx context.Context, p *multaque.Plan) (*multaque.Plan,
 // UpdatePlan applies fn to the plan of team and stores it, with the outbox
 // items(plan), in one write transaction (with the update ctx carries, if
 // any). ENOTFOUND if the team has no plan; fn's error aborts everything;
-// EINVALID if the plan fn leaves does not pass Validate.
-func (db *DB) UpdatePlan(ctx context.Context, team string, now time.Time, fn func(p *multaque.Plan) error, items func(p *multaque.Plan) []multaque.OutboxItem) (*multaque.Plan, error) {
+// EINVALID if the plan fn leaves does not pass Validate. The items are
+// stamped with the store's clock, the Sender's, not with now (the caller's,
+// which a test may have moved on): an item due at once goes at once.
+func (db *DB) UpdatePlan(ctx context.Context, team string, _ time.Time, fn func(p *multaque.Plan) error, items func(p *multaque.Plan) []multaque.OutboxItem) (*multaque.Plan, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -127,7 +129,7 @@ func (db *DB) UpdatePlan(ctx context.Context, team string, now time.Time, fn fun
 			return err
 		}
 		for i := range its {
-			if _, err := enqueueTx(tx, &its[i], now); err != nil {
+			if _, err := enqueueTx(tx, &its[i], db.now()); err != nil {
 				return err
 			}
 		}
