@@ -40,11 +40,11 @@ type plans struct {
 	*core
 	store   PlanStore
 	reports *reports // for /teams: the area a coordinator asks about
-	rules multaque.PlanRules
+	rules   multaque.PlanRules
 	// debounce is how long after a change the plan's message is edited,
 	// so that the ticks of a burst go out as one edit.
 	debounce time.Duration
-	undo     sync.Map    // undoKey → time of the first tap on a done step
+	undo     sync.Map // undoKey → time of the first tap on a done step
 	editor   planEditor
 	showing  sync.Map // team id → *sync.Mutex held while its message is shown
 }

@@ -44,7 +44,7 @@ func (c *planClock) Add(d time.Duration) {
 // fake Telegram that enforces Telegram's limits (sped up).
 type planRig struct {
 	*teamRig
-	clock  *planClock                      // nil: real time
+	clock  *planClock                    // nil: real time
 	scoped map[string]*telegramtest.User // planRigOptions.scoped, by name
 }
 
@@ -103,7 +103,9 @@ func newPlanRig(t *testing.T, o planRigOptions) *planRig {
 	for _, run := range []func(){
 		func() { h.bot.Run(ctx) },
 		func() { sender.Run(ctx) },
-		func() { h.bot.RunPlans(ctx, bot.PlanOptions{Every: 100 * time.Millisecond, Debounce: 300 * time.Millisecond}) },
+		func() {
+			h.bot.RunPlans(ctx, bot.PlanOptions{Every: 100 * time.Millisecond, Debounce: 300 * time.Millisecond})
+		},
 	} {
 		wg.Add(1)
 		go func() { defer wg.Done(); run() }()

@@ -88,7 +88,7 @@ func TestForgetTakesTheNameOutOfPlansAndKeepsTheStepDone(t *testing.T) {
 		t.Fatal(err)
 	}
 	var pd struct {
-		StepsMarked []struct{ Team string } `json:"steps_marked"`
+		StepsMarked []struct{ Team string }   `json:"steps_marked"`
 		CheckIns    []struct{ Colour string } `json:"check_ins"`
 	}
 	if err := json.Unmarshal(data, &pd); err != nil {
