@@ -18,7 +18,8 @@ import (
 // PlanOptions configure RunPlans. Zero fields take the defaults named.
 type PlanOptions struct {
 	// Every is how often the plans are looked at: new teams given theirs,
-	// messages brought up to date, nudges sent. Default 1 minute.
+	// messages brought up to date, nudges sent. Default 15s, which is how
+	// long a new team's group may wait for its plan.
 	Every time.Duration
 	// Debounce is how long after a tap the plan's message is edited, so
 	// that a burst of taps makes one edit. Default 2s.
@@ -47,7 +48,7 @@ type editState struct{ scheduled, editing, again bool }
 func (b *Bot) RunPlans(ctx context.Context, o PlanOptions) {
 	pl := b.plans
 	if o.Every <= 0 {
-		o.Every = time.Minute
+		o.Every = 15 * time.Second
 	}
 	if o.Debounce > 0 {
 		pl.debounce = o.Debounce

@@ -404,6 +404,15 @@ func (m *Main) run(ctx context.Context) (err error) {
 	// a stop interrupted.
 	broadcastsDone := make(chan error, 1)
 	go func() { broadcastsDone <- b.RunBroadcasts(senderCtx) }()
+	// The teams' kickoff plans: posted, kept up to date, nudges sent.
+	plansDone := make(chan struct{})
+	go func() {
+		defer close(plansDone)
+		b.RunPlans(senderCtx, bot.PlanOptions{Rules: multaque.PlanRules{
+			Quiet: time.Duration(cfg.Plans.QuietAfter), ToMentor: time.Duration(cfg.Plans.MentorAfter),
+			ToCoordinators: time.Duration(cfg.Plans.CoordinatorsAfter), CheckInEvery: time.Duration(cfg.Plans.CheckInEvery),
+		}})
+	}()
 	if cfg.Telegram.Mode == "webhook" {
 		err = m.serveWebhook(ctx, b)
 	} else {
@@ -419,6 +428,7 @@ func (m *Main) run(ctx context.Context) (err error) {
 	if berr := <-broadcastsDone; berr != nil && err == nil {
 		err = berr
 	}
+	<-plansDone
 	return err
 }
 

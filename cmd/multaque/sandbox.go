@@ -123,7 +123,7 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 				}
 				return
 			}
-			fmt.Fprintln(stdout, "Multaque sandbox: demo ready: 7 neighbours of Gràcia want a consumer group; the 8th you add makes a team (press Form teams now)")
+			fmt.Fprintln(stdout, "Multaque sandbox: demo ready: 7 neighbours of Gràcia want a consumer group; the 8th you add makes a team (press Form teams now). A team of Sants sharing cars has its plan under way: open Rosa to see it")
 		})
 	}
 
