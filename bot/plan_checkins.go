@@ -56,8 +56,7 @@ func (b *plans) onCheckIn(ctx context.Context, r *request) error {
 			out = append(out, multaque.OutboxItem{
 				Kind: "alert", Chat: id, Priority: multaque.PriorityUrgent, Owner: "team/" + t.ID, ParseMode: tg.ModeHTML,
 				DedupKey: "checkin-alert/" + t.ID + "/" + strconv.Itoa(r.bt.Version) + "/" + strconv.FormatInt(id, 10),
-				Text: b.teamTitle(t, lang) + "\n\n" + b.view.t(lang, "plan_checkin_alert_"+colour, "Team", t.ID,
-					"Done", p.Done(), "Total", len(p.Steps), "Stage", b.stageName(lang, p.Stage())),
+				Text:     b.checkInAlert(t, p, multaque.Colour(colour), lang),
 			})
 		}
 		return out
@@ -72,4 +71,11 @@ func (b *plans) onCheckIn(ctx context.Context, r *request) error {
 		key = "plan_checkin_already"
 	}
 	return b.edit(ctx, c, view{Text: b.teamTitle(t, r.lang) + "\n\n" + b.view.t(r.lang, key, "Mark", colourMark[multaque.Colour(colour)])})
+}
+
+// checkInAlert tells a coordinator, in lang, that the mentor of t checked
+// in 🟡 or 🔴.
+func (b *plans) checkInAlert(t *multaque.Team, p *multaque.Plan, colour multaque.Colour, lang multaque.Lang) string {
+	return b.teamTitle(t, lang) + "\n\n" + b.view.t(lang, "plan_checkin_alert_"+string(colour), "Team", t.ID,
+		"Done", p.Done(), "Total", len(p.Steps), "Stage", b.stageName(lang, p.Stage()))
 }

@@ -93,7 +93,7 @@ func (b *plans) runTeams(ctx context.Context, a *adminCall) error {
 			lines = append(lines, b.view.t(lang, "report_and_more", "More", len(rows)-i))
 			break
 		}
-		lines = append(lines, b.teamLine(ctx, lang, r))
+		lines = append(lines, b.teamLine(lang, r, b.mentorName(ctx, lang, r.team)))
 		if i < maxTeamButtons {
 			kb = append(kb, []tg.InlineButton{cb(r.team.ID+" · "+clipRunes(b.nameOfProject(lang, r.team.Project), 30), button{Action: actPlanTeam, Arg: r.team.ID})})
 		}
@@ -104,20 +104,24 @@ func (b *plans) runTeams(ctx context.Context, a *adminCall) error {
 	return b.send(ctx, a.c.Recipient(), view{Text: fitLines(lines, maxMessageLen), Markup: kb})
 }
 
-// teamLine is one team of /teams.
-func (b *plans) teamLine(ctx context.Context, lang multaque.Lang, r teamRow) string {
+// mentorName is how /teams names t's mentor (escaped): the name they gave,
+// or that there is a mentor, or none.
+func (b *plans) mentorName(ctx context.Context, lang multaque.Lang, t *multaque.Team) string {
+	if t.Mentor == 0 {
+		return b.view.t(lang, "plan_no_mentor")
+	}
+	if name := b.personName(ctx, t.Mentor); name != "" {
+		return esc(name)
+	}
+	return b.view.t(lang, "plan_mentor_unnamed")
+}
+
+// teamLine is one team of /teams, whose mentor is named mentor.
+func (b *plans) teamLine(lang multaque.Lang, r teamRow, mentor string) string {
 	t := r.team
 	head := fmt.Sprintf("<b>%s</b> · %s · %s", esc(t.ID), esc(b.nameOfProject(lang, t.Project)), esc(b.nameOfCommunity(lang, t.Community)))
 	if r.stalled {
 		head = "⚠️ " + head
-	}
-	mentor := b.view.t(lang, "plan_no_mentor")
-	if t.Mentor != 0 {
-		if name := b.personName(ctx, t.Mentor); name != "" {
-			mentor = esc(name)
-		} else {
-			mentor = b.view.t(lang, "plan_mentor_unnamed")
-		}
 	}
 	if r.plan == nil {
 		return head + "\n" + b.view.t(lang, "plan_teams_no_plan", "Mentor", mentor)
