@@ -26,7 +26,11 @@ func (b *reports) runExport(ctx context.Context, a *adminCall) error {
 	if err != nil {
 		return err
 	}
-	teamsCSV, err := b.teamsCSV(a.lang, teams, mentors)
+	plans, err := b.plans.plansOf(ctx, teams) // plan_reports.go
+	if err != nil {
+		return err
+	}
+	teamsCSV, err := b.teamsCSV(a.lang, teams, mentors, plans)
 	if err != nil {
 		return err
 	}
@@ -73,8 +77,9 @@ func (b *reports) demandCSV(lang multaque.Lang, stats []multaque.CommunityStats)
 	return writeCSV(rows)
 }
 
-// teamsCSV is teams.csv: one row per team, oldest first.
-func (b *reports) teamsCSV(lang multaque.Lang, teams []*multaque.Team, mentors []multaque.Mentor) ([]byte, error) {
+// teamsCSV is teams.csv: one row per team, oldest first, with the columns
+// of its plan, if it has one (plan_reports.go).
+func (b *reports) teamsCSV(lang multaque.Lang, teams []*multaque.Team, mentors []multaque.Mentor, plans map[string]*multaque.Plan) ([]byte, error) {
 	names := make(map[int64]string, len(mentors))
 	for _, m := range mentors {
 		names[m.ID] = m.Name
@@ -92,6 +97,7 @@ func (b *reports) teamsCSV(lang multaque.Lang, teams []*multaque.Team, mentors [
 		age := max(0, int(now.Sub(t.CreatedAt)/(24*time.Hour)))
 		rows = append(rows, []string{t.ID, t.Community, csvCell(b.nameOfCommunity(lang, t.Community)), t.Project, csvCell(b.nameOfProject(lang, t.Project)),
 			count(len(t.Members)), string(t.Status), csvCell(mentor), t.CreatedAt.UTC().Format(time.DateOnly), strconv.Itoa(age)})
+		rows[len(rows)-1] = append(rows[len(rows)-1], planCells(plans[t.ID])...)
 	}
 	return writeCSV(rows)
 }

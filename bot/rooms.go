@@ -65,6 +65,7 @@ type roles struct {
 type reports struct {
 	*core
 	store ReportStore
+	plans *plans // teams by stage, and teams.csv's columns of the plans
 }
 
 // steering is the coordinators' room of what makes teams possible: /pool,
@@ -113,6 +114,7 @@ func newRooms(c *core, opts Options) *rooms {
 	rs.steering.reports = rs.reports
 	rs.proposals.mentors = rs.mentors
 	rs.plans.reports = rs.reports
+	rs.reports.plans = rs.plans
 	rs.teams.poolLowWater = opts.PoolLowWater
 	if rs.teams.poolLowWater <= 0 {
 		rs.teams.poolLowWater = DefaultPoolLowWater
