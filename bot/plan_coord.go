@@ -158,7 +158,7 @@ func (b *plans) runTeam(ctx context.Context, a *adminCall) error {
 	}
 	p, err := b.store.Plan(ctx, t.ID)
 	if multaque.ErrorCode(err) == multaque.ENOTFOUND {
-		return b.send(ctx, to, view{Text: b.teamTitle(t, a.lang) + "\n\n" + b.view.t(a.lang, "plan_teams_no_plan", "Mentor", "")})
+		return b.send(ctx, to, view{Text: b.teamTitle(t, a.lang) + " · " + esc(t.ID) + "\n\n" + b.view.t(a.lang, "plan_teams_no_plan", "Mentor", b.mentorName(ctx, a.lang, t))})
 	} else if err != nil {
 		return err
 	}

@@ -44,13 +44,17 @@ func (c *planClock) Add(d time.Duration) {
 // fake Telegram that enforces Telegram's limits (sped up).
 type planRig struct {
 	*teamRig
-	clock  *planClock                    // nil: real time
-	scoped map[string]*telegramtest.User // planRigOptions.scoped, by name
+	noRunner bool
+	clock    *planClock                    // nil: real time
+	scoped   map[string]*telegramtest.User // planRigOptions.scoped, by name
+	runPlans func()                        // starts the plans' runner (planRigOptions.noRunner)
 }
 
 type planRigOptions struct {
 	pinned bool // the bot's clock is the rig's clock
 	pacing bool // production pacing, and Telegram's limits in the fake
+	// noRunner leaves the plans' runner to the test (PlanPass, runPlans).
+	noRunner bool
 	// scoped are coordinators stored before the bot starts (name →
 	// communities), Spanish speakers who have started the bot.
 	scoped map[string][]string
@@ -71,7 +75,7 @@ func newPlanRig(t *testing.T, o planRigOptions) *planRig {
 	if h.db, err = store.Open(h.path); err != nil {
 		t.Fatal(err)
 	}
-	r := &planRig{teamRig: &teamRig{harness: h, coord: srv.NewUser("Carme", "ca"), checkEvery: 300 * time.Millisecond}, scoped: map[string]*telegramtest.User{}}
+	r := &planRig{teamRig: &teamRig{harness: h, coord: srv.NewUser("Carme", "ca"), checkEvery: 300 * time.Millisecond}, scoped: map[string]*telegramtest.User{}, noRunner: o.noRunner}
 	for name, communities := range o.scoped {
 		r.scoped[name] = h.scopedCoordinator(t, name, communities...)
 	}
@@ -100,15 +104,19 @@ func newPlanRig(t *testing.T, o planRigOptions) *planRig {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	for _, run := range []func(){
-		func() { h.bot.Run(ctx) },
-		func() { sender.Run(ctx) },
-		func() {
-			h.bot.RunPlans(ctx, bot.PlanOptions{Every: 100 * time.Millisecond, Debounce: 300 * time.Millisecond})
-		},
-	} {
+	for _, run := range []func(){func() { h.bot.Run(ctx) }, func() { sender.Run(ctx) }} {
 		wg.Add(1)
 		go func() { defer wg.Done(); run() }()
+	}
+	r.runPlans = func() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h.bot.RunPlans(ctx, bot.PlanOptions{Every: 100 * time.Millisecond, Debounce: 300 * time.Millisecond})
+		}()
+	}
+	if !o.noRunner {
+		r.runPlans()
 	}
 	r.prov = r.startProvisioner(sender)
 	r.stop = func() {
@@ -172,6 +180,11 @@ func (r *planRig) planTeam(mentor *telegramtest.User, users ...*telegramtest.Use
 		}
 		return true
 	})
+	if r.noRunner {
+		if err := r.bot.PlanPass(context.Background()); err != nil {
+			t.Fatalf("PlanPass: %v", err)
+		}
+	}
 	return active, g, r.pinnedPlan(g, func(telegramtest.Message) bool { return true })
 }
 

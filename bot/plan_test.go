@@ -1,12 +1,17 @@
 package bot_test
 
 import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/multaque/multaque"
 	"github.com/multaque/multaque/bot/telegramtest"
+	"github.com/multaque/multaque/bot/tg"
 )
 
 // A team forms; its plan is pinned in its group; members tick steps in a
@@ -184,6 +189,24 @@ func TestPlanLadderAndCheckIn(t *testing.T) {
 	if p := r.storedPlan(team.ID); p.LastCheckIn() == nil || p.LastCheckIn().Colour != multaque.Red {
 		t.Errorf("check-in not stored: %+v", p.CheckIns)
 	}
+
+	// Gemma's /teams lists the stalled team, naming no member; its button
+	// opens /team, the plan and its history, still without names.
+	gracia.Send("/teams")
+	list := gracia.Expect(t, "⚠️ "+team.ID)
+	if !strings.Contains(list.Text, "🔴") || !strings.Contains(list.Text, "Marta") {
+		t.Errorf("/teams shows no 🔴 check-in or mentor:\n%s", list.Text)
+	}
+	gracia.PressData(list.ID, "pteam|0|"+team.ID)
+	report := gracia.Expect(t, plainOf(r.text(es, "plan_history")))
+	for _, m := range []telegramtest.Message{list, report} {
+		if strings.Contains(m.Text, "Anna") || strings.Contains(m.Text, "Biel") {
+			t.Errorf("a coordinator's view names a member:\n%s", m.Text)
+		}
+	}
+	// Sergi oversees Sants only.
+	sants.Send("/team " + team.ID)
+	sants.Expect(t, r.text(es, "admin_out_of_scope"))
 }
 
 // A step taken on with a due day reminds its owner the day before and on
@@ -218,4 +241,54 @@ func fromGroup(g *telegramtest.Group, substr string) []telegramtest.Message {
 		}
 	}
 	return out
+}
+
+// A tap stored while no runner edits the plan (the process stopped after
+// answering it) shows when the runner runs again; the plan's message,
+// deleted meanwhile, is posted and pinned anew; and the second tap on a
+// done step, delivered twice, does not undo it.
+func TestPlanRestartDeletedAndTwice(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a team through the fake Telegram")
+	}
+	r := newPlanRig(t, planRigOptions{noRunner: true})
+	ca := multaque.Catalan
+	anna, biel := r.starter("Anna", ca), r.starter("Biel", ca)
+	team, g, plan := r.planTeam(nil, anna, biel)
+	up, err := anna.PressInGroup(g, plan.ID, tickData(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the tap is answered", func() bool { _, ok := anna.AnswerFor(up); return ok })
+	if p := r.storedPlan(team.ID); p.Done() != 1 || p.Shown >= p.Version {
+		t.Fatalf("stored %d done, shown %d of %d; want the tap stored and not shown yet", p.Done(), p.Shown, p.Version)
+	}
+	status, err := r.srv.Client().PostForm(r.srv.URL()+"/bot"+r.srv.Token()+"/deleteMessage",
+		url.Values{"chat_id": {strconv.FormatInt(g.ID, 10)}, "message_id": {strconv.Itoa(plan.ID)}})
+	if err != nil || status.StatusCode != http.StatusOK {
+		t.Fatalf("deleteMessage: %v %v", status, err)
+	}
+	status.Body.Close()
+
+	r.runPlans()
+	again := r.pinnedPlan(g, func(m telegramtest.Message) bool { return strings.Contains(m.Text, "✅") })
+	if again.ID == plan.ID {
+		t.Fatalf("the plan was not posted anew")
+	}
+	if p := r.storedPlan(team.ID); p.Message != again.ID || p.Shown != p.Version {
+		t.Errorf("stored message %d shown %d of %d; want %d, up to date", p.Message, p.Shown, p.Version, again.ID)
+	}
+
+	// Biel taps the done step once (a confirmation is asked); Telegram
+	// delivers that tap twice: it stays done.
+	tap := tg.Update{ID: 990001, Callback: &tg.Callback{ID: "twice", Sender: &tg.User{ID: biel.ID, FirstName: "Biel", LanguageCode: "ca"},
+		Data: tickData(1), Message: &tg.Message{ID: again.ID, Chat: &tg.Chat{ID: g.ID, Type: tg.ChatSuperGroup}}}}
+	for range 2 {
+		if err := r.bot.HandleUpdate(context.Background(), tap); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p := r.storedPlan(team.ID); p.Done() != 1 {
+		t.Errorf("a tap delivered twice undid the step: %d done", p.Done())
+	}
 }
