@@ -237,3 +237,23 @@ func plansOf(tx *bolt.Tx, id int64, pd *personalData) error {
 		return nil
 	})
 }
+
+// checkPlans checks the plans bucket (check.go): each plan reads, passes
+// Validate, is filed under its own team's id, and that team exists.
+func (c *checker) checkPlans() {
+	teams := c.tx.Bucket(bucketTeams)
+	_ = c.tx.Bucket(bucketPlans).ForEach(func(k, v []byte) error {
+		p, err := decodePlan(string(k), v)
+		switch {
+		case err != nil:
+			c.add("plans: plan %s does not read", k)
+		case p.Team != string(k):
+			c.add("plans: plan %s is filed under %s", p.Team, k)
+		case p.Validate() != nil:
+			c.add("plans: plan %s: %v", k, p.Validate())
+		case teams.Get(k) == nil:
+			c.add("plans: plan %s belongs to no team", k)
+		}
+		return nil
+	})
+}

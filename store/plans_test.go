@@ -2,12 +2,14 @@ package store_test
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/multaque/multaque"
 	"github.com/multaque/multaque/store"
+	bolt "go.etcd.io/bbolt"
 )
 
 // planTeam forms team t1 of citizens 1-3 and gives it a plan of 3 steps.
@@ -119,4 +121,27 @@ func mustJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+func TestCheckFindsAPlanWithoutItsTeam(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "m.db")
+	db, err := store.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	planTeam(t, db)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if problems := problemsOf(t, path, store.CheckOptions{}); len(problems) != 0 {
+		t.Fatalf("Check=%q; want a sound file", problems)
+	}
+	tamper(t, path, func(tx *bolt.Tx) error {
+		data, _ := json.Marshal(multaque.NewPlan("t9", -9, 1, t0))
+		return tx.Bucket([]byte("plans")).Put([]byte("t9"), data)
+	})
+	problems := problemsOf(t, path, store.CheckOptions{})
+	if len(problems) != 1 || !strings.Contains(problems[0], "plan t9 belongs to no team") {
+		t.Fatalf("Check=%q; want the plan without a team", problems)
+	}
 }
