@@ -112,7 +112,9 @@ func newPlanRig(t *testing.T, o planRigOptions) *planRig {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			h.bot.RunPlans(ctx, bot.PlanOptions{Every: 100 * time.Millisecond, Debounce: 300 * time.Millisecond})
+			if err := h.bot.RunPlans(ctx, bot.PlanOptions{Every: 100 * time.Millisecond, Debounce: 300 * time.Millisecond}); err != nil {
+				t.Errorf("RunPlans: %v", err)
+			}
 		}()
 	}
 	if !o.noRunner {

@@ -42,10 +42,11 @@ type planEditor struct {
 
 type editState struct{ scheduled, editing, again bool }
 
-// RunPlans runs the plans' runner until ctx is done. Nothing else edits the
-// plans' messages: without it taps are stored and answered but the pinned
-// plans do not change.
-func (b *Bot) RunPlans(ctx context.Context, o PlanOptions) {
+// RunPlans runs the plans' runner until ctx is done, and then returns nil
+// once the edits under way are over. Nothing else edits the plans'
+// messages: without it taps are stored and answered but the pinned plans
+// do not change. A pass that fails is logged and the next one tries again.
+func (b *Bot) RunPlans(ctx context.Context, o PlanOptions) error {
 	pl := b.plans
 	if o.Every <= 0 {
 		o.Every = 15 * time.Second
@@ -73,7 +74,7 @@ func (b *Bot) RunPlans(ctx context.Context, o PlanOptions) {
 		}
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case <-tick.C:
 		}
 	}

@@ -405,10 +405,9 @@ func (m *Main) run(ctx context.Context) (err error) {
 	broadcastsDone := make(chan error, 1)
 	go func() { broadcastsDone <- b.RunBroadcasts(senderCtx) }()
 	// The teams' kickoff plans: posted, kept up to date, nudges sent.
-	plansDone := make(chan struct{})
+	plansDone := make(chan error, 1)
 	go func() {
-		defer close(plansDone)
-		b.RunPlans(senderCtx, bot.PlanOptions{Rules: multaque.PlanRules{
+		plansDone <- b.RunPlans(senderCtx, bot.PlanOptions{Rules: multaque.PlanRules{
 			Quiet: time.Duration(cfg.Plans.QuietAfter), ToMentor: time.Duration(cfg.Plans.MentorAfter),
 			ToCoordinators: time.Duration(cfg.Plans.CoordinatorsAfter), CheckInEvery: time.Duration(cfg.Plans.CheckInEvery),
 		}})
@@ -428,7 +427,9 @@ func (m *Main) run(ctx context.Context) (err error) {
 	if berr := <-broadcastsDone; berr != nil && err == nil {
 		err = berr
 	}
-	<-plansDone
+	if perr := <-plansDone; perr != nil && err == nil {
+		err = perr
+	}
 	return err
 }
 
