@@ -198,7 +198,9 @@ func (b *plans) show(ctx context.Context, t *multaque.Team, anew bool) error {
 			return err
 		}
 	}
-	id, err := b.wire.Answer(ctx, v.outgoing(t.Chat, 0))
+	post := v.outgoing(t.Chat, 0)
+	post.WantID = true // the plan's message is edited later
+	id, err := b.wire.Answer(ctx, post)
 	if err != nil {
 		return err
 	}
