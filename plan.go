@@ -59,9 +59,10 @@ type Step struct {
 // Stage is where a team is in starting its project.
 type Stage string
 
-// The stages: formed → started (the first step done) → launched (the last
-// playbook step done, or the mentor declares it); paused or dissolved by
-// the mentor or a coordinator, with a reason.
+// The stages: formed → started (the first step done, or the first meeting
+// held: Plan.Met) → launched (the last playbook step done, or the mentor
+// declares it); paused or dissolved by the mentor or a coordinator, with a
+// reason.
 const (
 	StageFormed    Stage = "formed"
 	StageStarted   Stage = "started"

@@ -270,6 +270,18 @@ func (p *Plan) Decide(stage Stage, by int64, reason string, now time.Time) error
 	return nil
 }
 
+// Met records that the team held its first meeting, which starts a team
+// still formed (ECONFLICT otherwise: it started already, or is paused or
+// dissolved).
+func (p *Plan) Met(by int64, now time.Time) error {
+	if p.Stage() != StageFormed {
+		return Errorf(ECONFLICT, "plan %s is %s", p.Team, p.Stage())
+	}
+	p.Stages = append(p.Stages, StageChange{Stage: StageStarted, At: now, By: by})
+	p.touch(now)
+	return nil
+}
+
 // CheckIn records a mentor's check-in for period. It reports false, and
 // changes nothing, if that period was answered already.
 func (p *Plan) CheckIn(mentor int64, colour Colour, note string, period int, now time.Time) (bool, error) {

@@ -154,6 +154,9 @@ func TestPlanRefusals(t *testing.T) {
 			t.Errorf("%s: %v, want %s", tt.name, err, tt.code)
 		}
 	}
+	if err := p.Met(5, t0); multaque.ErrorCode(err) != multaque.ECONFLICT {
+		t.Errorf("a started team meets for the first time: %v, want ECONFLICT", err)
+	}
 	if err := p.Decide(multaque.StageDissolved, 1, "moved away", t0); err != nil {
 		t.Fatal(err)
 	}
@@ -162,6 +165,16 @@ func TestPlanRefusals(t *testing.T) {
 	}
 	if err := p.Decide(multaque.StageStarted, 1, "", t0); multaque.ErrorCode(err) != multaque.ECONFLICT {
 		t.Errorf("a dissolved team is started again: %v", err)
+	}
+}
+
+func TestPlanFirstMeetingStarts(t *testing.T) {
+	p := multaque.NewPlan("T1", -100, 2, t0)
+	if err := p.Met(5, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if p.Stage() != multaque.StageStarted || p.Stages[1].By != 5 || p.Done() != 0 || !p.LastActivity.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("after the first meeting: %+v", p)
 	}
 }
 

@@ -99,6 +99,10 @@ func TestPlanGolden(t *testing.T) {
 	data, _ := json.Marshal(p)
 	must(json.Unmarshal(data, &paused))
 	must(paused.Decide(multaque.StagePaused, 900, "Vacances d'estiu", t0.Add(20*day)))
+	var resumed multaque.Plan
+	data, _ = json.Marshal(&paused)
+	must(json.Unmarshal(data, &resumed))
+	must(resumed.Decide(multaque.StageStarted, 900, "", t0.Add(30*day)))
 	names := map[int64]string{1: "Núria", 2: "Jordi <J>"}
 
 	for _, lang := range multaque.Languages {
@@ -138,7 +142,7 @@ func TestPlanGolden(t *testing.T) {
 		checkGolden(t, "plan_nudges."+string(lang), nudges.String())
 
 		var stages strings.Builder
-		for _, plan := range []*multaque.Plan{p, &paused} {
+		for _, plan := range []*multaque.Plan{p, &paused, &resumed} {
 			it := b.stageItem(team, plan, lang)
 			fmt.Fprintf(&stages, "== %s (key %s)\n%s\n", plan.Stage(), it.DedupKey, it.Text)
 		}

@@ -1,7 +1,8 @@
 package bot
 
 // /plan in a team's group: the plan shown again (as a new pinned message),
-// a step of the team's own, a step taken on with a due day, and the
+// a step of the team's own, a step taken on with a due day, the first
+// meeting held (which starts a team), and the
 // decisions on the team's stage (launched, paused, started again,
 // dissolved), which only its mentor and the coordinators who oversee it
 // make. Answers go to the group in its language, within its pace.
@@ -63,7 +64,7 @@ func (b *plans) onPlanCommand(ctx context.Context, c *tg.Context, t *multaque.Te
 	switch strings.ToLower(sub) {
 	case "":
 		return b.show(ctx, t, true)
-	case "add", "take", "due":
+	case "add", "take", "due", "met":
 		if !canTick(t, person) {
 			return say("plan_members_only")
 		}
@@ -89,6 +90,11 @@ func (b *plans) onPlanCommand(ctx context.Context, c *tg.Context, t *multaque.Te
 				return err
 			}
 			reply, replyKV = "plan_added", []any{"N", len(p.Steps), "Step", esc(s.Text)}
+		case "met":
+			if err := p.Met(person, now); err != nil {
+				return err
+			}
+			reached = multaque.StageStarted
 		case "take", "due":
 			n, date, _ := strings.Cut(rest, " ")
 			st, due, ok := stepAt(p, n, strings.TrimSpace(date))

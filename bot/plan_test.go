@@ -292,3 +292,45 @@ func TestPlanRestartDeletedAndTwice(t *testing.T) {
 		t.Errorf("a tap delivered twice undid the step: %d done", p.Done())
 	}
 }
+
+// The team's first meeting starts it; its mentor pauses it with a reason,
+// which the group is told, and a paused team cannot tick; a member cannot
+// decide the stage; the mentor resumes it.
+func TestPlanStagesDecidedInTheGroup(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a team through the fake Telegram")
+	}
+	r := newPlanRig(t, planRigOptions{})
+	ca := multaque.Catalan
+	mentor := r.srv.NewUser("Marta", "ca")
+	mentor.Send("/start")
+	mentor.Expect(t, "Multaque")
+	anna, biel := r.starter("Anna", ca), r.starter("Biel", ca)
+	team, g, plan := r.planTeam(mentor, anna, biel)
+	if err := mentor.OpenInviteLink(team.InviteLink); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the mentor is in the group", func() bool { return g.IsMember(mentor.ID) })
+
+	anna.SendToGroup(g, "/plan met")
+	g.Expect(t, plainOf(r.text(ca, "plan_stage_announce_started"))[:25])
+	anna.SendToGroup(g, "/plan pause vacances")
+	g.Expect(t, plainOf(r.text(ca, "plan_mentor_only")))
+	mentor.SendToGroup(g, "/plan pause Vacances d'estiu")
+	g.Expect(t, "Vacances d'estiu")
+	if p := r.storedPlan(team.ID); p.Stage() != multaque.StagePaused || p.Stages[2].By != mentor.ID {
+		t.Fatalf("stages %+v, want paused by the mentor", p.Stages)
+	}
+	up, err := biel.PressInGroup(g, plan.ID, tickData(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the tap is answered", func() bool { _, ok := biel.AnswerFor(up); return ok })
+	if a, _ := biel.AnswerFor(up); a.Text != r.text(ca, "plan_tick_conflict") || r.storedPlan(team.ID).Done() != 0 {
+		t.Errorf("a tap in a paused team: %q, %d done; want it refused", a.Text, r.storedPlan(team.ID).Done())
+	}
+	r.pinnedPlan(g, func(m telegramtest.Message) bool { return len(m.Keyboard) == 0 }) // no buttons while paused
+	mentor.SendToGroup(g, "/plan resume")
+	g.Expect(t, plainOf(r.text(ca, "plan_stage_announce_resumed"))[:20])
+	r.pinnedPlan(g, func(m telegramtest.Message) bool { return len(m.Keyboard) > 0 })
+}

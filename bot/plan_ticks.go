@@ -105,7 +105,11 @@ func (b *plans) stageItems(t *multaque.Team, p *multaque.Plan, reached multaque.
 // stage (keyed by its place in the history).
 func (b *plans) stageItem(t *multaque.Team, p *multaque.Plan, lang multaque.Lang) multaque.OutboxItem {
 	last := p.Stages[len(p.Stages)-1]
-	text := b.view.t(lang, "plan_stage_announce_"+string(last.Stage))
+	key := "plan_stage_announce_" + string(last.Stage)
+	if n := len(p.Stages); last.Stage == multaque.StageStarted && n > 1 && p.Stages[n-2].Stage == multaque.StagePaused {
+		key = "plan_stage_announce_resumed"
+	}
+	text := b.view.t(lang, key)
 	if last.Reason != "" {
 		text += "\n" + b.view.t(lang, "plan_reason", "Reason", esc(last.Reason))
 	}
