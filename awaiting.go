@@ -10,4 +10,6 @@ const (
 	AwaitNothing   Awaiting = ""          // the survey takes the text
 	AwaitBroadcast Awaiting = "broadcast" // a coordinator's broadcast waits for its text
 	AwaitProposal  Awaiting = "proposal"  // a proposal waits for an answer, or a coordinator's note on one
+	// AwaitCheckInNote: a mentor's check-in waits for its optional line.
+	AwaitCheckInNote Awaiting = "checkin-note"
 )

@@ -299,6 +299,23 @@ func (p *Plan) CheckIn(mentor int64, colour Colour, note string, period int, now
 	return true, nil
 }
 
+// NoteCheckIn adds mentor's optional line to their check-in of period.
+// ENOTFOUND if they gave none for that period; EINVALID for a line that is
+// empty or too long.
+func (p *Plan) NoteCheckIn(mentor int64, period int, note string) (*CheckIn, error) {
+	if n := utf8.RuneCountInString(note); n == 0 || n > MaxCheckInNote || !utf8.ValidString(note) {
+		return nil, Errorf(EINVALID, "plan %s: a note is 1-%d characters", p.Team, MaxCheckInNote)
+	}
+	for i := range p.CheckIns {
+		if c := &p.CheckIns[i]; c.Period == period && c.Mentor == mentor {
+			c.Note = note
+			p.Version++
+			return c, nil
+		}
+	}
+	return nil, Errorf(ENOTFOUND, "plan %s: no check-in of period %d", p.Team, period)
+}
+
 func (p *Plan) touch(now time.Time) {
 	p.Version++
 	p.LastActivity = now

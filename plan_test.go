@@ -168,6 +168,31 @@ func TestPlanRefusals(t *testing.T) {
 	}
 }
 
+func TestPlanNoteCheckIn(t *testing.T) {
+	p := multaque.NewPlan("T1", -100, 2, t0)
+	_, _ = p.CheckIn(9, multaque.Red, "", 1, t0)
+	tests := []struct {
+		mentor int64
+		period int
+		note   string
+		code   string
+	}{
+		{9, 1, "", multaque.EINVALID},
+		{9, 1, string(make([]rune, multaque.MaxCheckInNote+1)), multaque.EINVALID},
+		{9, 2, "no room", multaque.ENOTFOUND},
+		{8, 1, "no room", multaque.ENOTFOUND},
+		{9, 1, "no room", ""},
+	}
+	for _, tt := range tests {
+		if _, err := p.NoteCheckIn(tt.mentor, tt.period, tt.note); multaque.ErrorCode(err) != tt.code {
+			t.Errorf("NoteCheckIn(%d, %d, %d chars)=%v, want %q", tt.mentor, tt.period, len(tt.note), err, tt.code)
+		}
+	}
+	if p.CheckIns[0].Note != "no room" {
+		t.Errorf("note %q", p.CheckIns[0].Note)
+	}
+}
+
 func TestPlanFirstMeetingStarts(t *testing.T) {
 	p := multaque.NewPlan("T1", -100, 2, t0)
 	if err := p.Met(5, t0.Add(time.Hour)); err != nil {

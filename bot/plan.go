@@ -33,6 +33,9 @@ type PlanStore interface {
 	Languages(ctx context.Context, ids []int64) (map[int64]multaque.Lang, error)
 	Citizen(ctx context.Context, id int64) (*multaque.Citizen, error)
 	Mentor(ctx context.Context, id int64) (*multaque.Mentor, error)
+	// A check-in waiting for its mentor's optional line (plan_checkins.go).
+	WaitCheckInNote(ctx context.Context, mentor int64, team string, period int, at time.Time) error
+	TakeCheckInNote(ctx context.Context, mentor int64) (team string, period int, at time.Time, ok bool, err error)
 }
 
 // plans is the room of the teams' kickoff plans.

@@ -186,8 +186,19 @@ func TestPlanLadderAndCheckIn(t *testing.T) {
 	if len(fromBot(sants, "🔴")) != 0 || len(fromBot(sants, team.ID)) != 0 {
 		t.Errorf("the 🔴 reached a coordinator of sants")
 	}
-	if p := r.storedPlan(team.ID); p.LastCheckIn() == nil || p.LastCheckIn().Colour != multaque.Red {
+	// Then one line, which follows the 🔴 to the same coordinators.
+	mentor.Expect(t, plainOf(r.text(es, "plan_checkin_note_ask")))
+	mentor.Send("Necesitan un local")
+	mentor.Expect(t, r.text(es, "plan_checkin_note_saved"))
+	eventually(t, "the line reaches Gemma", func() bool { return len(fromBot(gracia, "Necesitan un local")) == 1 })
+	if len(fromBot(sants, "Necesitan un local")) != 0 {
+		t.Errorf("the mentor's line reached a coordinator of sants")
+	}
+	if p := r.storedPlan(team.ID); p.LastCheckIn() == nil || p.LastCheckIn().Colour != multaque.Red || p.LastCheckIn().Note != "Necesitan un local" {
 		t.Errorf("check-in not stored: %+v", p.CheckIns)
+	}
+	if aw, _ := r.db.Awaiting(context.Background(), mentor.ID); aw != multaque.AwaitNothing {
+		t.Errorf("after the line the mentor's text still goes to %q", aw)
 	}
 
 	// Gemma's /teams lists the stalled team, naming no member; its button

@@ -164,6 +164,7 @@ func (b *Bot) routeTable() []any {
 		// survey's.
 		textRoute{multaque.AwaitBroadcast, bc.onBroadcastText},
 		textRoute{multaque.AwaitProposal, pr.onProposalInput},
+		textRoute{multaque.AwaitCheckInNote, pl.onCheckInNote},
 	}
 }
 

@@ -18,7 +18,7 @@ var sampleData = map[string]any{
 	"Steps": "1. …", "Bot": "multaque_bot", "Group": "Pool 1", "When": "2026-11-29",
 	// locales/plan
 	"N": 3, "Step": "Primera reunió", "Stage": "en marxa", "Since": "2026-11-29", "Date": "2026-11-29",
-	"Done": 2, "Total": 5, "Mark": "🟢", "Reason": "estiu", "CheckIn": "🟡 2026-11-29", "Stages": "format 1 · en marxa 2",
+	"Done": 2, "Total": 5, "Mark": "🟢", "Reason": "estiu", "CheckIn": "🟡 2026-11-29", "Stages": "format 1 · en marxa 2", "Note": "Cal un local",
 }
 
 func TestMessagesEveryLanguage(t *testing.T) {

@@ -4,7 +4,8 @@
 // codes, the group pool, the outbox and the messages given up on,
 // coordinators and the audit log, project proposals and threshold
 // overrides, broadcasts, the teams' kickoff plans (plans.go: one per team,
-// changed with the outbox items and the update that cause it), and keyed tags of erased ids (so that a restore can
+// changed with the outbox items and the update that cause it) and the
+// mentors' check-ins waiting for their optional line, and keyed tags of erased ids (so that a restore can
 // erase again). It also takes hot compacted backups, restores them, and
 // checks the file's consistency and its invariants (backup.go, check.go).
 //

@@ -20,6 +20,11 @@ import (
 // twice changes it once and a crash loses no tick. Plans name people (who
 // marked a step, a step's owner, who decided a stage, the mentor of a
 // check-in): ForgetCitizen takes their names out and keeps the rest.
+//
+// The plan_notes bucket maps a mentor's id (8 bytes) to the check-in that
+// waits for their optional line (JSON: team, period, when); it makes
+// Awaiting say AwaitCheckInNote, and goes with the line, or when they are
+// forgotten.
 
 // Plan returns the plan of team, or an ENOTFOUND error.
 func (db *DB) Plan(ctx context.Context, team string) (*multaque.Plan, error) {
@@ -195,7 +200,63 @@ func forgetInPlans(tx *bolt.Tx, erased personSet) error {
 			return err
 		}
 	}
+	for id := range erased {
+		if err := tx.Bucket(bucketPlanNotes).Delete(idKey(id)); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// pendingNote is a check-in waiting for its mentor's line.
+type pendingNote struct {
+	Team   string    `json:"team"`
+	Period int       `json:"period"`
+	At     time.Time `json:"at"`
+}
+
+// WaitCheckInNote records that mentor's check-in of team for period, made
+// at at, waits for their optional line (replacing any other).
+func (db *DB) WaitCheckInNote(ctx context.Context, mentor int64, team string, period int, at time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	data, err := json.Marshal(pendingNote{Team: team, Period: period, At: at})
+	if err != nil {
+		return err
+	}
+	err = db.update(ctx, func(tx *bolt.Tx) error { return tx.Bucket(bucketPlanNotes).Put(idKey(mentor), data) })
+	if err != nil {
+		return fmt.Errorf("wait check-in note %d: %w", mentor, err)
+	}
+	return nil
+}
+
+// TakeCheckInNote removes and returns the check-in that waits for
+// mentor's line: its team, period and when it was made; ok is false if
+// none waits.
+func (db *DB) TakeCheckInNote(ctx context.Context, mentor int64) (team string, period int, at time.Time, ok bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return "", 0, time.Time{}, false, err
+	}
+	var n pendingNote
+	err = db.update(ctx, func(tx *bolt.Tx) error {
+		ok = false
+		b := tx.Bucket(bucketPlanNotes)
+		v := b.Get(idKey(mentor))
+		if v == nil {
+			return nil
+		}
+		if err := json.Unmarshal(v, &n); err != nil {
+			return multaque.Errorf(multaque.EINTERNAL, "check-in note of %d: stored record is not valid JSON", mentor)
+		}
+		ok = true
+		return b.Delete(idKey(mentor))
+	})
+	if err != nil {
+		return "", 0, time.Time{}, false, fmt.Errorf("take check-in note %d: %w", mentor, err)
+	}
+	return n.Team, n.Period, n.At, ok, nil
 }
 
 // planMark is a step a person marked done, as their own data shows it.

@@ -145,3 +145,31 @@ func TestCheckFindsAPlanWithoutItsTeam(t *testing.T) {
 		t.Fatalf("Check=%q; want the plan without a team", problems)
 	}
 }
+
+func TestCheckInNoteWaitsOnce(t *testing.T) {
+	db := openDB(t)
+	p := planTeam(t, db)
+	if err := db.WaitCheckInNote(ctx, 2, p.Team, 1, t0); err != nil {
+		t.Fatal(err)
+	}
+	if aw, err := db.Awaiting(ctx, 2); err != nil || aw != multaque.AwaitCheckInNote {
+		t.Fatalf("Awaiting=%q, %v; want the check-in's line", aw, err)
+	}
+	team, period, at, ok, err := db.TakeCheckInNote(ctx, 2)
+	if err != nil || !ok || team != p.Team || period != 1 || !at.Equal(t0) {
+		t.Fatalf("TakeCheckInNote=%s %d %v %v %v", team, period, at, ok, err)
+	}
+	if _, _, _, ok, _ := db.TakeCheckInNote(ctx, 2); ok {
+		t.Errorf("a line was taken twice")
+	}
+	// Forgetting the mentor forgets what waits for them.
+	if err := db.WaitCheckInNote(ctx, 2, p.Team, 2, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ForgetCitizen(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	if aw, _ := db.Awaiting(ctx, 2); aw != multaque.AwaitNothing {
+		t.Errorf("after /forget Awaiting=%q", aw)
+	}
+}
