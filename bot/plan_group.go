@@ -64,7 +64,7 @@ func (b *plans) onPlanCommand(ctx context.Context, c *tg.Context, t *multaque.Te
 	switch strings.ToLower(sub) {
 	case "":
 		return b.show(ctx, t, true)
-	case "add", "take", "due", "met":
+	case "add", "take", "due", "met", "give":
 		if !canTick(t, person) {
 			return say("plan_members_only")
 		}
@@ -82,6 +82,16 @@ func (b *plans) onPlanCommand(ctx context.Context, c *tg.Context, t *multaque.Te
 	var reply string
 	var replyKV []any
 	var reached multaque.Stage
+	var giveTo int64 // /plan give: the member named
+	if strings.EqualFold(sub, "give") {
+		n, rest2, _ := strings.Cut(rest, " ")
+		name, date := splitDate(strings.TrimSpace(rest2))
+		var ok bool
+		if giveTo, ok = b.memberNamed(ctx, t, name); !ok {
+			return say("plan_no_such_member")
+		}
+		rest = strings.TrimSpace(n + " " + date)
+	}
 	change := func(p *multaque.Plan) error {
 		switch strings.ToLower(sub) {
 		case "add":
@@ -95,15 +105,19 @@ func (b *plans) onPlanCommand(ctx context.Context, c *tg.Context, t *multaque.Te
 				return err
 			}
 			reached = multaque.StageStarted
-		case "take", "due":
+		case "take", "due", "give":
 			n, date, _ := strings.Cut(rest, " ")
 			st, due, ok := stepAt(p, n, strings.TrimSpace(date))
 			if !ok || sub == "due" && due.IsZero() {
 				return multaque.Errorf(multaque.EINVALID, "plan: bad step or date")
 			}
 			owner := st.Owner
-			if sub == "take" {
+			switch sub {
+			case "take", "give":
 				owner = person
+				if sub == "give" {
+					owner = giveTo
+				}
 				if due.IsZero() {
 					due = st.Due
 				}
@@ -142,6 +156,30 @@ func (b *plans) onPlanCommand(ctx context.Context, c *tg.Context, t *multaque.Te
 		return nil
 	}
 	return say(reply, replyKV...)
+}
+
+// splitDate splits "<words> [YYYY-MM-DD]" into the words and the date.
+func splitDate(s string) (words, date string) {
+	if i := strings.LastIndexByte(s, ' '); i >= 0 {
+		if _, err := time.Parse("2006-01-02", s[i+1:]); err == nil {
+			return strings.TrimSpace(s[:i]), s[i+1:]
+		}
+	}
+	return s, ""
+}
+
+// memberNamed is the one member of t whose name (as they gave it) is name,
+// in any case; false if none or several are.
+func (b *plans) memberNamed(ctx context.Context, t *multaque.Team, name string) (int64, bool) {
+	name = strings.TrimPrefix(strings.TrimSpace(name), "@")
+	var found int64
+	n := 0
+	for _, m := range t.Members {
+		if given := b.personName(ctx, m.Citizen); given != "" && strings.EqualFold(given, name) {
+			found, n = m.Citizen, n+1
+		}
+	}
+	return found, n == 1
 }
 
 // decides reports whether person decides on t's stage: its mentor, or a

@@ -345,3 +345,23 @@ func TestPlanStagesDecidedInTheGroup(t *testing.T) {
 	g.Expect(t, plainOf(r.text(ca, "plan_stage_announce_resumed"))[:20])
 	r.pinnedPlan(g, func(m telegramtest.Message) bool { return len(m.Keyboard) > 0 })
 }
+
+// A member gives a step to another member by the name they gave; a name
+// that is no member's is refused; the owner is shown in the pinned plan.
+func TestPlanGiveAStep(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a team through the fake Telegram")
+	}
+	r := newPlanRig(t, planRigOptions{})
+	ca := multaque.Catalan
+	anna, biel := r.starter("Anna", ca), r.starter("Biel", ca)
+	team, g, _ := r.planTeam(nil, anna, biel)
+	anna.SendToGroup(g, "/plan give 3 Carme")
+	g.Expect(t, plainOf(r.text(ca, "plan_no_such_member"))[:20])
+	anna.SendToGroup(g, "/plan give 3 biel 2031-05-04")
+	eventually(t, "step 3 is Biel's", func() bool {
+		s := r.storedPlan(team.ID).Steps[2]
+		return s.Owner == biel.ID && s.Due.Format("2006-01-02") == "2031-05-04"
+	})
+	r.pinnedPlan(g, func(m telegramtest.Message) bool { return strings.Contains(m.Text, "👤 Biel · 📅 2031-05-04") })
+}
