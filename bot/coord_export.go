@@ -22,7 +22,7 @@ func (b *reports) runExport(ctx context.Context, a *adminCall) error {
 	if !ok || err != nil {
 		return err
 	}
-	demandCSV, err := b.demandCSV(a.lang, stats)
+	demandCSV, err := b.demandCSV(a.lang, stats, teams)
 	if err != nil {
 		return err
 	}
@@ -54,25 +54,27 @@ func (b *reports) runExport(ctx context.Context, a *adminCall) error {
 }
 
 // demandCSV is demand.csv: one row per community and project that someone
-// waits for or has a team for.
-func (b *reports) demandCSV(lang multaque.Lang, stats []multaque.CommunityStats) ([]byte, error) {
+// waits for or has a team for, by community id, then projects in the
+// catalogue's order; its counts are published cells (coord_counts.go).
+func (b *reports) demandCSV(lang multaque.Lang, stats []multaque.CommunityStats, teams []*multaque.Team) ([]byte, error) {
 	rows := [][]string{demandHeader}
-	for _, s := range stats { // sorted by community id
-		if s.Community == "" {
-			continue
+	d := countArea(stats, teams)
+	for i := 0; i < len(d.demand); {
+		j := i
+		byProject := map[string]demandCell{}
+		for ; j < len(d.demand) && d.demand[j].community == d.demand[i].community; j++ {
+			byProject[d.demand[j].project] = d.demand[j]
 		}
-		for _, p := range b.reportProjectOrder(s.Projects) {
-			ps := s.Projects[p]
-			if ps.Waiting+ps.InTeams == 0 {
-				continue
-			}
+		for _, p := range reportProjectOrder(b, byProject) {
+			r := byProject[p]
 			need := ""
 			if n := b.reportNeed(p); n > 0 {
 				need = strconv.Itoa(n)
 			}
-			rows = append(rows, []string{s.Community, csvCell(b.nameOfCommunity(lang, s.Community)), p, csvCell(b.nameOfProject(lang, p)),
-				count(ps.Waiting), count(ps.InTeams), need})
+			rows = append(rows, []string{r.community, csvCell(b.nameOfCommunity(lang, r.community)), p, csvCell(b.nameOfProject(lang, p)),
+				r.waiting.String(), r.inTeams.String(), need})
 		}
+		i = j
 	}
 	return writeCSV(rows)
 }
@@ -96,7 +98,7 @@ func (b *reports) teamsCSV(lang multaque.Lang, teams []*multaque.Team, mentors [
 		}
 		age := max(0, int(now.Sub(t.CreatedAt)/(24*time.Hour)))
 		rows = append(rows, []string{t.ID, t.Community, csvCell(b.nameOfCommunity(lang, t.Community)), t.Project, csvCell(b.nameOfProject(lang, t.Project)),
-			count(len(t.Members)), string(t.Status), csvCell(mentor), t.CreatedAt.UTC().Format(time.DateOnly), strconv.Itoa(age)})
+			published(len(t.Members)).String(), string(t.Status), csvCell(mentor), t.CreatedAt.UTC().Format(time.DateOnly), strconv.Itoa(age)})
 		rows[len(rows)-1] = append(rows[len(rows)-1], planCells(plans[t.ID])...)
 	}
 	return writeCSV(rows)

@@ -137,9 +137,9 @@ func TestStatsForCoordinatorOfEverything(t *testing.T) {
 	text := run(t, coord, "/stats", 1)[0].Text
 	wantLines(t, text,
 		h.visible(ca, "report_stats_title", "Area", h.text(ca, "report_everywhere")),
-		h.visible(ca, "report_people", "People", "24"),
+		h.visible(ca, "report_people", "People", "24–25"),
 		h.visible(ca, "report_unplaced", "People", "<3"),
-		h.visible(ca, "report_interest_line", "Project", name("consumer-group"), "Interested", "11", "Waiting", "8", "InTeams", "3"),
+		h.visible(ca, "report_interest_line", "Project", name("consumer-group"), "Interested", "11–12", "Waiting", "8–9", "InTeams", "3"),
 		h.visible(ca, "report_interest_line", "Project", name("time-bank"), "Interested", "<3", "Waiting", "<3", "InTeams", "0"),
 		h.visible(ca, "report_interest_line", "Project", name("car-sharing"), "Interested", "7", "Waiting", "5", "InTeams", "<3"),
 		h.visible(ca, "report_interest_line", "Project", name("energy-coop"), "Interested", "4", "Waiting", "4", "InTeams", "0"),
@@ -180,8 +180,8 @@ func TestStatsForCoordinatorOfEverything(t *testing.T) {
 	text = run(t, coord, "/stats gracia", 1)[0].Text
 	wantLines(t, text,
 		h.visible(ca, "report_stats_title", "Area", h.community(ca, "gracia")),
-		h.visible(ca, "report_people", "People", "13"),
-		h.visible(ca, "report_interest_line", "Project", name("consumer-group"), "Interested", "11", "Waiting", "8", "InTeams", "3"),
+		h.visible(ca, "report_people", "People", "13–14"),
+		h.visible(ca, "report_interest_line", "Project", name("consumer-group"), "Interested", "11–12", "Waiting", "8–9", "InTeams", "3"),
 		h.visible(ca, "report_teams", "Forming", 1, "Active", 0),
 	)
 	wantNot(t, text, name("car-sharing"), name("energy-coop"), h.community(ca, "eixample"), h.visible(ca, "report_unplaced", "People", "<3"))
@@ -285,8 +285,8 @@ func TestReportsWithinScope(t *testing.T) {
 	text := run(t, lucia, "/stats", 1)[0].Text
 	wantLines(t, text,
 		h.visible(es, "report_stats_title", "Area", h.community(es, "gracia")),
-		h.visible(es, "report_people", "People", "13"),
-		h.visible(es, "report_interest_line", "Project", h.project(es, "consumer-group"), "Interested", "11", "Waiting", "8", "InTeams", "3"),
+		h.visible(es, "report_people", "People", "13–14"),
+		h.visible(es, "report_interest_line", "Project", h.project(es, "consumer-group"), "Interested", "11–12", "Waiting", "8–9", "InTeams", "3"),
 		h.visible(es, "report_interest_line", "Project", h.project(es, "time-bank"), "Interested", "<3", "Waiting", "<3", "InTeams", "0"),
 		h.visible(es, "report_teams", "Forming", 1, "Active", 0),
 		h.visible(es, "report_mentors", "Mentors", "<3", "Paused", "0", "Load", 1, "Capacity", 3),

@@ -427,6 +427,9 @@ func initSchema(tx *bolt.Tx) error {
 	if err := initErasureSecret(tx); err != nil {
 		return err
 	}
+	if err := initAudit(tx); err != nil { // audit.go
+		return err
+	}
 	meta := tx.Bucket(bucketMeta)
 	v := meta.Get(keySchema)
 	if err := checkSchema(v); err != nil {

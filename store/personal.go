@@ -224,7 +224,11 @@ func forgetHeld(tx *bolt.Tx, erased personSet, hs map[int64][]holding, now time.
 			}
 		}
 	}
-	if err := forgetMentorInTeams(tx, erased, now); err != nil { // mentors.go
+	names, err := forgetMentorInTeams(tx, erased, now) // mentors.go
+	if err != nil {
+		return err
+	}
+	if err := scrubNames(tx, names); err != nil { // forget_outbox.go
 		return err
 	}
 	if err := forgetInOutbox(tx, erased); err != nil {
@@ -241,6 +245,11 @@ func forgetHeld(tx *bolt.Tx, erased personSet, hs map[int64][]holding, now time.
 	}
 	for _, id := range ids {
 		for _, h := range hs[id] {
+			if bytes.Equal(h.bucket, bucketAudit) {
+				if err := dropAuditIndex(tx, h.key); err != nil { // audit.go
+					return err
+				}
+			}
 			if err := tx.Bucket(h.bucket).Delete(h.key); err != nil {
 				return err
 			}
@@ -292,7 +301,7 @@ type teamView struct {
 	Project   string              `json:"project"`
 	Community string              `json:"community"`
 	Status    multaque.TeamStatus `json:"status"`
-	Role      string              `json:"role"` // member or mentor
+	Role      string              `json:"role"` // member, mentor, or left (they left it)
 	Members   int                 `json:"members"`
 }
 
@@ -317,6 +326,8 @@ func teamsAndMessages(tx *bolt.Tx, id int64, pd *personalData) error {
 			role = "mentor"
 		case t.HasMember(id):
 			role = "member"
+		case slices.Contains(t.Left, id):
+			role = "left" // kept so that the matcher never puts them back
 		default:
 			return nil
 		}

@@ -14,6 +14,9 @@
 // person (WithActions) or for the whole sandbox (WithPageActions).
 //
 // Like telegramtest, it must never face the Internet: it trusts every
-// caller. The page shows the bot's formatting from message entities and
+// caller. It answers only requests whose Host is the address the connection
+// came in on (or localhost on a loopback one), so that a web site whose
+// name was rebound to 127.0.0.1 cannot read or act through a visitor's
+// browser. The page shows the bot's formatting from message entities and
 // never puts text it did not escape into the page.
 package sandboxweb

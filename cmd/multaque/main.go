@@ -361,6 +361,10 @@ func (m *Main) run(ctx context.Context) (err error) {
 		return err
 	}
 	defer stopBackups()
+	// What has an end (invites, mentor drafts, old refusals) is deleted
+	// once it is over (housekeeping.go).
+	stopHousekeeping := housekeeper{db: db, now: time.Now, log: m.log.With().Str("component", "housekeeping").Logger()}.start(ctx, housekeepingEvery)
+	defer stopHousekeeping()
 	if cfg.HTTP.Addr != "" {
 		token, err := newOpsToken()
 		if err != nil {

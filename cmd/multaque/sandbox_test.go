@@ -302,15 +302,23 @@ func TestSandboxDemo(t *testing.T) {
 }
 
 // TestSandboxPersonActions uses the page's actions for a person: a mentor
-// invite starts the real onboarding, and a coordinator made on the page can
-// make mentor invites at once and after a restart.
+// invite starts the real onboarding (once someone coordinates: an invite
+// dies with its maker's role), and a coordinator made on the page can make
+// mentor invites at once and after a restart.
 func TestSandboxPersonActions(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "sandbox.db")
 	s := startSandbox(t, data)
-	var anna struct{ ID int64 }
+	var anna, carme struct{ ID int64 }
 	s.api("POST", "/api/people", map[string]string{"name": "Anna", "lang": "en"}, &anna)
+	s.api("POST", "/api/people", map[string]string{"name": "Carme", "lang": "ca"}, &carme)
 	send := func(s *sandbox, text string) {
 		s.api("POST", fmt.Sprintf("/api/people/%d/chats/%d/send", anna.ID, anna.ID), map[string]string{"text": text}, nil)
+	}
+	if note := s.act(anna.ID, "mentor-invite"); !strings.Contains(note, "There is no coordinator yet") {
+		t.Errorf("a mentor invite with no coordinator said %q", note)
+	}
+	if got := s.act(carme.ID, "coordinator"); !strings.Contains(got, "Carme is a coordinator now") {
+		t.Errorf("Make coordinator said %q", got)
 	}
 	note := s.act(anna.ID, "mentor-invite")
 	if !strings.Contains(note, "mentor invite") {
