@@ -27,6 +27,7 @@ type Store interface {
 	ProposalStore
 	BroadcastStore
 	DecisionStore
+	PlanStore // plan.go
 	RecordUpdate(ctx context.Context, updateID int) (fresh bool, err error)
 	SeenUpdate(ctx context.Context, updateID int) (bool, error)
 	// Awaiting says which conversation waits for the text person types
