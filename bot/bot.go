@@ -31,6 +31,7 @@ type Store interface {
 	ProposalStore
 	BroadcastStore
 	DecisionStore
+	PlanStore // plan.go
 	RecordUpdate(ctx context.Context, updateID int) (fresh bool, err error)
 	SeenUpdate(ctx context.Context, updateID int) (bool, error)
 	// The inbox (store/inbox.go): updates taken durably before Telegram is

@@ -22,6 +22,7 @@ type rooms struct {
 	proposals  *proposals
 	broadcasts *broadcasts
 	decisions  *decisions
+	plans      *plans // plan.go: the teams' kickoff plans
 }
 
 // citizens is the room of the people who use Multaque for themselves: the
@@ -66,6 +67,7 @@ type roles struct {
 type reports struct {
 	*core
 	store ReportStore
+	plans *plans // teams by stage, and teams.csv's columns of the plans
 }
 
 // steering is the coordinators' room of what makes teams possible: /pool,
@@ -113,6 +115,7 @@ func newRooms(c *core, opts Options) *rooms {
 		proposals:  &proposals{core: c, store: opts.Store},
 		broadcasts: &broadcasts{core: c, store: opts.Store},
 		decisions:  &decisions{core: c, store: opts.Store, wake: make(chan struct{}, 1)},
+		plans:      newPlans(c, opts.Store),
 	}
 	rs.citizens.broadcasts = rs.broadcasts
 	rs.citizens.mentors = rs.mentors
@@ -123,6 +126,8 @@ func newRooms(c *core, opts Options) *rooms {
 	rs.mentors.roles = rs.roles
 	rs.steering.reports = rs.reports
 	rs.proposals.mentors = rs.mentors
+	rs.plans.reports = rs.reports
+	rs.reports.plans = rs.plans
 	rs.teams.poolLowWater = opts.PoolLowWater
 	if rs.teams.poolLowWater <= 0 {
 		rs.teams.poolLowWater = DefaultPoolLowWater

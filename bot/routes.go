@@ -85,7 +85,7 @@ type routes struct {
 // routeTable is the bot's route table.
 func (b *Bot) routeTable() []any {
 	cz, tm, mt, rl, rp, st, pr, bc := b.citizens, b.teams, b.mentors, b.roles, b.reports, b.steering, b.proposals, b.broadcasts
-	dc := b.decisions
+	dc, pl := b.decisions, b.plans
 	return []any{
 		// The citizens' menu, in its order; /help lists it.
 		commandRoute{name: "start", menu: citizenMenu, run: cz.onStartCommand},
@@ -103,10 +103,12 @@ func (b *Bot) routeTable() []any {
 		commandRoute{name: "mentor", why: "mentors learn it when they accept their invite", run: mt.onMentorCommand},
 		commandRoute{name: "claim", why: "the operator reads the setup code in the log", run: rl.onClaim},
 		commandRoute{name: "decide", why: "a team's members learn it in their group (/decisions), where it is typed most", run: dc.onDecideCommand},
+		commandRoute{name: "plan", why: "it belongs in a team's group, whose pinned plan says so; here it says so", run: pl.onPlanInPrivate},
 
 		// Commands typed in a team's group.
 		groupRoute{"decide", dc.onGroupCommand},
 		groupRoute{"decisions", dc.onGroupCommand},
+		groupRoute{"plan", pl.onGroupPlan},
 
 		// The coordinators' menu, in its order.
 		commandRoute{name: "stats", menu: coordinatorMenu, admin: rp.runStats},
@@ -116,6 +118,8 @@ func (b *Bot) routeTable() []any {
 		commandRoute{name: "pool", menu: coordinatorMenu, admin: st.noArgs("/pool", st.onPool)},
 		commandRoute{name: "match", menu: coordinatorMenu, admin: st.noArgs("/match", st.onMatch)},
 		commandRoute{name: "mentors", menu: coordinatorMenu, admin: st.noArgs("/mentors", st.onMentors)},
+		commandRoute{name: "teams", menu: coordinatorMenu, admin: pl.runTeams},
+		commandRoute{name: "team", menu: coordinatorMenu, admin: pl.runTeam},
 		commandRoute{name: "threshold", menu: coordinatorMenu, admin: pr.onThreshold},
 		commandRoute{name: "proposals", menu: coordinatorMenu, admin: pr.onProposals},
 		commandRoute{name: "translate", menu: coordinatorMenu, admin: pr.onTranslate},
@@ -168,6 +172,10 @@ func (b *Bot) routeTable() []any {
 		// A broadcast's preview.
 		buttonRoute{actBroadcastSend, bc.onBroadcastButton},
 		buttonRoute{actBroadcastCancel, bc.onBroadcastButton},
+		// A team's plan, in its group; a mentor's check-in; /teams.
+		buttonRoute{actPlanTick, pl.onTick},
+		buttonRoute{actPlanCheckIn, pl.onCheckIn},
+		buttonRoute{actPlanTeam, pl.onTeamButton},
 
 		// A decision's walk-through.
 		buttonRoute{actDecideTeam, dc.onDecideButton},
@@ -183,6 +191,7 @@ func (b *Bot) routeTable() []any {
 		textRoute{multaque.AwaitBroadcast, bc.onBroadcastText},
 		textRoute{multaque.AwaitProposal, pr.onProposalInput},
 		textRoute{multaque.AwaitDecision, dc.onDecisionText},
+		textRoute{multaque.AwaitCheckInNote, pl.onCheckInNote},
 	}
 }
 

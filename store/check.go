@@ -43,6 +43,7 @@ func (db *DB) Check(ctx context.Context) (problems []string, err error) {
 //   - every member of a team is a citizen and every team's mentor a mentor;
 //     nobody is in two teams (not closed) for one project; the index of
 //     teams by group matches the teams;
+//   - every plan reads, passes Plan.Validate and belongs to a team;
 //   - every outbox item reads, has its place in the due order, and is for a
 //     known chat: a citizen, a mentor, a coordinator (stored or in
 //     o.Coordinators), a pool group or a team's group; the outbox counts
@@ -200,6 +201,7 @@ func check(ctx context.Context, tx *bolt.Tx, o CheckOptions) []string {
 		{"outbox", c.checkOutbox},
 		{"audit log", c.checkAudit},                           // audit.go
 		{"decisions", func() { checkDecisions(c.tx, c.add) }}, // decisions_log.go
+		{"plans", c.checkPlans},                               // plans.go
 	}
 	for _, s := range steps {
 		if ctx.Err() != nil {

@@ -49,12 +49,14 @@ var (
 	bucketThresholds   = []byte("thresholds")
 	bucketBroadcasts   = []byte("broadcasts")
 	bucketErased       = []byte("erased")
+	bucketPlans        = []byte("plans")      // plans.go
+	bucketPlanNotes    = []byte("plan_notes") // plans.go
 
 	allBuckets = [][]byte{
 		bucketCitizens, bucketWaiting, bucketQueues, bucketQueuesBySize, bucketQueuesByAge, bucketRefCodes, bucketUpdates, bucketMeta,
 		bucketOutbox, bucketDead, bucketTeams, bucketTeamsByChat, bucketMentors,
 		bucketCoordinators, bucketPool, bucketCodes, bucketProposals, bucketAudit,
-		bucketThresholds, bucketBroadcasts, bucketErased,
+		bucketThresholds, bucketBroadcasts, bucketErased, bucketPlans, bucketPlanNotes,
 		bucketDecisions, // decisions.go
 	}
 

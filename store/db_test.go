@@ -100,7 +100,7 @@ func TestOpenCreatesBucketsAndSchema(t *testing.T) {
 		t.Errorf("Path()=%q, want %q", got, path)
 	}
 	want := []string{"audit", "broadcasts", "citizens", "codes", "coordinators", "dead", "decisions", "erased", "mentors", "meta",
-		"outbox", "pool", "proposals", "queues", "queues_by_age", "queues_by_size", "refcodes", "teams", "teams_by_chat", "thresholds", "updates", "waiting"}
+		"outbox", "plan_notes", "plans", "pool", "proposals", "queues", "queues_by_age", "queues_by_size", "refcodes", "teams", "teams_by_chat", "thresholds", "updates", "waiting"}
 	if got := db.Buckets(); !slices.Equal(got, want) {
 		t.Errorf("Buckets()=%q, want %q", got, want)
 	}

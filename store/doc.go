@@ -7,7 +7,10 @@
 // and threshold overrides, broadcasts, the teams' decisions (decisions.go:
 // drafts, open polls and their votes, a block's reason awaited, each team's
 // log; a vote replaces a voter's last only when its update is newer, and a
-// decision stays in the open index until its outcome is posted), and keyed
+// decision stays in the open index until its outcome is posted), the teams'
+// kickoff plans (plans.go: one per team, changed with the outbox items and
+// the update that cause it) and the mentors' check-ins waiting for their
+// optional line, and keyed
 // tags of erased ids (so that a restore can erase again). What has an end
 // (invite codes, mentor drafts, old refusals) PurgeExpired deletes once it
 // is over. It also takes hot compacted backups, restores them, and

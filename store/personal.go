@@ -246,6 +246,9 @@ func forgetHeld(tx *bolt.Tx, erased personSet, hs map[int64][]holding, now time.
 	if err := forgetInDecisions(tx, erased); err != nil { // decisions_personal.go: answers out, outcomes stay
 		return err
 	}
+	if err := forgetInPlans(tx, erased); err != nil { // plans.go: names out, steps stay done
+		return err
+	}
 	for _, id := range ids {
 		for _, h := range hs[id] {
 			if bytes.Equal(h.bucket, bucketAudit) {
@@ -293,6 +296,12 @@ type personalData struct {
 	// DecisionsDrafted the questions they put (decisions_personal.go).
 	DecisionAnswers  []decisionAnswer `json:"decision_answers,omitempty"`
 	DecisionsDrafted []string         `json:"decisions_drafted,omitempty"`
+	// StepsMarked and StepsOwned are the steps of their teams' plans they
+	// marked done or took on; CheckIns, those they gave as a mentor
+	// (plans.go).
+	StepsMarked []planMark    `json:"steps_marked,omitempty"`
+	StepsOwned  []planMark    `json:"steps_owned,omitempty"`
+	CheckIns    []planCheckIn `json:"check_ins,omitempty"`
 }
 
 // teamView is a team as the person's own data shows it: what it is, not
@@ -409,6 +418,9 @@ func (db *DB) PersonalData(ctx context.Context, id int64) ([]byte, error) {
 			return err
 		}
 		if err := decisionsOf(tx, id, &pd); err != nil { // decisions_personal.go
+			return err
+		}
+		if err := plansOf(tx, id, &pd); err != nil { // plans.go
 			return err
 		}
 		return teamsAndMessages(tx, id, &pd)

@@ -14,10 +14,11 @@ import (
 	"github.com/multaque/multaque/catalog"
 )
 
-// This file is --demo: a coordinator with two groups in the pool, a mentor
+// This file is --demo: a coordinator with three groups in the pool, a mentor
 // of consumer groups in Barcelona, and people who answered the survey,
 // seven of them in Gràcia wanting the consumer group (critical mass 8), so
-// that the visitor who joins them makes a team. Everything goes through
+// that the visitor who joins them makes a team; and a team of Sants whose
+// kickoff plan is under way (sandbox_demo_plan.go). Everything goes through
 // the real bot over the fake Telegram, as people would do it; the database
 // is never written directly.
 
@@ -26,7 +27,7 @@ const demoCoordinatorName = "Coordinadora"
 
 // demoPoolGroups are the titles of the groups the demo coordinator adds
 // the bot to, for the pool.
-var demoPoolGroups = []string{"Pool 1", "Pool 2"}
+var demoPoolGroups = []string{"Pool 1", "Pool 2", demoTeamGroup, "Pool 4"}
 
 // demoMentor is the mentor --demo onboards: consumer groups and time banks
 // in Barcelona, which covers Gràcia and Sants.
@@ -137,7 +138,10 @@ func (d *demo) seed(ctx context.Context) error {
 		wg.Go(func() { errs[i] = answerSurvey(ctx, u, p, d.texts) })
 	}
 	wg.Wait()
-	return errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return d.seedTeam(ctx, w) // sandbox_demo_plan.go: a team with its plan under way
 }
 
 // awaitPool waits until the pool holds a group for each of demoPoolGroups
