@@ -108,7 +108,9 @@ type MatchingConfig struct {
 
 // SenderConfig paces what the bot sends, under Telegram's limits.
 type SenderConfig struct {
-	// Rate is the global number of messages per second (Telegram: about 30).
+	// Rate is the global number of messages per second (Telegram: about
+	// 30): one budget shared by the direct answers, which come first, and
+	// the Sender.
 	Rate float64 `yaml:"rate"`
 	// PerChatInterval is the least time between two messages to one chat
 	// (Telegram: about 1 s); 0 turns per-chat pacing off.

@@ -322,7 +322,9 @@ func (m *Main) run(ctx context.Context) (err error) {
 		PollTimeout:       time.Duration(cfg.Telegram.PollTimeout),
 		PerChatInterval:   time.Duration(cfg.Sender.PerChatInterval),
 		PerGroupPerMinute: cfg.Sender.PerGroupPerMinute,
-		Metrics:           metrics,
+		// One budget for direct answers (first) and the Sender.
+		GlobalPerSecond: cfg.Sender.Rate,
+		Metrics:         metrics,
 		Coordinators:      cfg.Coordinators,
 		PoolLowWater:      cfg.Teams.PoolLowWater,
 		ReminderAfter:     time.Duration(cfg.Teams.ReminderAfter),
