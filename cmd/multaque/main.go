@@ -325,10 +325,10 @@ func (m *Main) run(ctx context.Context) (err error) {
 		// One budget for direct answers (first) and the Sender.
 		GlobalPerSecond: cfg.Sender.Rate,
 		Metrics:         metrics,
-		Coordinators:      cfg.Coordinators,
-		PoolLowWater:      cfg.Teams.PoolLowWater,
-		ReminderAfter:     time.Duration(cfg.Teams.ReminderAfter),
-		Match:             func(ctx context.Context) (bot.MatchReport, error) { return matchNow(ctx, db, runner) },
+		Coordinators:    cfg.Coordinators,
+		PoolLowWater:    cfg.Teams.PoolLowWater,
+		ReminderAfter:   time.Duration(cfg.Teams.ReminderAfter),
+		Match:           func(ctx context.Context) (bot.MatchReport, error) { return matchNow(ctx, db, runner) },
 	})
 	if err != nil {
 		return err
