@@ -126,6 +126,7 @@ func heldBy(tx *bolt.Tx, set personSet) (map[int64][]holding, error) {
 	if err := heldRefusedAttempts(tx, set, out); err != nil { // coordinators.go
 		return nil, err
 	}
+	heldPledges(tx, set, out) // pledges_settle.go
 	return out, nil
 }
 
@@ -236,6 +237,9 @@ func forgetHeld(tx *bolt.Tx, erased personSet, hs map[int64][]holding, now time.
 	if err := forgetInBroadcasts(tx, erased); err != nil { // broadcasts.go
 		return err
 	}
+	if err := forgetPledges(tx, erased, now); err != nil { // pledges_settle.go: deleted before the goal, anonymous after
+		return err
+	}
 	for _, id := range ids {
 		for _, h := range hs[id] {
 			if err := tx.Bucket(h.bucket).Delete(h.key); err != nil {
@@ -274,6 +278,8 @@ type personalData struct {
 	// heldRefusedAttempts).
 	Coordinator *multaque.Coordinator `json:"coordinator,omitempty"`
 	Audit       []multaque.AuditEntry `json:"audit_entries,omitempty"`
+	// Pledges are their pledges to teams' goals.
+	Pledges []multaque.Pledge `json:"pledges,omitempty"`
 }
 
 // teamView is a team as the person's own data shows it: what it is, not
@@ -385,6 +391,9 @@ func (db *DB) PersonalData(ctx context.Context, id int64) ([]byte, error) {
 			}
 		}
 		if pd.Proposals, pd.ProposalNote, err = proposalsOf(tx, id); err != nil { // proposals.go
+			return err
+		}
+		if pd.Pledges, err = pledgesOf(tx, id); err != nil { // pledges.go
 			return err
 		}
 		return teamsAndMessages(tx, id, &pd)
