@@ -11,3 +11,6 @@ const (
 	AwaitBroadcast Awaiting = "broadcast" // a coordinator's broadcast waits for its text
 	AwaitProposal  Awaiting = "proposal"  // a proposal waits for an answer, or a coordinator's note on one
 )
+
+// AwaitPledge: a pledger's typed amount (or hours) waits for their pledge.
+const AwaitPledge Awaiting = "pledge"

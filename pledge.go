@@ -66,8 +66,8 @@ const (
 
 // Limits of a goal's and a pledge's texts and numbers.
 const (
-	MaxGoalPurpose      = 200  // characters
-	MaxPayInstructions  = 500  // characters
+	MaxGoalPurpose      = 200 // characters
+	MaxPayInstructions  = 500 // characters
 	MaxHours            = 10_000
 	MaxPledgerName      = 64 // characters
 	MinGoalDeadlineDays = 1
@@ -218,4 +218,33 @@ func Settle(g *Goal, p GoalProgress) GoalStatus {
 		return GoalMet
 	}
 	return GoalMissed
+}
+
+// GoalState is a goal with its pledges and what they gathered.
+type GoalState struct {
+	Goal     Goal
+	Pledges  []Pledge
+	Progress GoalProgress
+}
+
+// LedgerRow is one line of a fund's ledger: a match of a pledge or a
+// bonus, by team, with no person in it.
+type LedgerRow struct {
+	Team      string
+	Project   string
+	Community string
+	Kind      string // "match" or "bonus"
+	Pledge    int    // the pledge's number in its team, 0 for a bonus
+	Pledged   Cents
+	Match     Cents
+	Status    PledgeStatus
+}
+
+// PledgeTotals are the figures of pledges for /stats.
+type PledgeTotals struct {
+	Goals, Met, Missed int
+	Pledges            int // live ones (not lapsed)
+	Pledged, Matched   Cents
+	Paid               Cents
+	Hours              int
 }

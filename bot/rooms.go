@@ -21,6 +21,15 @@ type rooms struct {
 	steering   *steering
 	proposals  *proposals
 	broadcasts *broadcasts
+	pledges    *pledges // pledges.go
+}
+
+// pledges is the room of teams' goals, pledges and match funds (issue 17):
+// /goal, /pledge, /payinfo, /treasurer, /paid, the share link, the
+// deadline, and the coordinators' /fund and /funds.
+type pledges struct {
+	*core
+	store PledgeStore
 }
 
 // citizens is the room of the people who use Multaque for themselves: the
@@ -32,6 +41,7 @@ type citizens struct {
 	mentors    *mentors
 	proposals  *proposals
 	roles      *roles
+	pledges    *pledges // a goal's share link (pledges.go)
 }
 
 // teams is the room of the teams' groups: the pool of groups, provisioning,
@@ -64,6 +74,7 @@ type roles struct {
 type reports struct {
 	*core
 	store ReportStore
+	funds FundStore // /stats's money and hours (coord_funds.go)
 }
 
 // steering is the coordinators' room of what makes teams possible: /pool,
@@ -118,6 +129,9 @@ func newRooms(c *core, opts Options) *rooms {
 	if rs.teams.reminderAfter <= 0 {
 		rs.teams.reminderAfter = DefaultReminderAfter
 	}
+	rs.pledges = &pledges{core: c, store: opts.Store}
+	rs.citizens.pledges = rs.pledges
+	rs.reports.funds = opts.Store
 	rs.proposals.onCatalogChange = opts.OnCatalogChange
 	rs.steering.match = opts.Match
 	return rs

@@ -11,26 +11,13 @@ import (
 	"github.com/multaque/multaque"
 )
 
-// LedgerRow is one line of a fund's ledger: a match of a pledge or a
-// bonus, by team, with no person in it.
-type LedgerRow struct {
-	Team      string
-	Project   string
-	Community string
-	Kind      string // "match" or "bonus"
-	Pledge    int    // the pledge's number in its team, 0 for a bonus
-	Pledged   multaque.Cents
-	Match     multaque.Cents
-	Status    multaque.PledgeStatus
-}
-
 // FundLedger returns fund id and its ledger, by team and pledge number.
-func (db *DB) FundLedger(ctx context.Context, id string) (*multaque.Fund, []LedgerRow, error) {
+func (db *DB) FundLedger(ctx context.Context, id string) (*multaque.Fund, []multaque.LedgerRow, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
 	var f *multaque.Fund
-	var rows []LedgerRow
+	var rows []multaque.LedgerRow
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		var err error
 		if f, err = getFund(tx, id); err != nil {
@@ -48,7 +35,7 @@ func (db *DB) FundLedger(ctx context.Context, id string) (*multaque.Fund, []Ledg
 				return err
 			}
 			pr, cm := teamOf(p.Team)
-			rows = append(rows, LedgerRow{Team: p.Team, Project: pr, Community: cm, Kind: "match", Pledge: p.No, Pledged: p.Amount, Match: p.Match, Status: p.Status})
+			rows = append(rows, multaque.LedgerRow{Team: p.Team, Project: pr, Community: cm, Kind: "match", Pledge: p.No, Pledged: p.Amount, Match: p.Match, Status: p.Status})
 			return nil
 		}); err != nil {
 			return err
@@ -58,7 +45,7 @@ func (db *DB) FundLedger(ctx context.Context, id string) (*multaque.Fund, []Ledg
 			for _, b := range teamBonuses(tx, string(team)) {
 				if b.Fund == id {
 					pr, cm := teamOf(b.Team)
-					rows = append(rows, LedgerRow{Team: b.Team, Project: pr, Community: cm, Kind: "bonus", Match: b.Amount, Status: b.Status})
+					rows = append(rows, multaque.LedgerRow{Team: b.Team, Project: pr, Community: cm, Kind: "bonus", Match: b.Amount, Status: b.Status})
 				}
 			}
 			return nil
@@ -70,26 +57,28 @@ func (db *DB) FundLedger(ctx context.Context, id string) (*multaque.Fund, []Ledg
 	return f, rows, nil
 }
 
-// PledgeTotals are the figures of pledges for /stats.
-type PledgeTotals struct {
-	Goals, Met, Missed int
-	Pledges            int // live ones (not lapsed)
-	Pledged, Matched   multaque.Cents
-	Paid               multaque.Cents
-	Hours              int
-}
-
-// PledgeTotals sums every live pledge and counts goals by status.
-func (db *DB) PledgeTotals(ctx context.Context) (PledgeTotals, error) {
-	var t PledgeTotals
+// PledgeTotals sums every live pledge and counts goals by status, of the
+// teams whose community keep accepts (nil: all).
+func (db *DB) PledgeTotals(ctx context.Context, keep func(community string) bool) (multaque.PledgeTotals, error) {
+	var t multaque.PledgeTotals
 	if err := ctx.Err(); err != nil {
 		return t, err
 	}
 	err := db.bolt.View(func(tx *bolt.Tx) error {
+		kept := func(team string) bool {
+			if keep == nil {
+				return true
+			}
+			tm, err := getTeam(tx, team)
+			return err == nil && keep(tm.Community)
+		}
 		if err := tx.Bucket(bucketGoals).ForEach(func(k, _ []byte) error {
 			rec, err := getGoal(tx, string(k))
 			if err != nil {
 				return err
+			}
+			if !kept(rec.Team) {
+				return nil
 			}
 			t.Goals++
 			switch rec.Status {
@@ -104,7 +93,7 @@ func (db *DB) PledgeTotals(ctx context.Context) (PledgeTotals, error) {
 		}
 		return tx.Bucket(bucketPledges).ForEach(func(_, v []byte) error {
 			p, err := decodePledge(v)
-			if err != nil || p.Status == multaque.PledgeLapsed {
+			if err != nil || p.Status == multaque.PledgeLapsed || !kept(p.Team) {
 				return err
 			}
 			t.Pledges++

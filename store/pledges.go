@@ -200,20 +200,13 @@ func (db *DB) UpdateGoal(ctx context.Context, team string, fn func(g *multaque.G
 	return &out, nil
 }
 
-// GoalState is a goal with its pledges and what they gathered.
-type GoalState struct {
-	Goal     multaque.Goal
-	Pledges  []multaque.Pledge
-	Progress multaque.GoalProgress
-}
-
 // Goal returns team's goal, its pledges and progress; ENOTFOUND if it has
 // none.
-func (db *DB) Goal(ctx context.Context, team string) (*GoalState, error) {
+func (db *DB) Goal(ctx context.Context, team string) (*multaque.GoalState, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	var out *GoalState
+	var out *multaque.GoalState
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		var err error
 		out, err = goalState(tx, team)
@@ -225,7 +218,7 @@ func (db *DB) Goal(ctx context.Context, team string) (*GoalState, error) {
 	return out, nil
 }
 
-func goalState(tx *bolt.Tx, team string) (*GoalState, error) {
+func goalState(tx *bolt.Tx, team string) (*multaque.GoalState, error) {
 	rec, err := getGoal(tx, team)
 	if err != nil {
 		return nil, err
@@ -234,13 +227,15 @@ func goalState(tx *bolt.Tx, team string) (*GoalState, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &GoalState{Goal: rec.Goal, Pledges: ps, Progress: multaque.Progress(ps, teamBonus(tx, team))}, nil
+	return &multaque.GoalState{Goal: rec.Goal, Pledges: ps, Progress: multaque.Progress(ps, teamBonus(tx, team))}, nil
 }
 
 // PledgeItems builds the messages that go with a pledge, enqueued in its
 // transaction: the pledge as stored (its match set, nil when withdrawn),
 // the fund that matches it (nil if none) and the goal's state after it.
-type PledgeItems func(p *multaque.Pledge, f *multaque.Fund, s *GoalState) []multaque.OutboxItem
+// The methods take it as a plain func type, so that the bot's interfaces
+// can name it without importing store.
+type PledgeItems = func(p *multaque.Pledge, f *multaque.Fund, s *multaque.GoalState) []multaque.OutboxItem
 
 // Pledge records p (its Team, Person, Name, Named, Lang, Amount, Hours,
 // Supporter) as person's pledge to the team's open goal, replacing their

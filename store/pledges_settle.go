@@ -36,7 +36,7 @@ func (db *DB) DueGoals(ctx context.Context, now time.Time) ([]string, error) {
 // SettleItems builds the messages of a goal's settlement from its state
 // after it: messages to send now, and for each pledge number the reminders
 // to keep until its pledge is marked paid.
-type SettleItems func(s *GoalState) (now []multaque.OutboxItem, reminders map[int][]multaque.OutboxItem)
+type SettleItems = func(s *multaque.GoalState) (now []multaque.OutboxItem, reminders map[int][]multaque.OutboxItem)
 
 // SettleGoal settles team's goal once its deadline has passed, in one
 // transaction with its messages: met (multaque.Settle) → every pledge comes
@@ -44,11 +44,11 @@ type SettleItems func(s *GoalState) (now []multaque.OutboxItem, reminders map[in
 // every pledge lapses and its match and the bonuses go back to the funds.
 // It returns the goal's state after it; settling a settled goal changes
 // nothing and returns ECONFLICT, as does a deadline not yet passed.
-func (db *DB) SettleGoal(ctx context.Context, team string, now time.Time, items SettleItems) (*GoalState, error) {
+func (db *DB) SettleGoal(ctx context.Context, team string, now time.Time, items SettleItems) (*multaque.GoalState, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	var out *GoalState
+	var out *multaque.GoalState
 	err := db.update(ctx, func(tx *bolt.Tx) error {
 		rec, err := getGoal(tx, team)
 		if err != nil {
@@ -239,6 +239,9 @@ func treasurerOf(tx *bolt.Tx, person int64) *goalRecord {
 // so that /forget finds a supporter who holds nothing else, and erases them.
 func heldPledges(tx *bolt.Tx, set personSet, out map[int64][]holding) {
 	for person := range set {
+		if tx.Bucket(bucketPledgeTyping).Get(idKey(person)) != nil {
+			out[person] = append(out[person], holding{bucketPledgeTyping, idKey(person)})
+		}
 		prefix := idKey(person)
 		c := tx.Bucket(bucketPledgesByPerson).Cursor()
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {

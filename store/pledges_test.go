@@ -131,7 +131,7 @@ func TestSettleMetPaysMatchesAndMissedReleasesThem(t *testing.T) {
 	if len(due) != 2 {
 		t.Fatalf("DueGoals=%v, want both", due)
 	}
-	reminders := func(s *store.GoalState) ([]multaque.OutboxItem, map[int][]multaque.OutboxItem) {
+	reminders := func(s *multaque.GoalState) ([]multaque.OutboxItem, map[int][]multaque.OutboxItem) {
 		r := map[int][]multaque.OutboxItem{}
 		for _, p := range s.Pledges {
 			r[p.No] = []multaque.OutboxItem{{Kind: "pledge-reminder", Chat: p.Person, Text: "pay", NotBefore: deadline.Add(72 * time.Hour)}}

@@ -404,6 +404,10 @@ func (m *Main) run(ctx context.Context) (err error) {
 	// a stop interrupted.
 	broadcastsDone := make(chan error, 1)
 	go func() { broadcastsDone <- b.RunBroadcasts(senderCtx) }()
+	// Goals past their deadline are settled (met or missed) and their
+	// messages queued; a stop loses none (the store keeps the deadlines).
+	goalsDone := make(chan error, 1)
+	go func() { goalsDone <- b.RunGoals(senderCtx, bot.DefaultGoalsEvery) }()
 	if cfg.Telegram.Mode == "webhook" {
 		err = m.serveWebhook(ctx, b)
 	} else {
@@ -418,6 +422,9 @@ func (m *Main) run(ctx context.Context) (err error) {
 	}
 	if berr := <-broadcastsDone; berr != nil && err == nil {
 		err = berr
+	}
+	if gerr := <-goalsDone; gerr != nil && err == nil {
+		err = gerr
 	}
 	return err
 }
