@@ -100,16 +100,16 @@ func (b *pledges) settleItems(ctx context.Context, t *multaque.Team, now time.Ti
 			title := b.view.t(lang, "pledge_goal_title", "Project", esc(b.nameOfProject(lang, t.Project)), "Community", esc(b.nameOfCommunity(lang, t.Community)))
 			key := "pledge/" + t.ID + "/" + strconv.Itoa(p.No)
 			if !met {
-				items = append(items, pledgeItem("pledge-lapsed", p.Person, t.ID, key+"/lapsed", now,
+				items = append(items, pledgeItem("pledge-lapsed", p.Person, t.ID, key+"/lapsed", time.Time{},
 					title+"\n"+b.view.t(lang, "deadline_missed_pledger", "Amount", p.Amount.String())))
 				continue
 			}
 			if p.Amount == 0 {
-				items = append(items, pledgeItem("pledge-due", p.Person, t.ID, key+"/due", now,
+				items = append(items, pledgeItem("pledge-due", p.Person, t.ID, key+"/due", time.Time{},
 					title+"\n"+b.view.t(lang, "deadline_met_hours", "Hours", p.Hours)))
 				continue
 			}
-			items = append(items, pledgeItem("pledge-due", p.Person, t.ID, key+"/due", now, b.payText(lang, title, t, s, &p, "deadline_met_pay")))
+			items = append(items, pledgeItem("pledge-due", p.Person, t.ID, key+"/due", time.Time{}, b.payText(lang, title, t, s, &p, "deadline_met_pay")))
 			for _, d := range ReminderDays {
 				reminders[p.No] = append(reminders[p.No], pledgeItem("pledge-reminder", p.Person, t.ID, key+"/remind/"+strconv.Itoa(d),
 					now.Add(time.Duration(d)*24*time.Hour), b.payText(lang, title, t, s, &p, "deadline_reminder")))
@@ -131,6 +131,7 @@ func (b *pledges) payText(lang multaque.Lang, title string, t *multaque.Team, s 
 	return title + "\n" + b.view.t(lang, key, "Amount", p.Amount.String(), "Ref", t.ID+"-"+strconv.Itoa(p.No), "How", how)
 }
 
+// pledgeItem is a message to a pledger; a zero notBefore sends it at once.
 func pledgeItem(kind string, chat int64, team, key string, notBefore time.Time, text string) multaque.OutboxItem {
 	return multaque.OutboxItem{Kind: kind, Chat: chat, Priority: multaque.PriorityNormal, NotBefore: notBefore,
 		DedupKey: key, Text: text, ParseMode: "HTML", Owner: "team/" + team}

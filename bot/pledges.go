@@ -243,12 +243,17 @@ func (b *pledges) onPledgeText(ctx context.Context, c *tg.Context, text string) 
 		return false, err
 	}
 	r := &request{c: c, lang: b.langOf(ctx, c)}
-	amount, hours, ok := parsePledgeText(text)
-	if !ok {
-		return true, b.send(ctx, c.Recipient(), view{Text: b.view.t(r.lang, "pledge_bad_amount")})
+	if cz, err := b.core.store.Citizen(ctx, me.ID); err == nil {
+		r.cz = cz
 	}
+	// The wait ends with this text, understood or not, so that nobody is
+	// held in it: a wrong amount is answered, and "other amount" asks again.
 	if err := b.store.SetPledgeTyping(ctx, me.ID, ""); err != nil {
 		return true, err
+	}
+	amount, hours, ok := parsePledgeText(text)
+	if !ok {
+		return true, b.showGoal(ctx, c, team, r.lang, "pledge_bad_amount", false)
 	}
 	t, s, err := b.goalOf(ctx, team)
 	if err != nil || s == nil {

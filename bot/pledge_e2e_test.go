@@ -1,0 +1,221 @@
+package bot_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/multaque/multaque"
+	"github.com/multaque/multaque/bot/telegramtest"
+)
+
+const (
+	ca = multaque.Catalan
+	es = multaque.Spanish
+	en = multaque.English
+)
+
+// A goal met, end to end on a pinned clock: a fund from a coordinator, a
+// member's anonymous then named pledge, a supporter from the share link who
+// types an amount and hours, the deadline, payment instructions to each in
+// their language, reminders held for 3 and 7 days, the treasurer marking
+// paid, and /forget of the supporter after the goal keeping the amount.
+func TestGoalMetEndToEnd(t *testing.T) {
+	r := newPledgeRig(t)
+	anna, ben := r.starter("Anna", ca), r.starter("Ben", en)
+	team, g := r.activeTeam(anna, ben)
+
+	r.coord.Send("/fund city 100 1 2025-12-31 Fons de barri / Ajuntament")
+	r.coord.Expect(t, "Fons de barri")
+
+	anna.Send("/goal 30 2025-03-10 plaques solars")
+	m := anna.Expect(t, r.text(ca, "goal_saved"))
+	if !strings.Contains(m.Text, "?start=g_"+team.ID) {
+		t.Fatalf("goal answer %q, want the share link", m.Text)
+	}
+	anna.Send("/payinfo IBAN ES00 1234")
+	anna.Expect(t, r.text(ca, "payinfo_saved"))
+	ben.Send("/treasurer")
+	ben.Expect(t, "You are the team's treasurer")
+
+	// Anna pledges 10 €, anonymous: matched 1:1; the group sees "Someone".
+	anna.Send("/pledge")
+	anna.Expect(t, r.text(ca, "pledge_terms"))
+	anna.Press(t, "10.00 €")
+	anna.Expect(t, r.textWith(ca, "pledge_matched", map[string]any{"Match": "10.00"}))
+	g.Expect(t, r.textWith(ca, "group_new_pledge", map[string]any{"Who": r.text(ca, "pledge_anonymous"), "Amount": "10.00", "Hours": 0}))
+	// Then shows her name.
+	anna.Press(t, r.text(ca, "btn_pledge_anonymous"))
+	anna.Expect(t, r.textWith(ca, "pledge_yours_named", map[string]any{"Amount": "10.00", "Hours": 0, "No": 1}))
+	g.Expect(t, r.textWith(ca, "group_new_pledge", map[string]any{"Who": "Anna", "Amount": "10.00", "Hours": 0}))
+
+	// Carla, a supporter who never did the survey, comes by the share link.
+	carla := r.srv.NewUser("Carla", "es")
+	carla.Send("/start g_" + team.ID)
+	carla.Expect(t, r.text(es, "pledge_terms"))
+	carla.Press(t, r.text(es, "btn_pledge_other"))
+	carla.Expect(t, "Escribe el importe")
+	carla.Send("cinco")
+	carla.Expect(t, "No he entendido")
+	carla.Press(t, r.text(es, "btn_pledge_other"))
+	carla.Send("5 2h")
+	carla.Expect(t, r.text(es, "pledge_saved"))
+	if s := r.goal(team.ID); s.Progress.Pledged != 1500 || s.Progress.Matched != 1500 || s.Progress.Hours != 2 || !s.Pledges[1].Supporter {
+		t.Fatalf("progress %+v, pledges %+v; want 15.00 pledged, 15.00 matched, 2 h, Carla a supporter", s.Progress, s.Pledges)
+	}
+
+	// The deadline passes: the goal is met. (The Sender stops a while, to
+	// look at what the settlement queued.)
+	deadline := r.goal(team.ID).Goal.Deadline
+	r.clock.Set(deadline.Add(time.Minute))
+	r.stopSend()
+	if n, err := r.bot.SettleGoals(context.Background()); n != 1 || err != nil {
+		t.Fatalf("SettleGoals=%d, %v; want 1 settled", n, err)
+	}
+	// Reminders wait for 3 and 7 days after the deadline.
+	rem := r.outboxKinds(carla.ID)["pledge-reminder"]
+	if len(rem) != 2 || !rem[0].NotBefore.Equal(deadline.Add(time.Minute+72*time.Hour)) || !rem[1].NotBefore.Equal(deadline.Add(time.Minute+168*time.Hour)) {
+		t.Fatalf("Carla's reminders %+v, want two, 3 and 7 days after the deadline", rem)
+	}
+	// The treasurer lists what is due and marks Carla's pledge paid before
+	// the reminders are due: hers go, Anna's stay.
+	ben.Send("/paid")
+	ben.Expect(t, "#2: 5.00 €")
+	anna.Send("/paid 2")
+	anna.Expect(t, r.text(ca, "paid_treasurer_only"))
+	ben.Send("/paid 2")
+	ben.Expect(t, "Pledge #2 is marked paid")
+	if n := len(r.outboxKinds(carla.ID)["pledge-reminder"]); n != 0 {
+		t.Fatalf("Carla has %d reminders after paying, want 0", n)
+	}
+	if n := len(r.outboxKinds(anna.ID)["pledge-reminder"]); n != 2 {
+		t.Fatalf("Anna has %d reminders, want 2", n)
+	}
+	ben.Send("/paid 2")
+	ben.Expect(t, "Pledge #2 is not due")
+	r.startSend() // days pass (the pinned clock lies in the past): the reminders go out
+	pay := anna.Expect(t, "IBAN ES00 1234")
+	if !strings.Contains(pay.Text, team.ID+"-1") || !strings.Contains(pay.Text, "10.00 €") || !strings.Contains(pay.Text, "Objectiu assolit") {
+		t.Fatalf("Anna's payment message %q, want 10.00 € with reference %s-1, in Catalan", pay.Text, team.ID)
+	}
+	pay = carla.Expect(t, "IBAN ES00 1234")
+	if !strings.Contains(pay.Text, team.ID+"-2") || !strings.Contains(pay.Text, "Objetivo alcanzado") {
+		t.Fatalf("Carla's payment message %q, want reference %s-2, in Spanish", pay.Text, team.ID)
+	}
+	g.Expect(t, "Objectiu assolit")
+	if f := r.fund("city"); f.Paid != 1500 || f.Committed != 0 {
+		t.Fatalf("fund %+v, want 15.00 paid, none committed", f)
+	}
+	reminded := anna.Expect(t, "⏰")
+	if !strings.Contains(reminded.Text, team.ID+"-1") {
+		t.Fatalf("Anna's reminder %q, want her reference", reminded.Text)
+	}
+	if got := fromBot(carla, "⏰"); len(got) != 0 {
+		t.Fatalf("Carla, who paid, got reminders: %+v", got)
+	}
+	g.Expect(t, "Pagat fins ara: 5.00 € de 15.00 €")
+
+	// /forget after the goal: Carla's name and id go, her 5 € stays.
+	carla.Send("/forget")
+	carla.Press(t, r.text(es, "btn_forget"))
+	carla.Expect(t, "he borrado")
+	s := r.goal(team.ID)
+	if p := s.Pledges[1]; p.Person != 0 || p.Amount != 500 || p.Status != multaque.PledgePaid {
+		t.Fatalf("Carla's pledge after /forget %+v, want an anonymous paid 5.00", p)
+	}
+}
+
+// A goal missed: the pledges lapse, the match goes back to the fund,
+// everyone is told; /forget before the deadline deleted a pledge outright.
+func TestGoalMissedEndToEnd(t *testing.T) {
+	r := newPledgeRig(t)
+	anna, ben := r.starter("Anna", ca), r.starter("Ben", en)
+	team, g := r.activeTeam(anna, ben)
+	r.coord.Send("/fund city 100 2 2025-12-31 pledge=15 Fons / Ajuntament")
+	r.coord.Expect(t, "Fons")
+
+	anna.Send("/goal 500-800 2025-03-10 20h plaques solars")
+	anna.Expect(t, r.text(ca, "goal_saved"))
+	anna.Send("/pledge")
+	anna.Press(t, "20.00 €")
+	anna.Expect(t, r.textWith(ca, "pledge_matched", map[string]any{"Match": "15.00"})) // 2 × 20 capped at 15
+	ben.Send("/pledge")
+	ben.Press(t, "5.00 €")
+	ben.Expect(t, r.textWith(en, "pledge_matched", map[string]any{"Match": "10.00"}))
+	if f := r.fund("city"); f.Committed != 2500 {
+		t.Fatalf("fund committed %s, want 25.00", f.Committed)
+	}
+
+	// Ben is erased before the goal: his pledge is deleted, its match freed.
+	ben.Send("/forget")
+	ben.Press(t, r.text(en, "btn_forget"))
+	ben.Expect(t, r.text(en, "forgotten")[:20])
+	if s := r.goal(team.ID); len(s.Pledges) != 1 {
+		t.Fatalf("pledges after Ben's /forget: %+v, want Anna's only", s.Pledges)
+	}
+	if f := r.fund("city"); f.Committed != 1500 || f.Released != 1000 {
+		t.Fatalf("fund %+v, want 15.00 committed, 10.00 released", f)
+	}
+
+	r.clock.Set(r.goal(team.ID).Goal.Deadline)
+	if n, err := r.bot.SettleGoals(context.Background()); n != 1 || err != nil {
+		t.Fatalf("SettleGoals=%d, %v", n, err)
+	}
+	anna.Expect(t, r.textWith(ca, "deadline_missed_pledger", map[string]any{"Amount": "20.00"}))
+	g.Expect(t, r.text(ca, "pledge_status_missed"))
+	if f := r.fund("city"); f.Committed != 0 || f.Released != 2500 || f.Paid != 0 {
+		t.Fatalf("fund %+v, want every match released", f)
+	}
+	anna.Send("/pledge")
+	anna.Expect(t, r.text(ca, "pledge_status_missed"))
+	if n, _ := r.bot.SettleGoals(context.Background()); n != 0 {
+		t.Fatalf("SettleGoals again settled %d, want 0", n)
+	}
+}
+
+// The critical-mass bonus comes with the team's forming (in the matcher's
+// transaction) and counts towards its goal.
+func TestCriticalMassBonusOnForming(t *testing.T) {
+	r := newPledgeRig(t)
+	r.coord.Send("/fund city 1000 1 2025-12-31 bonus=50@3 projects=consumer-group Fons / Ajuntament")
+	r.coord.Expect(t, "Fons")
+	small, _ := r.activeTeam(r.starter("Anna", ca), r.starter("Ben", en))
+	// The matcher forms the big team at the bot's time (the fund ends in 2025).
+	var members []multaque.TeamMember
+	for _, u := range []*telegramtest.User{r.starter("Carla", es), r.starter("Dani", ca), r.starter("Eva", ca)} {
+		members = append(members, multaque.TeamMember{Citizen: u.ID})
+	}
+	big, err := r.db.FormTeam(context.Background(), multaque.Team{Community: "gracia", Project: "consumer-group", Members: members}, r.clock.Now(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for team, want := range map[string]multaque.Cents{small.ID: 0, big.ID: 5000} {
+		if got, _, err := r.db.TeamBonuses(context.Background(), team); got != want || err != nil {
+			t.Errorf("team %s bonus %s, %v; want %s", team, got, err, want)
+		}
+	}
+	if f := r.fund("city"); f.Committed != 5000 {
+		t.Fatalf("fund committed %s, want the 50.00 bonus", f.Committed)
+	}
+}
+
+// A crash between a pledge and its messages loses nothing: the group's
+// message is committed with the pledge and goes out once a Sender runs.
+func TestPledgeMessageSurvivesACrash(t *testing.T) {
+	r := newPledgeRig(t)
+	anna, ben := r.starter("Anna", ca), r.starter("Ben", en)
+	team, g := r.activeTeam(anna, ben)
+	anna.Send("/goal 30 2025-03-10 plaques")
+	anna.Expect(t, r.text(ca, "goal_saved"))
+
+	r.stopSend() // the process dies before the Sender sends anything
+	anna.Send("/pledge")
+	anna.Press(t, "50.00 €")
+	anna.Expect(t, r.text(ca, "pledge_saved"))
+	if n := len(r.outboxKinds(team.Chat)["pledge-progress"]); n != 1 {
+		t.Fatalf("%d progress messages in the outbox, want 1 committed with the pledge", n)
+	}
+	r.startSend()
+	g.Expect(t, r.textWith(ca, "group_new_pledge", map[string]any{"Who": r.text(ca, "pledge_anonymous"), "Amount": "50.00", "Hours": 0}))
+}
