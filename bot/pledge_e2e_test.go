@@ -44,11 +44,11 @@ func TestGoalMetEndToEnd(t *testing.T) {
 	anna.Expect(t, r.text(ca, "pledge_terms"))
 	anna.Press(t, "10.00 €")
 	anna.Expect(t, r.textWith(ca, "pledge_matched", map[string]any{"Match": "10.00"}))
-	g.Expect(t, r.textWith(ca, "group_new_pledge", map[string]any{"Who": r.text(ca, "pledge_anonymous"), "Amount": "10.00", "Hours": 0}))
+	g.Expect(t, r.textWith(ca, "group_new_pledge", map[string]any{"Who": r.text(ca, "pledge_anonymous"), "What": "10.00 €"}))
 	// Then shows her name.
 	anna.Press(t, r.text(ca, "btn_pledge_anonymous"))
-	anna.Expect(t, r.textWith(ca, "pledge_yours_named", map[string]any{"Amount": "10.00", "Hours": 0, "No": 1}))
-	g.Expect(t, r.textWith(ca, "group_new_pledge", map[string]any{"Who": "Anna", "Amount": "10.00", "Hours": 0}))
+	anna.Expect(t, r.textWith(ca, "pledge_yours_named", map[string]any{"What": "10.00 €", "No": 1}))
+	g.Expect(t, r.textWith(ca, "group_new_pledge", map[string]any{"Who": "Anna", "What": "10.00 €"}))
 
 	// Carla, a supporter who never did the survey, comes by the share link.
 	carla := r.srv.NewUser("Carla", "es")
@@ -217,5 +217,5 @@ func TestPledgeMessageSurvivesACrash(t *testing.T) {
 		t.Fatalf("%d progress messages in the outbox, want 1 committed with the pledge", n)
 	}
 	r.startSend()
-	g.Expect(t, r.textWith(ca, "group_new_pledge", map[string]any{"Who": r.text(ca, "pledge_anonymous"), "Amount": "50.00", "Hours": 0}))
+	g.Expect(t, r.textWith(ca, "group_new_pledge", map[string]any{"Who": r.text(ca, "pledge_anonymous"), "What": "50.00 €"}))
 }

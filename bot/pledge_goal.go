@@ -224,7 +224,7 @@ func (b *pledges) progressItems(ctx context.Context, t *multaque.Team, named *mu
 			if p.Named {
 				who = esc(p.Name)
 			}
-			lines = append(lines, b.view.t(lang, "group_new_pledge", "Who", who, "Amount", p.Amount.String(), "Hours", p.Hours), "")
+			lines = append(lines, b.view.t(lang, "group_new_pledge", "Who", who, "What", b.pledgeWhat(lang, p)), "")
 		}
 		lines = append(lines, b.goalLines(lang, t, s)...)
 		return []multaque.OutboxItem{{Kind: "pledge-progress", Chat: t.Chat, Priority: multaque.PriorityNormal,

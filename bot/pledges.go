@@ -162,7 +162,7 @@ func (b *pledges) pledgeLine(lang multaque.Lang, p *multaque.Pledge) string {
 	if p.Named {
 		how = "pledge_yours_named"
 	}
-	line := b.view.t(lang, how, "Amount", p.Amount.String(), "Hours", p.Hours, "No", p.No)
+	line := b.view.t(lang, how, "What", b.pledgeWhat(lang, p), "No", p.No)
 	switch {
 	case p.Match > 0:
 		line += "\n" + b.view.t(lang, "pledge_matched", "Match", p.Match.String())
@@ -170,6 +170,17 @@ func (b *pledges) pledgeLine(lang multaque.Lang, p *multaque.Pledge) string {
 		line += "\n" + b.view.t(lang, "pledge_not_matched")
 	}
 	return line
+}
+
+// pledgeWhat says what a pledge is: money, hours or both.
+func (b *pledges) pledgeWhat(lang multaque.Lang, p *multaque.Pledge) string {
+	switch {
+	case p.Hours == 0:
+		return b.view.t(lang, "pledge_what_money", "Amount", p.Amount.String())
+	case p.Amount == 0:
+		return b.view.t(lang, "pledge_what_hours", "Hours", p.Hours)
+	}
+	return b.view.t(lang, "pledge_what_both", "Amount", p.Amount.String(), "Hours", p.Hours)
 }
 
 func findPledge(ps []multaque.Pledge, person int64) *multaque.Pledge {
