@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -115,6 +116,31 @@ func TestGoalMetEndToEnd(t *testing.T) {
 		t.Fatalf("Carla, who paid, got reminders: %+v", got)
 	}
 	g.Expect(t, "Pagat fins ara: 5.00 € de 15.00 €")
+
+	// The coordinator's view: /funds, the ledger without people, /stats
+	// keeping "<3" for two pledges (and hiding their sums).
+	r.coord.Send("/funds")
+	r.coord.Expect(t, "pagat 15.00 €")
+	r.coord.Send("/funds city")
+	doc := r.coord.Expect(t, "Llibre de Fons de barri")
+	if doc.Document == nil || !strings.Contains(string(doc.Document.Data), team.ID+",consumer-group,gracia,match,2,500,500,paid") {
+		t.Fatalf("ledger %+v, want Carla's pledge as team, amounts and status", doc.Document)
+	}
+	for _, name := range []string{"Anna", "Carla", "Ben", strconv.FormatInt(anna.ID, 10)} {
+		if strings.Contains(string(doc.Document.Data), name) {
+			t.Fatalf("the ledger names %q:\n%s", name, doc.Document.Data)
+		}
+	}
+	r.coord.Send("/stats")
+	defer func() {
+		if t.Failed() {
+			t.Logf("logs: %s", r.logs.String())
+		}
+	}()
+	stats := r.coord.Expect(t, "Objectius: 1 (1 assolits, 0 no assolits). Compromisos: <3.")
+	if strings.Contains(stats.Text, "15.00") {
+		t.Fatalf("/stats shows the sum of two pledges: %q", stats.Text)
+	}
 
 	// /forget after the goal: Carla's name and id go, her 5 € stays.
 	carla.Send("/forget")

@@ -137,7 +137,10 @@ func (d *demo) seed(ctx context.Context) error {
 		wg.Go(func() { errs[i] = answerSurvey(ctx, u, p, d.texts) })
 	}
 	wg.Wait()
-	return errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return d.seedPledges(ctx, w) // a fund and a team halfway to its goal
 }
 
 // awaitPool waits until the pool holds a group for each of demoPoolGroups
@@ -228,6 +231,58 @@ func answerSurvey(ctx context.Context, u *telegramtest.User, d demoPerson, texts
 	} {
 		if err := step(); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// demoPledgers form a car co-owning team in Sants (critical mass 4) that
+// sets a goal of 400 € and is halfway there: two of them pledged 50 €
+// each, and the demo's fund matched them one to one.
+var demoPledgers = []demoPerson{
+	{"Oriol", "ca", "sants", "car-co-owning"},
+	{"Rosa", "es", "sants", "car-co-owning"},
+	{"Ahmed", "en", "sants", "car-co-owning"},
+	{"Judit", "ca", "sants", "car-co-owning"},
+}
+
+// seedPledges has the coordinator create a match fund (/fund), the
+// demoPledgers answer the survey, the matcher form their team, and two of
+// them set a goal and pledge, all through the bot; done once.
+func (d *demo) seedPledges(ctx context.Context, w wiring) error {
+	if d.people.hasDemo(demoPledgers[0].name) {
+		return nil
+	}
+	var users []*telegramtest.User
+	for _, p := range demoPledgers {
+		u := d.srv.NewUser(p.name, p.lang)
+		d.people.add(savedPerson{ID: u.ID, Name: u.FirstName, Lang: u.LanguageCode, Demo: true})
+		if err := answerSurvey(ctx, u, p, d.texts); err != nil {
+			return fmt.Errorf("pledger %s: %w", p.name, err)
+		}
+		users = append(users, u)
+	}
+	year := time.Now().AddDate(1, 0, 0).Format("2006-01-02")
+	d.coord.Send("/fund barri 2000 1 " + year + " team=300 Fons de barri / Ajuntament")
+	if _, err := d.coord.Await(ctx, "Fons de barri"); err != nil {
+		return fmt.Errorf("fund: %w", err)
+	}
+	if _, err := w.runner.Run(ctx); err != nil {
+		return fmt.Errorf("form the pledgers' team: %w", err)
+	}
+	oriol, rosa := users[0], users[1]
+	oriol.Send("/goal 400 " + time.Now().AddDate(0, 0, 30).Format("2006-01-02") + " un cotxe elèctric compartit")
+	if _, err := oriol.Await(ctx, visible(d.texts, "ca", "goal_saved")); err != nil {
+		return fmt.Errorf("goal: %w", err)
+	}
+	oriol.Send("/payinfo IBAN ES00 0000 0000 0000 0000 0000")
+	for _, u := range []*telegramtest.User{oriol, rosa} {
+		u.Send("/pledge")
+		if _, err := u.PressButton(ctx, "50.00 €"); err != nil {
+			return fmt.Errorf("pledge: %w", err)
+		}
+		if _, err := u.Await(ctx, "50.00 €"); err != nil {
+			return fmt.Errorf("pledge: %w", err)
 		}
 	}
 	return nil

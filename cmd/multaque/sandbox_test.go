@@ -217,7 +217,7 @@ func TestSandboxDemo(t *testing.T) {
 	s := startSandbox(t, data, "--demo")
 	s.waitOut(demoReady, 30*time.Second)
 	ps := s.people()
-	if len(ps) != len(demoPeople)+2 || ps[demoCoordinatorName] == 0 || ps[demoMentor.name] == 0 {
+	if len(ps) != len(demoPeople)+len(demoPledgers)+2 || ps[demoCoordinatorName] == 0 || ps[demoMentor.name] == 0 {
 		t.Fatalf("people=%v, want the %d demo people, %s and %s", ps, len(demoPeople), demoCoordinatorName, demoMentor.name)
 	}
 	coord := s.waitChat(ps[demoCoordinatorName], "2 grups lliures")
