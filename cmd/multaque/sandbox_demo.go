@@ -25,8 +25,9 @@ import (
 const demoCoordinatorName = "Coordinadora"
 
 // demoPoolGroups are the titles of the groups the demo coordinator adds
-// the bot to, for the pool.
-var demoPoolGroups = []string{"Pool 1", "Pool 2"}
+// the bot to, for the pool: one for the pledgers' team (seedPledges), two
+// left free.
+var demoPoolGroups = []string{"Pool 1", "Pool 2", "Pool 3"}
 
 // demoMentor is the mentor --demo onboards: consumer groups and time banks
 // in Barcelona, which covers Gràcia and Sants.

@@ -221,8 +221,8 @@ func TestSandboxDemo(t *testing.T) {
 		t.Fatalf("people=%v, want the %d demo people, %s and %s", ps, len(demoPeople), demoCoordinatorName, demoMentor.name)
 	}
 	coord := s.waitChat(ps[demoCoordinatorName], "2 grups lliures")
-	if n := strings.Count(coord, "✅"); n != 2 {
-		t.Errorf("the coordinator was told %d times that a group joined the pool, want 2:\n%s", n, coord)
+	if n := strings.Count(coord, "✅ Grup afegit"); n != len(demoPoolGroups) {
+		t.Errorf("the coordinator was told %d times that a group joined the pool, want %d:\n%s", n, len(demoPoolGroups), coord)
 	}
 	s.waitChat(ps[demoMentor.name], "ya eres mentor")
 
@@ -252,6 +252,7 @@ func TestSandboxDemo(t *testing.T) {
 	if err := s.stop(); err != nil {
 		t.Fatal(err)
 	}
+	checkDemoPledges(t, data) // sandbox_pledges_test.go
 
 	s = startSandbox(t, data, "--demo")
 	s.waitOut(demoReady, 30*time.Second)
