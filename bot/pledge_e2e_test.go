@@ -142,6 +142,12 @@ func TestGoalMetEndToEnd(t *testing.T) {
 		t.Fatalf("/stats shows the sum of two pledges: %q", stats.Text)
 	}
 
+	// Her /me and /privacy tell her about her pledge.
+	carla.Send("/me")
+	carla.Expect(t, r.textWith(es, "pledge_yours_anonymous", map[string]any{"What": "5.00 € y 2 h", "No": 2}))
+	carla.Send("/privacy")
+	carla.Expect(t, r.text(es, "privacy_pledges"))
+
 	// /forget after the goal: Carla's name and id go, her 5 € stays.
 	carla.Send("/forget")
 	carla.Press(t, r.text(es, "btn_forget"))

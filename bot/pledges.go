@@ -375,3 +375,23 @@ func (b *pledges) teamOf(ctx context.Context, r *request, args string) (*multaqu
 	}
 	return nil, b.send(ctx, r.c.Recipient(), view{Text: b.view.t(r.lang, key)})
 }
+
+// sendMine is /me's part for a pledger: each goal they pledged to, with
+// what was pledged and matched, the goal and the days left. It sends
+// nothing to someone with no pledge.
+func (b *pledges) sendMine(ctx context.Context, c *tg.Context, lang multaque.Lang) error {
+	me := c.Sender().ID
+	mine, err := b.store.PledgesOf(ctx, me)
+	if err != nil || len(mine) == 0 {
+		return err
+	}
+	var parts []string
+	for _, p := range mine {
+		t, s, err := b.goalOf(ctx, p.Team)
+		if err != nil || s == nil {
+			return err
+		}
+		parts = append(parts, strings.Join(b.goalLines(lang, t, s), "\n")+"\n"+b.pledgeLine(lang, &p))
+	}
+	return b.send(ctx, c.Recipient(), view{Text: fitLines(parts, maxMessageLen)})
+}
