@@ -22,7 +22,7 @@ func (db *DB) DueGoals(ctx context.Context, now time.Time) ([]string, error) {
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		limit := u64(uint64(now.UnixNano()))
 		c := tx.Bucket(bucketGoalDeadlines).Cursor()
-		for k, _ := c.First(); k != nil && len(k) > 8 && bytes.Compare(k[:8], limit) <= 0; k, _ = c.Next() {
+		for k, _ := c.First(); len(k) > 8 && bytes.Compare(k[:8], limit) <= 0; k, _ = c.Next() {
 			out = append(out, string(k[8:]))
 		}
 		return nil
