@@ -54,6 +54,13 @@ func ParseCents(s string) (Cents, error) {
 	return c, nil
 }
 
+// KindGoalProgress is the kind of the outbox item that tells a team's group
+// where its goal stands. The store folds them: a new one replaces the
+// team's previous one still waiting in the outbox, so that a burst of
+// pledges makes one message with the latest figures, within the group's
+// 20 messages a minute.
+const KindGoalProgress = "pledge-progress"
+
 // GoalStatus is where a team's goal stands.
 type GoalStatus string
 

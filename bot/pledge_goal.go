@@ -227,7 +227,7 @@ func (b *pledges) progressItems(ctx context.Context, t *multaque.Team, named *mu
 			lines = append(lines, b.view.t(lang, "group_new_pledge", "Who", who, "What", b.pledgeWhat(lang, p)), "")
 		}
 		lines = append(lines, b.goalLines(lang, t, s)...)
-		return []multaque.OutboxItem{{Kind: "pledge-progress", Chat: t.Chat, Priority: multaque.PriorityNormal,
+		return []multaque.OutboxItem{{Kind: multaque.KindGoalProgress, Chat: t.Chat, Priority: multaque.PriorityNormal,
 			Text: strings.Join(lines, "\n"), ParseMode: "HTML", Owner: "team/" + t.ID}}
 	}
 }

@@ -47,6 +47,10 @@ func init() {
 type goalRecord struct {
 	multaque.Goal
 	LastNo int `json:"last_no"`
+	// ProgressItem is the outbox item of the group's last progress message
+	// (multaque.KindGoalProgress), replaced by the next one if it is still
+	// waiting.
+	ProgressItem uint64 `json:"progress_item,omitempty"`
 }
 
 func pledgeKey(team string, no int) []byte {
@@ -364,14 +368,46 @@ func enqueuePledgeItems(tx *bolt.Tx, items PledgeItems, p *multaque.Pledge, f *m
 		return err
 	}
 	for _, it := range items(p, f, s) {
-		if err := checkOutboxItem(&it); err != nil {
-			return err
-		}
-		if _, err := enqueueTx(tx, &it, now); err != nil {
+		if err := enqueueFolded(tx, team, &it, now); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// enqueueFolded enqueues it for team; a progress message
+// (multaque.KindGoalProgress) takes the place of the team's previous one if
+// that one still waits. (A Sender that holds the previous one already may
+// still send it: the newer one follows.)
+func enqueueFolded(tx *bolt.Tx, team string, it *multaque.OutboxItem, now time.Time) error {
+	if err := checkOutboxItem(it); err != nil {
+		return err
+	}
+	if it.Kind != multaque.KindGoalProgress {
+		_, err := enqueueTx(tx, it, now)
+		return err
+	}
+	rec, err := getGoal(tx, team)
+	if err != nil {
+		return err
+	}
+	ob := tx.Bucket(bucketOutbox)
+	if rec.ProgressItem != 0 {
+		old, err := getItem(ob, rec.ProgressItem)
+		if err != nil {
+			return err
+		}
+		if old != nil {
+			if err := removeItem(ob, old); err != nil {
+				return err
+			}
+		}
+	}
+	if _, err := enqueueTx(tx, it, now); err != nil {
+		return err
+	}
+	rec.ProgressItem = it.ID
+	return putGoal(tx, rec)
 }
 
 // openGoal returns team's goal if pledges may still change: open and

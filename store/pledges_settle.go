@@ -94,7 +94,7 @@ func (db *DB) SettleGoal(ctx context.Context, team string, now time.Time, items 
 		}
 		msgs, reminders := items(out)
 		for _, it := range msgs {
-			if err := enqueueChecked(tx, &it, now); err != nil {
+			if err := enqueueFolded(tx, team, &it, now); err != nil {
 				return err
 			}
 		}

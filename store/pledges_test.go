@@ -233,3 +233,38 @@ func TestBonusIsReservedWhenATeamFormsBigEnough(t *testing.T) {
 	}
 	checkClean(t, db)
 }
+
+// A burst of pledges leaves one progress message for the group, with the
+// latest figures: each takes the place of the one still waiting.
+func TestProgressMessagesFold(t *testing.T) {
+	db := openDB(t)
+	tm := formPledgeTeam(t, db, 1, 3, "gracia", "energy-coop")
+	setGoal(t, db, tm.ID, 100_000, t0.Add(30*24*time.Hour))
+	progress := func(p *multaque.Pledge, _ *multaque.Fund, s *multaque.GoalState) []multaque.OutboxItem {
+		return []multaque.OutboxItem{
+			{Kind: multaque.KindGoalProgress, Chat: -100, Text: "pledged " + s.Progress.Pledged.String()},
+			{Kind: "thanks", Chat: p.Person, Text: "thank you"},
+		}
+	}
+	for person := int64(1); person <= 3; person++ {
+		if _, err := db.Pledge(ctx, multaque.Pledge{Team: tm.ID, Person: person, Amount: 1000}, t0, progress); err != nil {
+			t.Fatal(err)
+		}
+	}
+	items, err := db.Due(ctx, t0.Add(time.Hour), 100, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var group []string
+	for _, it := range items {
+		if it.Chat == -100 {
+			group = append(group, it.Text)
+		}
+	}
+	if len(items) != 4 || len(group) != 1 || group[0] != "pledged 30.00" {
+		t.Fatalf("outbox %d items, group %q; want 3 thanks and one progress message with 30.00", len(items), group)
+	}
+	if n, _ := db.OutboxLen(ctx); n != 4 {
+		t.Fatalf("OutboxLen=%d, want 4", n)
+	}
+}
