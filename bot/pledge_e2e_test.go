@@ -164,7 +164,7 @@ func TestGoalMissedEndToEnd(t *testing.T) {
 	r := newPledgeRig(t)
 	anna, ben := r.starter("Anna", ca), r.starter("Ben", en)
 	team, g := r.activeTeam(anna, ben)
-	r.coord.Send("/fund city 100 2 2025-12-31 pledge=15 Fons / Ajuntament")
+	r.coord.Send("/fund city 25 2 2025-12-31 pledge=15 Fons / Ajuntament")
 	r.coord.Expect(t, "Fons")
 
 	anna.Send("/goal 500-800 2025-03-10 20h plaques solars")
@@ -175,16 +175,21 @@ func TestGoalMissedEndToEnd(t *testing.T) {
 	ben.Send("/pledge")
 	ben.Press(t, "5.00 €")
 	ben.Expect(t, r.textWith(en, "pledge_matched", map[string]any{"Match": "10.00"}))
-	if f := r.fund("city"); f.Committed != 2500 {
-		t.Fatalf("fund committed %s, want 25.00", f.Committed)
+	if f := r.fund("city"); f.Committed != 2500 || f.Left() != 0 {
+		t.Fatalf("fund committed %s, want all its 25.00", f.Committed)
 	}
+	// The fund is spent: a supporter's pledge is not matched, and she is told.
+	carla := r.srv.NewUser("Carla", "es")
+	carla.Send("/start g_" + team.ID)
+	carla.Press(t, "5.00 €")
+	carla.Expect(t, r.text(es, "pledge_fund_spent"))
 
 	// Ben is erased before the goal: his pledge is deleted, its match freed.
 	ben.Send("/forget")
 	ben.Press(t, r.text(en, "btn_forget"))
 	ben.Expect(t, r.text(en, "forgotten")[:20])
-	if s := r.goal(team.ID); len(s.Pledges) != 1 {
-		t.Fatalf("pledges after Ben's /forget: %+v, want Anna's only", s.Pledges)
+	if s := r.goal(team.ID); len(s.Pledges) != 2 || s.Pledges[0].Person != anna.ID || s.Pledges[1].Person != carla.ID {
+		t.Fatalf("pledges after Ben's /forget: %+v, want Anna's and Carla's only", s.Pledges)
 	}
 	if f := r.fund("city"); f.Committed != 1500 || f.Released != 1000 {
 		t.Fatalf("fund %+v, want 15.00 committed, 10.00 released", f)
@@ -195,6 +200,7 @@ func TestGoalMissedEndToEnd(t *testing.T) {
 		t.Fatalf("SettleGoals=%d, %v", n, err)
 	}
 	anna.Expect(t, r.textWith(ca, "deadline_missed_pledger", map[string]any{"Amount": "20.00"}))
+	carla.Expect(t, r.textWith(es, "deadline_missed_pledger", map[string]any{"Amount": "5.00"}))
 	g.Expect(t, r.text(ca, "pledge_status_missed"))
 	if f := r.fund("city"); f.Committed != 0 || f.Released != 2500 || f.Paid != 0 {
 		t.Fatalf("fund %+v, want every match released", f)

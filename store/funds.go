@@ -117,7 +117,7 @@ func reserveMatch(tx *bolt.Tx, p *multaque.Pledge, t *multaque.Team, keep string
 	if err != nil {
 		return nil, err
 	}
-	var chosen *multaque.Fund
+	var chosen, spent *multaque.Fund
 	for i := range funds {
 		f := &funds[i]
 		if !f.Eligible(t.Project, t.Community, now) {
@@ -130,20 +130,29 @@ func reserveMatch(tx *bolt.Tx, p *multaque.Pledge, t *multaque.Team, keep string
 		if chosen == nil && f.Left() > 0 {
 			chosen = f
 		}
+		if spent == nil {
+			spent = f
+		}
+	}
+	if chosen == nil {
+		chosen = spent
 	}
 	if chosen == nil {
 		return nil, nil
 	}
+	// An eligible fund is named even when it matches nothing (spent, or
+	// the team's cap reached), so that the pledger is told why.
+	p.Fund = chosen.ID
 	teamMatched, err := matchedTo(tx, chosen.ID, p.Team, p.No)
 	if err != nil {
 		return nil, err
 	}
 	m := multaque.Match(chosen, p.Amount, teamMatched)
 	if m == 0 {
-		return chosen, nil // eligible but spent: the pledger is told
+		return chosen, nil
 	}
 	chosen.Reserve(m)
-	p.Fund, p.Match = chosen.ID, m
+	p.Match = m
 	return chosen, putFund(tx, chosen)
 }
 

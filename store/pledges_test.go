@@ -100,8 +100,8 @@ func TestConcurrentPledgesMatchExactlyTheFirst50(t *testing.T) {
 		if p.No <= 50 {
 			want = 1000
 		}
-		if p.Match != want {
-			t.Fatalf("pledge no %d: match %s, want %s (only the first 50 in commit order)", p.No, p.Match, want)
+		if p.Match != want || p.Fund != "city" {
+			t.Fatalf("pledge no %d: match %s of fund %q, want %s of city (only the first 50 in commit order; the others told the fund is spent)", p.No, p.Match, p.Fund, want)
 		}
 	}
 	funds, _ := db.Funds(ctx)
