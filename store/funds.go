@@ -143,9 +143,12 @@ func reserveMatch(tx *bolt.Tx, p *multaque.Pledge, t *multaque.Team, keep string
 	// An eligible fund is named even when it matches nothing (spent, or
 	// the team's cap reached), so that the pledger is told why.
 	p.Fund = chosen.ID
-	teamMatched, err := matchedTo(tx, chosen.ID, p.Team, p.No)
-	if err != nil {
-		return nil, err
+	var teamMatched multaque.Cents
+	if chosen.CapTeam > 0 { // only a cap per team needs the team's other matches
+		var err error
+		if teamMatched, err = matchedTo(tx, chosen.ID, p.Team, p.No); err != nil {
+			return nil, err
+		}
 	}
 	m := multaque.Match(chosen, p.Amount, teamMatched)
 	if m == 0 {

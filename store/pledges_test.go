@@ -3,6 +3,7 @@ package store_test
 import (
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -267,4 +268,25 @@ func TestProgressMessagesFold(t *testing.T) {
 	if n, _ := db.OutboxLen(ctx); n != 4 {
 		t.Fatalf("OutboxLen=%d, want 4", n)
 	}
+}
+
+// BenchmarkPledgeParallel pledges from many people at once to one team
+// against one fund, on a real file: each pledge reserves its match in its
+// own transaction, shared by concurrent callers through Batch.
+func BenchmarkPledgeParallel(b *testing.B) {
+	db := openDB(b)
+	tm := formPledgeTeam(b, db, 1, 3, "gracia", "energy-coop")
+	setGoal(b, db, tm.ID, multaque.MaxCents, t0.Add(30*24*time.Hour))
+	createFund(b, db, multaque.Fund{ID: "city", Name: "City", Budget: multaque.MaxCents})
+	var next atomic.Int64
+	b.SetParallelism(8)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := db.Pledge(ctx, multaque.Pledge{Team: tm.ID, Person: 10_000 + next.Add(1), Amount: 1000}, t0, nil); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }
