@@ -55,11 +55,19 @@ func ParseCents(s string) (Cents, error) {
 }
 
 // KindGoalProgress is the kind of the outbox item that tells a team's group
-// where its goal stands. The store folds them: a new one replaces the
-// team's previous one still waiting in the outbox, so that a burst of
-// pledges makes one message with the latest figures, within the group's
-// 20 messages a minute.
+// where its goal stands when it is settled (the pinned progress message is
+// edited in place besides). The store folds them: a new one replaces the
+// team's previous one still waiting in the outbox, so that a group never
+// gets a backlog of stale figures.
 const KindGoalProgress = "pledge-progress"
+
+// ProgressDue is a goal whose group's pinned progress message is behind:
+// the version of the goal to show, and the message to edit (0: post one).
+type ProgressDue struct {
+	Team    string
+	Version uint64
+	Message int
+}
 
 // GoalStatus is where a team's goal stands.
 type GoalStatus string

@@ -33,8 +33,9 @@ func (b *Bot) SettleGoals(ctx context.Context) (int, error) {
 	return b.pledges.settleDue(ctx)
 }
 
-// RunGoals settles goals past their deadline every interval (default
-// DefaultGoalsEvery) until ctx is done.
+// RunGoals settles goals past their deadline and brings the groups' pinned
+// progress messages up to date, every interval (default
+// DefaultGoalsEvery) and ProgressFold after a change, until ctx is done.
 func (b *Bot) RunGoals(ctx context.Context, every time.Duration) error {
 	if every <= 0 {
 		every = DefaultGoalsEvery
@@ -45,10 +46,20 @@ func (b *Bot) RunGoals(ctx context.Context, every time.Duration) error {
 		if _, err := b.SettleGoals(ctx); err != nil && ctx.Err() == nil {
 			b.log.Warn().Err(err).Msg("settle goals")
 		}
+		if _, err := b.RefreshProgress(ctx); err != nil && ctx.Err() == nil {
+			b.log.Warn().Err(err).Msg("refresh progress")
+		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-tick.C:
+		case <-b.pledges.wake:
+			// Fold a burst of pledges into one edit per group.
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(ProgressFold):
+			}
 		}
 	}
 }
@@ -81,11 +92,12 @@ func (b *pledges) settleDue(ctx context.Context) (int, error) {
 // settleItems builds the settlement's messages from the goal's state after
 // it: the group's, each pledger's, and the reminders of each pledge.
 func (b *pledges) settleItems(ctx context.Context, t *multaque.Team, now time.Time) func(s *multaque.GoalState) ([]multaque.OutboxItem, map[int][]multaque.OutboxItem) {
-	group := b.progressItems(ctx, t, nil)
+	glang := b.groupLang(ctx, t)
 	return func(s *multaque.GoalState) ([]multaque.OutboxItem, map[int][]multaque.OutboxItem) {
 		var items []multaque.OutboxItem
-		if group != nil {
-			items = append(items, group(nil, nil, s)...)
+		if t.Chat != 0 { // the outcome must reach the group: a message of its own, besides the pinned one
+			items = append(items, multaque.OutboxItem{Kind: multaque.KindGoalProgress, Chat: t.Chat, Priority: multaque.PriorityNormal,
+				Text: b.progressText(glang, t, s), ParseMode: "HTML", Owner: "team/" + t.ID})
 		}
 		reminders := map[int][]multaque.OutboxItem{}
 		met := s.Goal.Status == multaque.GoalMet

@@ -45,11 +45,26 @@ func TestGoalMetEndToEnd(t *testing.T) {
 	anna.Expect(t, r.text(ca, "pledge_terms"))
 	anna.Press(t, "10.00 €")
 	anna.Expect(t, r.textWith(ca, "pledge_matched", map[string]any{"Match": "10.00"}))
-	g.Expect(t, r.textWith(ca, "group_new_pledge", map[string]any{"Who": r.text(ca, "pledge_anonymous"), "What": "10.00 €"}))
-	// Then shows her name.
+	// The group's progress message is posted and pinned by the next pass.
+	if n, err := r.bot.RefreshProgress(context.Background()); n != 1 || err != nil {
+		t.Fatalf("RefreshProgress=%d, %v; want the group's message", n, err)
+	}
+	pinned := g.Expect(t, "Fins ara: 10.00 € compromesos + 10.00 € de contrapartida")
+	if !pinned.Pinned || strings.Contains(pinned.Text, "Anna") {
+		t.Fatalf("progress message %+v, want it pinned, and Anna's anonymous pledge without her name", pinned)
+	}
+	// Then she shows her name: the same message is edited.
 	anna.Press(t, r.text(ca, "btn_pledge_anonymous"))
 	anna.Expect(t, r.textWith(ca, "pledge_yours_named", map[string]any{"What": "10.00 €", "No": 1}))
-	g.Expect(t, r.textWith(ca, "group_new_pledge", map[string]any{"Who": "Anna", "What": "10.00 €"}))
+	if n, _ := r.bot.RefreshProgress(context.Background()); n != 1 {
+		t.Fatalf("RefreshProgress=%d, want the message edited", n)
+	}
+	if m := g.Expect(t, r.textWith(ca, "pledge_named_list", map[string]any{"Names": "Anna"})); m.ID != pinned.ID {
+		t.Fatalf("progress message %d, want %d edited in place", m.ID, pinned.ID)
+	}
+	if n, _ := r.bot.RefreshProgress(context.Background()); n != 0 {
+		t.Fatalf("RefreshProgress with nothing new=%d, want 0", n)
+	}
 
 	// Carla, a supporter who never did the survey, comes by the share link.
 	carla := r.srv.NewUser("Carla", "es")
@@ -115,6 +130,7 @@ func TestGoalMetEndToEnd(t *testing.T) {
 	if got := fromBot(carla, "⏰"); len(got) != 0 {
 		t.Fatalf("Carla, who paid, got reminders: %+v", got)
 	}
+	r.bot.RefreshProgress(context.Background())
 	g.Expect(t, "Pagat fins ara: 5.00 € de 15.00 €")
 
 	// The coordinator's view: /funds, the ledger without people, /stats
@@ -238,22 +254,39 @@ func TestCriticalMassBonusOnForming(t *testing.T) {
 	}
 }
 
-// A crash between a pledge and its messages loses nothing: the group's
-// message is committed with the pledge and goes out once a Sender runs.
-func TestPledgeMessageSurvivesACrash(t *testing.T) {
+// A crash between a pledge and its messages loses nothing: the change that
+// the group's pinned message must show is committed with the pledge, and
+// the deadline's messages with the settlement; a pass and a Sender that
+// run only after the restart show and send them.
+func TestPledgeMessagesSurviveACrash(t *testing.T) {
 	r := newPledgeRig(t)
 	anna, ben := r.starter("Anna", ca), r.starter("Ben", en)
 	team, g := r.activeTeam(anna, ben)
 	anna.Send("/goal 30 2025-03-10 plaques")
 	anna.Expect(t, r.text(ca, "goal_saved"))
+	anna.Send("/payinfo IBAN ES00 1234")
+	anna.Expect(t, r.text(ca, "payinfo_saved"))
 
-	r.stopSend() // the process dies before the Sender sends anything
+	r.stopSend() // the process dies before anything but the answers goes out
 	anna.Send("/pledge")
 	anna.Press(t, "50.00 €")
 	anna.Expect(t, r.text(ca, "pledge_saved"))
-	if n := len(r.outboxKinds(team.Chat)["pledge-progress"]); n != 1 {
-		t.Fatalf("%d progress messages in the outbox, want 1 committed with the pledge", n)
+	r.clock.Set(r.goal(team.ID).Goal.Deadline)
+	if n, err := r.bot.SettleGoals(context.Background()); n != 1 || err != nil {
+		t.Fatalf("SettleGoals=%d, %v", n, err)
+	}
+	if n := len(r.outboxKinds(anna.ID)["pledge-due"]); n != 1 {
+		t.Fatalf("%d payment messages in the outbox, want 1 committed with the settlement", n)
+	}
+
+	// After the restart.
+	if n, err := r.bot.RefreshProgress(context.Background()); n != 1 || err != nil {
+		t.Fatalf("RefreshProgress=%d, %v; want the group's message", n, err)
+	}
+	if m := g.Expect(t, "50.00 € compromesos"); !m.Pinned {
+		t.Fatalf("progress message %+v, want it pinned", m)
 	}
 	r.startSend()
-	g.Expect(t, r.textWith(ca, "group_new_pledge", map[string]any{"Who": r.text(ca, "pledge_anonymous"), "What": "50.00 €"}))
+	anna.Expect(t, "IBAN ES00 1234")
+	g.Expect(t, "Objectiu assolit")
 }

@@ -46,6 +46,7 @@ func (b *pledges) onGoalCommand(ctx context.Context, r *request) error {
 	if err != nil {
 		return err
 	}
+	b.wakeProgress()
 	s := &multaque.GoalState{Goal: *saved}
 	if st, err := b.store.Goal(ctx, t.ID); err == nil {
 		s = st
@@ -188,7 +189,7 @@ func (b *pledges) onPaidCommand(ctx context.Context, r *request) error {
 	if err != nil || no <= 0 {
 		return b.send(ctx, r.c.Recipient(), view{Text: b.view.t(r.lang, "paid_usage")})
 	}
-	_, err = b.store.MarkPaid(ctx, t.ID, no, me, b.now(), b.progressItems(ctx, t, nil))
+	_, err = b.store.MarkPaid(ctx, t.ID, no, me, b.now(), nil)
 	switch multaque.ErrorCode(err) {
 	case multaque.ENOTFOUND, multaque.ECONFLICT:
 		return b.send(ctx, r.c.Recipient(), view{Text: b.view.t(r.lang, "paid_not_due", "No", no)})
@@ -196,38 +197,6 @@ func (b *pledges) onPaidCommand(ctx context.Context, r *request) error {
 	if err != nil {
 		return err
 	}
+	b.wakeProgress()
 	return b.send(ctx, r.c.Recipient(), view{Text: b.view.t(r.lang, "paid_saved", "No", no)})
-}
-
-// progressItems builds the group's message that goes with a pledge, a
-// withdrawal or a payment, in the transaction that records it: where the
-// goal stands (pledged, matched, paid), and who pledged when it is named.
-// A team with no group yet gets none. (The items are built in the store's
-// transaction, from the state after the change.)
-func (b *pledges) progressItems(ctx context.Context, t *multaque.Team, named *multaque.Pledge) func(p *multaque.Pledge, f *multaque.Fund, s *multaque.GoalState) []multaque.OutboxItem {
-	if t.Chat == 0 {
-		return nil
-	}
-	var ids []int64
-	for _, m := range t.Members {
-		ids = append(ids, m.Citizen)
-	}
-	langs, err := b.store.Languages(ctx, ids)
-	if err != nil {
-		langs = nil
-	}
-	lang := groupLang(t, langs)
-	return func(p *multaque.Pledge, _ *multaque.Fund, s *multaque.GoalState) []multaque.OutboxItem {
-		var lines []string
-		if p != nil && named != nil && p.Status == multaque.PledgeOpen {
-			who := b.view.t(lang, "pledge_anonymous")
-			if p.Named {
-				who = esc(p.Name)
-			}
-			lines = append(lines, b.view.t(lang, "group_new_pledge", "Who", who, "What", b.pledgeWhat(lang, p)), "")
-		}
-		lines = append(lines, b.goalLines(lang, t, s)...)
-		return []multaque.OutboxItem{{Kind: multaque.KindGoalProgress, Chat: t.Chat, Priority: multaque.PriorityNormal,
-			Text: strings.Join(lines, "\n"), ParseMode: "HTML", Owner: "team/" + t.ID}}
-	}
 }

@@ -34,6 +34,8 @@ type PledgeStore interface {
 	SettleGoal(ctx context.Context, team string, now time.Time, items func(s *multaque.GoalState) ([]multaque.OutboxItem, map[int][]multaque.OutboxItem)) (*multaque.GoalState, error)
 	MarkPaid(ctx context.Context, team string, no int, by int64, now time.Time, items func(p *multaque.Pledge, f *multaque.Fund, s *multaque.GoalState) []multaque.OutboxItem) (*multaque.Pledge, error)
 	TeamBonuses(ctx context.Context, team string) (multaque.Cents, []string, error)
+	ProgressDue(ctx context.Context) ([]multaque.ProgressDue, error)
+	ProgressShown(ctx context.Context, team string, version uint64, msg int) error
 	FundStore
 }
 
@@ -233,13 +235,14 @@ func (b *pledges) onPledgeButton(ctx context.Context, r *request) error {
 		if mine == nil {
 			return b.showGoal(ctx, r.c, team, r.lang, "", true)
 		}
-		err := b.store.Withdraw(ctx, team, me.ID, b.now(), b.progressItems(ctx, t, nil))
+		err := b.store.Withdraw(ctx, team, me.ID, b.now(), nil)
 		if multaque.ErrorCode(err) == multaque.ECONFLICT {
 			return b.showGoal(ctx, r.c, team, r.lang, "pledge_closed", true)
 		}
 		if err != nil {
 			return err
 		}
+		b.wakeProgress()
 		return b.showGoal(ctx, r.c, team, r.lang, "pledge_withdrawn", true)
 	}
 	return b.stale(ctx, r.c, r.lang)
@@ -319,7 +322,7 @@ func (b *pledges) pledge(ctx context.Context, r *request, t *multaque.Team, amou
 	}
 	p := multaque.Pledge{Team: t.ID, Person: me.ID, Name: trimRunes(name, multaque.MaxPledgerName), Named: named, Lang: r.lang,
 		Amount: amount, Hours: hours, Supporter: !t.HasMember(me.ID) && t.Mentor != me.ID}
-	saved, err := b.store.Pledge(ctx, p, b.now(), b.progressItems(ctx, t, &p))
+	saved, err := b.store.Pledge(ctx, p, b.now(), nil)
 	switch multaque.ErrorCode(err) {
 	case multaque.ECONFLICT:
 		return b.showGoal(ctx, r.c, t.ID, r.lang, "pledge_closed", edit)
@@ -329,6 +332,7 @@ func (b *pledges) pledge(ctx context.Context, r *request, t *multaque.Team, amou
 	if err != nil {
 		return err
 	}
+	b.wakeProgress()
 	problem := "pledge_saved"
 	if saved.Amount > 0 && saved.Match == 0 && saved.Fund != "" {
 		problem = "pledge_fund_spent"

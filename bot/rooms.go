@@ -30,6 +30,7 @@ type rooms struct {
 type pledges struct {
 	*core
 	store PledgeStore
+	wake  chan struct{} // a change to show in a group's pinned progress message (pledge_progress.go)
 }
 
 // citizens is the room of the people who use Multaque for themselves: the
@@ -129,7 +130,7 @@ func newRooms(c *core, opts Options) *rooms {
 	if rs.teams.reminderAfter <= 0 {
 		rs.teams.reminderAfter = DefaultReminderAfter
 	}
-	rs.pledges = &pledges{core: c, store: opts.Store}
+	rs.pledges = &pledges{core: c, store: opts.Store, wake: make(chan struct{}, 1)}
 	rs.citizens.pledges = rs.pledges
 	rs.reports.funds = opts.Store
 	rs.proposals.onCatalogChange = opts.OnCatalogChange

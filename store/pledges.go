@@ -51,6 +51,23 @@ type goalRecord struct {
 	// (multaque.KindGoalProgress), replaced by the next one if it is still
 	// waiting.
 	ProgressItem uint64 `json:"progress_item,omitempty"`
+	// Version counts the changes of what the group's pinned progress
+	// message shows; Shown is the version it shows, and ProgressMsg its
+	// message id in the group (0 before it is posted).
+	Version     uint64 `json:"version,omitempty"`
+	Shown       uint64 `json:"shown,omitempty"`
+	ProgressMsg int    `json:"progress_msg,omitempty"`
+}
+
+// touchGoal records, in the transaction of a change, that team's progress
+// message no longer shows its goal as it stands.
+func touchGoal(tx *bolt.Tx, team string) error {
+	rec, err := getGoal(tx, team)
+	if err != nil {
+		return err
+	}
+	rec.Version++
+	return putGoal(tx, rec)
 }
 
 func pledgeKey(team string, no int) []byte {
@@ -164,6 +181,7 @@ func (db *DB) SetGoal(ctx context.Context, g multaque.Goal, now time.Time) (*mul
 		}
 		g.Status, g.SetAt = multaque.GoalOpen, now
 		rec.Goal = g
+		rec.Version++
 		if err := putGoal(tx, rec); err != nil {
 			return err
 		}
@@ -307,6 +325,9 @@ func (db *DB) Pledge(ctx context.Context, p multaque.Pledge, now time.Time, item
 		if err := putPledge(tx, &next); err != nil {
 			return err
 		}
+		if err := touchGoal(tx, p.Team); err != nil {
+			return err
+		}
 		out = next
 		return enqueuePledgeItems(tx, items, &next, f, p.Team, now)
 	})
@@ -331,6 +352,9 @@ func (db *DB) Withdraw(ctx context.Context, team string, person int64, now time.
 			return multaque.Errorf(multaque.ENOTFOUND, "no pledge of %d to %s", person, team)
 		}
 		if err := dropPledge(tx, old, person); err != nil {
+			return err
+		}
+		if err := touchGoal(tx, team); err != nil {
 			return err
 		}
 		return enqueuePledgeItems(tx, items, nil, nil, team, now)

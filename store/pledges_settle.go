@@ -63,6 +63,7 @@ func (db *DB) SettleGoal(ctx context.Context, team string, now time.Time, items 
 		}
 		rec.Status = multaque.Settle(&rec.Goal, multaque.Progress(ps, teamBonus(tx, team)))
 		rec.SettledAt = now
+		rec.Version++
 		for i := range ps {
 			p := &ps[i]
 			if rec.Status == multaque.GoalMet {
@@ -174,6 +175,9 @@ func (db *DB) MarkPaid(ctx context.Context, team string, no int, by int64, now t
 		if err := putPledge(tx, p); err != nil {
 			return err
 		}
+		if err := touchGoal(tx, team); err != nil {
+			return err
+		}
 		out = *p
 		return enqueuePledgeItems(tx, items, p, nil, team, now)
 	})
@@ -197,6 +201,9 @@ func forgetPledges(tx *bolt.Tx, set personSet, now time.Time) error {
 			p := &ps[i]
 			rec, err := getGoal(tx, p.Team)
 			if err != nil {
+				return err
+			}
+			if err := touchGoal(tx, p.Team); err != nil { // the pinned message may show their name
 				return err
 			}
 			if rec.Status == multaque.GoalOpen {
