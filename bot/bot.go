@@ -26,6 +26,7 @@ type Store interface {
 	SteeringStore
 	ProposalStore
 	BroadcastStore
+	DecisionStore
 	PledgeStore // pledges.go
 	RecordUpdate(ctx context.Context, updateID int) (fresh bool, err error)
 	SeenUpdate(ctx context.Context, updateID int) (bool, error)

@@ -33,6 +33,10 @@ func (db *DB) Awaiting(ctx context.Context, person int64) (multaque.Awaiting, er
 				}
 			}
 		}
+		if yes, err := awaitingDecision(tx, person); yes || err != nil { // decisions.go
+			out = multaque.AwaitDecision
+			return err
+		}
 		if pledgeTyping(tx, person) { // pledges_typing.go
 			out = multaque.AwaitPledge
 			return nil

@@ -55,6 +55,7 @@ var (
 		bucketOutbox, bucketDead, bucketTeams, bucketTeamsByChat, bucketMentors,
 		bucketCoordinators, bucketPool, bucketCodes, bucketProposals, bucketAudit,
 		bucketThresholds, bucketBroadcasts, bucketErased,
+		bucketDecisions, // decisions.go
 	}
 
 	keySchema = []byte("schema")
@@ -423,6 +424,9 @@ func initSchema(tx *bolt.Tx) error {
 		return err
 	}
 	if err := initErasureSecret(tx); err != nil {
+		return err
+	}
+	if err := initAudit(tx); err != nil { // audit.go
 		return err
 	}
 	meta := tx.Bucket(bucketMeta)

@@ -99,7 +99,7 @@ func TestOpenCreatesBucketsAndSchema(t *testing.T) {
 	if got := db.Path(); got != path {
 		t.Errorf("Path()=%q, want %q", got, path)
 	}
-	want := []string{"audit", "broadcasts", "citizens", "codes", "coordinators", "dead", "erased", "mentors", "meta",
+	want := []string{"audit", "broadcasts", "citizens", "codes", "coordinators", "dead", "decisions", "erased", "mentors", "meta",
 		"outbox", "pool", "proposals", "queues", "queues_by_age", "queues_by_size", "refcodes", "teams", "teams_by_chat", "thresholds", "updates", "waiting"}
 	want = append(want, "fund_bonuses", "funds", "goal_deadlines", "goals", "pledge_typing", "pledges", "pledges_by_person") // issue 17
 	slices.Sort(want)

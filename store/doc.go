@@ -2,9 +2,15 @@
 // waiting index and its per-queue summaries that the matcher reads, referral
 // codes, the update ids already handled, teams, mentors and their invite
 // codes, the group pool, the outbox and the messages given up on,
-// coordinators and the audit log, project proposals and threshold
-// overrides, broadcasts, and keyed tags of erased ids (so that a restore can
-// erase again). It also takes hot compacted backups, restores them, and
+// coordinators and the audit log (indexed by person, refused attempts kept
+// as one entry per person, command and day: audit.go), project proposals
+// and threshold overrides, broadcasts, the teams' decisions (decisions.go:
+// drafts, open polls and their votes, a block's reason awaited, each team's
+// log; a vote replaces a voter's last only when its update is newer, and a
+// decision stays in the open index until its outcome is posted), and keyed
+// tags of erased ids (so that a restore can erase again). What has an end
+// (invite codes, mentor drafts, old refusals) PurgeExpired deletes once it
+// is over. It also takes hot compacted backups, restores them, and
 // checks the file's consistency and its invariants (backup.go, check.go).
 //
 // It speaks only in domain terms (multaque.Citizen, multaque error codes) and

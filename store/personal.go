@@ -126,6 +126,9 @@ func heldBy(tx *bolt.Tx, set personSet) (map[int64][]holding, error) {
 	if err := heldRefusedAttempts(tx, set, out); err != nil { // coordinators.go
 		return nil, err
 	}
+	if err := heldInDecisions(tx, set, out); err != nil { // decisions_personal.go
+		return nil, err
+	}
 	heldPledges(tx, set, out) // pledges_settle.go
 	return out, nil
 }
@@ -225,7 +228,11 @@ func forgetHeld(tx *bolt.Tx, erased personSet, hs map[int64][]holding, now time.
 			}
 		}
 	}
-	if err := forgetMentorInTeams(tx, erased, now); err != nil { // mentors.go
+	names, err := forgetMentorInTeams(tx, erased, now) // mentors.go
+	if err != nil {
+		return err
+	}
+	if err := scrubNames(tx, names); err != nil { // forget_outbox.go
 		return err
 	}
 	if err := forgetInOutbox(tx, erased); err != nil {
@@ -237,11 +244,19 @@ func forgetHeld(tx *bolt.Tx, erased personSet, hs map[int64][]holding, now time.
 	if err := forgetInBroadcasts(tx, erased); err != nil { // broadcasts.go
 		return err
 	}
+	if err := forgetInDecisions(tx, erased); err != nil { // decisions_personal.go: answers out, outcomes stay
+		return err
+	}
 	if err := forgetPledges(tx, erased, now); err != nil { // pledges_settle.go: deleted before the goal, anonymous after
 		return err
 	}
 	for _, id := range ids {
 		for _, h := range hs[id] {
+			if bytes.Equal(h.bucket, bucketAudit) {
+				if err := dropAuditIndex(tx, h.key); err != nil { // audit.go
+					return err
+				}
+			}
 			if err := tx.Bucket(h.bucket).Delete(h.key); err != nil {
 				return err
 			}
@@ -278,6 +293,10 @@ type personalData struct {
 	// heldRefusedAttempts).
 	Coordinator *multaque.Coordinator `json:"coordinator,omitempty"`
 	Audit       []multaque.AuditEntry `json:"audit_entries,omitempty"`
+	// DecisionAnswers are their answers to their teams' decisions, and
+	// DecisionsDrafted the questions they put (decisions_personal.go).
+	DecisionAnswers  []decisionAnswer `json:"decision_answers,omitempty"`
+	DecisionsDrafted []string         `json:"decisions_drafted,omitempty"`
 	// Pledges are their pledges to teams' goals.
 	Pledges []multaque.Pledge `json:"pledges,omitempty"`
 }
@@ -289,7 +308,7 @@ type teamView struct {
 	Project   string              `json:"project"`
 	Community string              `json:"community"`
 	Status    multaque.TeamStatus `json:"status"`
-	Role      string              `json:"role"` // member or mentor
+	Role      string              `json:"role"` // member, mentor, or left (they left it)
 	Members   int                 `json:"members"`
 }
 
@@ -314,6 +333,8 @@ func teamsAndMessages(tx *bolt.Tx, id int64, pd *personalData) error {
 			role = "mentor"
 		case t.HasMember(id):
 			role = "member"
+		case slices.Contains(t.Left, id):
+			role = "left" // kept so that the matcher never puts them back
 		default:
 			return nil
 		}
@@ -391,6 +412,9 @@ func (db *DB) PersonalData(ctx context.Context, id int64) ([]byte, error) {
 			}
 		}
 		if pd.Proposals, pd.ProposalNote, err = proposalsOf(tx, id); err != nil { // proposals.go
+			return err
+		}
+		if err := decisionsOf(tx, id, &pd); err != nil { // decisions_personal.go
 			return err
 		}
 		if pd.Pledges, err = pledgesOf(tx, id); err != nil { // pledges.go

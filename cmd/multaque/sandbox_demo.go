@@ -242,7 +242,7 @@ func answerSurvey(ctx context.Context, u *telegramtest.User, d demoPerson, texts
 // each, and the demo's fund matched them one to one.
 var demoPledgers = []demoPerson{
 	{"Oriol", "ca", "sants", "car-co-owning"},
-	{"Rosa", "es", "sants", "car-co-owning"},
+	{"Teresa", "es", "sants", "car-co-owning"},
 	{"Ahmed", "en", "sants", "car-co-owning"},
 	{"Judit", "ca", "sants", "car-co-owning"},
 }
@@ -271,13 +271,13 @@ func (d *demo) seedPledges(ctx context.Context, w wiring) error {
 	if _, err := w.runner.Run(ctx); err != nil {
 		return fmt.Errorf("form the pledgers' team: %w", err)
 	}
-	oriol, rosa := users[0], users[1]
+	oriol, teresa := users[0], users[1]
 	oriol.Send("/goal 400 " + time.Now().AddDate(0, 0, 30).Format("2006-01-02") + " un cotxe elèctric compartit")
 	if _, err := oriol.Await(ctx, visible(d.texts, "ca", "goal_saved")); err != nil {
 		return fmt.Errorf("goal: %w", err)
 	}
 	oriol.Send("/payinfo IBAN ES00 0000 0000 0000 0000 0000")
-	for _, u := range []*telegramtest.User{oriol, rosa} {
+	for _, u := range []*telegramtest.User{oriol, teresa} {
 		u.Send("/pledge")
 		if _, err := u.PressButton(ctx, "50.00 €"); err != nil {
 			return fmt.Errorf("pledge: %w", err)
