@@ -28,6 +28,7 @@ type Store interface {
 	BroadcastStore
 	DecisionStore
 	PlanStore // plan.go
+	PledgeStore // pledges.go
 	RecordUpdate(ctx context.Context, updateID int) (fresh bool, err error)
 	SeenUpdate(ctx context.Context, updateID int) (bool, error)
 	// Awaiting says which conversation waits for the text person types
