@@ -27,7 +27,7 @@ type Store interface {
 	ProposalStore
 	BroadcastStore
 	DecisionStore
-	PlanStore // plan.go
+	PlanStore   // plan.go
 	PledgeStore // pledges.go
 	RecordUpdate(ctx context.Context, updateID int) (fresh bool, err error)
 	SeenUpdate(ctx context.Context, updateID int) (bool, error)

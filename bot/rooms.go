@@ -22,7 +22,7 @@ type rooms struct {
 	proposals  *proposals
 	broadcasts *broadcasts
 	decisions  *decisions
-	plans      *plans // plan.go: the teams' kickoff plans
+	plans      *plans   // plan.go: the teams' kickoff plans
 	pledges    *pledges // pledges.go
 }
 
@@ -78,7 +78,7 @@ type roles struct {
 type reports struct {
 	*core
 	store ReportStore
-	plans *plans // teams by stage, and teams.csv's columns of the plans
+	plans *plans    // teams by stage, and teams.csv's columns of the plans
 	funds FundStore // /stats's money and hours (coord_funds.go)
 }
 
