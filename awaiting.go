@@ -14,3 +14,6 @@ const (
 	// AwaitCheckInNote: a mentor's check-in waits for its optional line.
 	AwaitCheckInNote Awaiting = "checkin-note"
 )
+
+// AwaitPledge: a pledger's typed amount (or hours) waits for their pledge.
+const AwaitPledge Awaiting = "pledge"

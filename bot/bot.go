@@ -31,7 +31,8 @@ type Store interface {
 	ProposalStore
 	BroadcastStore
 	DecisionStore
-	PlanStore // plan.go
+	PlanStore   // plan.go
+	PledgeStore // pledges.go
 	RecordUpdate(ctx context.Context, updateID int) (fresh bool, err error)
 	SeenUpdate(ctx context.Context, updateID int) (bool, error)
 	// The inbox (store/inbox.go): updates taken durably before Telegram is

@@ -383,6 +383,11 @@ func (b *reports) runStats(ctx context.Context, a *adminCall) error {
 		t(lang, "report_pool", "Free", pool[multaque.PoolFree]),
 		t(lang, "report_outbox", "Outbox", outbox),
 		"", t(lang, "report_small_counts"))
+	money, err := b.pledgeStatsLines(ctx, ar, lang) // coord_funds.go
+	if err != nil {
+		return err
+	}
+	lines = append(lines[:len(lines)-2], append(money, lines[len(lines)-2:]...)...)
 	return b.send(ctx, a.c.Recipient(), view{Text: fitLines(lines, maxMessageLen)})
 }
 

@@ -99,6 +99,11 @@ func (b *Bot) routeTable() []any {
 		commandRoute{name: "forget", menu: citizenMenu, run: cz.onForgetCommand},
 		commandRoute{name: "cancel", menu: citizenMenu, run: cz.onCancel},
 		commandRoute{name: "help", menu: citizenMenu, run: cz.onHelp, hidden: true},
+		commandRoute{name: "pledge", why: "team members and supporters learn it from the team's goal and its share link", run: b.pledges.onPledgeCommand},
+		commandRoute{name: "goal", why: "team members learn it from the team's welcome and the README", run: b.pledges.onGoalCommand},
+		commandRoute{name: "payinfo", why: "/goal asks for it", run: b.pledges.onPayInfoCommand},
+		commandRoute{name: "treasurer", why: "/goal and the met goal's message tell the team", run: b.pledges.onTreasurerCommand},
+		commandRoute{name: "paid", why: "the treasurer learns it from /treasurer", run: b.pledges.onPaidCommand},
 
 		commandRoute{name: "mentor", why: "mentors learn it when they accept their invite", run: mt.onMentorCommand},
 		commandRoute{name: "claim", why: "the operator reads the setup code in the log", run: rl.onClaim},
@@ -129,6 +134,8 @@ func (b *Bot) routeTable() []any {
 		commandRoute{name: "removecoordinator", menu: coordinatorMenu, admin: rl.runRemoveCoordinator},
 		commandRoute{name: "scope", menu: coordinatorMenu, admin: rl.runScope},
 		commandRoute{name: "audit", menu: coordinatorMenu, admin: rl.runAudit},
+		commandRoute{name: "funds", menu: coordinatorMenu, admin: b.pledges.runFunds},
+		commandRoute{name: "fund", menu: coordinatorMenu, admin: b.pledges.runFund},
 
 		// Buttons of the survey, /me, /settings, /projects and /forget.
 		buttonRoute{actLang, cz.onLanguageOrConsent},
@@ -176,6 +183,11 @@ func (b *Bot) routeTable() []any {
 		buttonRoute{actPlanTick, pl.onTick},
 		buttonRoute{actPlanCheckIn, pl.onCheckIn},
 		buttonRoute{actPlanTeam, pl.onTeamButton},
+		// A goal's pledge screen (pledges.go).
+		buttonRoute{actPledgeAmount, b.pledges.onPledgeButton},
+		buttonRoute{actPledgeOther, b.pledges.onPledgeButton},
+		buttonRoute{actPledgeNamed, b.pledges.onPledgeButton},
+		buttonRoute{actPledgeWithdraw, b.pledges.onPledgeButton},
 
 		// A decision's walk-through.
 		buttonRoute{actDecideTeam, dc.onDecideButton},
@@ -192,6 +204,7 @@ func (b *Bot) routeTable() []any {
 		textRoute{multaque.AwaitProposal, pr.onProposalInput},
 		textRoute{multaque.AwaitDecision, dc.onDecisionText},
 		textRoute{multaque.AwaitCheckInNote, pl.onCheckInNote},
+		textRoute{multaque.AwaitPledge, b.pledges.onPledgeText},
 	}
 }
 

@@ -202,6 +202,7 @@ func check(ctx context.Context, tx *bolt.Tx, o CheckOptions) []string {
 		{"audit log", c.checkAudit},                           // audit.go
 		{"decisions", func() { checkDecisions(c.tx, c.add) }}, // decisions_log.go
 		{"plans", c.checkPlans},                               // plans.go
+		{"pledges and funds", c.checkPledges},                 // funds_ledger.go
 	}
 	for _, s := range steps {
 		if ctx.Err() != nil {
@@ -415,7 +416,8 @@ func (c *checker) knownChat(chat int64) bool {
 		return c.tx.Bucket(bucketPool).Get(idKey(chat)) != nil || c.tx.Bucket(bucketTeamsByChat).Get(idKey(chat)) != nil
 	}
 	return c.citizens[chat] != nil || c.mentors[chat] != nil ||
-		c.tx.Bucket(bucketCoordinators).Get(idKey(chat)) != nil || slices.Contains(c.o.Coordinators, chat)
+		c.tx.Bucket(bucketCoordinators).Get(idKey(chat)) != nil || slices.Contains(c.o.Coordinators, chat) ||
+		pledger(c.tx, chat) // pledges.go: a supporter is told of their pledge
 }
 
 func (c *checker) checkOutbox() {

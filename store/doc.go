@@ -26,6 +26,16 @@
 // concurrent callers share one fsync; the functions handed to Batch may run
 // more than once and are written to be idempotent.
 //
+// Teams' goals, pledges and match funds (pledges.go, funds.go) keep theirs:
+// a pledge, its fund's reservation and its messages commit together, so a
+// fund's committed + paid never exceeds its budget and committed + released
+// + paid always equals what it ever reserved; a critical-mass bonus is
+// reserved in the transaction that forms its team; a goal's settlement (met
+// or missed), every pledge's new status, the funds' accounts and the
+// messages with their reminders commit together; marking a pledge paid
+// deletes its reminders in the same transaction. Check verifies all of it
+// (checkPledges in funds_ledger.go).
+//
 // The package must never talk to Telegram, never log, and never put personal
 // data (names, typed text, communities) into an error message: ids are the
 // only thing about a person an error may carry. Every bucket that comes to

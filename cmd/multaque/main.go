@@ -422,6 +422,10 @@ func (m *Main) run(ctx context.Context) (err error) {
 			ToCoordinators: time.Duration(cfg.Plans.CoordinatorsAfter), CheckInEvery: time.Duration(cfg.Plans.CheckInEvery),
 		}})
 	}()
+	// Goals past their deadline are settled (met or missed) and their
+	// messages queued; a stop loses none (the store keeps the deadlines).
+	goalsDone := make(chan error, 1)
+	go func() { goalsDone <- b.RunGoals(senderCtx, bot.DefaultGoalsEvery) }()
 	if cfg.Telegram.Mode == "webhook" {
 		err = m.serveWebhook(ctx, b)
 	} else {
@@ -442,6 +446,9 @@ func (m *Main) run(ctx context.Context) (err error) {
 	}
 	if perr := <-plansDone; perr != nil && err == nil {
 		err = perr
+	}
+	if gerr := <-goalsDone; gerr != nil && err == nil {
+		err = gerr
 	}
 	return err
 }

@@ -292,6 +292,7 @@ func TestSandboxDemo(t *testing.T) {
 	if err := s.stop(); err != nil {
 		t.Fatal(err)
 	}
+	checkDemoPledges(t, data) // sandbox_pledges_test.go
 
 	s = startSandbox(t, data, "--demo")
 	s.waitOut(demoReady, 30*time.Second)
