@@ -61,7 +61,7 @@ type Options struct {
 	// FloodLimit is how many updates one person may send within
 	// FloodWindow: the first over it gets one "slow down", the rest are
 	// dropped unread until the window has passed. Default 20 in 10 s (see
-	// docs/ARCHITECTURE-intake.md for why); negative turns it off.
+	// docs/ARCHITECTURE.md, "The intake" for why); negative turns it off.
 	FloodLimit  int
 	FloodWindow time.Duration
 	// GlobalPerSecond is the budget of messages a second over all chats,
@@ -253,7 +253,7 @@ func (b *Bot) Close() {
 // returns. Each batch is written to the inbox in one transaction before
 // the next request's offset confirms it to Telegram, and the next batch is
 // asked for at once: a chat's updates wait only behind that chat's own
-// (see docs/ARCHITECTURE-intake.md).
+// (see docs/ARCHITECTURE.md, "The intake").
 func (b *Bot) Run(ctx context.Context) error {
 	defer b.Close()
 	b.log.Info().Str("bot", b.username).Msg("starting")
