@@ -281,6 +281,9 @@ func putTeam(tx *bolt.Tx, old, next *multaque.Team, items func(t *multaque.Team)
 	if err := tx.Bucket(bucketTeams).Put([]byte(next.ID), data); err != nil {
 		return err
 	}
+	if err := indexTeam(tx, old, next); err != nil {
+		return err
+	}
 	byChat := tx.Bucket(bucketTeamsByChat)
 	if old != nil && old.Chat != 0 && old.Chat != next.Chat {
 		if err := byChat.Delete(idKey(old.Chat)); err != nil {
@@ -331,18 +334,27 @@ func teamNumber(id string) int {
 	return n
 }
 
-// forgetInTeams takes an erased citizen out of the teams they are in.
+// forgetInTeams takes an erased citizen out of the teams they are in: those
+// the member index names, whatever their interests say (an interest may
+// have been dropped while its team still listed them), and drops the join
+// requests of theirs that wait for an answer.
 func forgetInTeams(tx *bolt.Tx, c *multaque.Citizen, now time.Time) error {
+	ids := teamIDsOfMember(tx, c.ID)
 	for _, in := range c.Interests {
-		if in.Team == "" {
-			continue
+		if in.Team != "" && !slices.Contains(ids, in.Team) {
+			ids = append(ids, in.Team)
 		}
-		old, err := getTeam(tx, in.Team)
+	}
+	for _, id := range ids {
+		old, err := getTeam(tx, id)
 		if multaque.ErrorCode(err) == multaque.ENOTFOUND {
 			continue
 		}
 		if err != nil {
 			return err
+		}
+		if !old.HasMember(c.ID) {
+			continue
 		}
 		next := cloneTeam(old)
 		next.Members = slices.DeleteFunc(next.Members, func(m multaque.TeamMember) bool { return m.Citizen == c.ID })
@@ -351,5 +363,5 @@ func forgetInTeams(tx *bolt.Tx, c *multaque.Citizen, now time.Time) error {
 			return err
 		}
 	}
-	return nil
+	return forgetJoins(tx, c.ID)
 }
