@@ -245,6 +245,8 @@ func (b *Bot) route(ctx context.Context, c *tg.Context) error {
 		return b.teams.onJoinRequest(ctx, c)
 	case u.ChatMember != nil:
 		return b.teams.onChatMember(ctx, c)
+	case u.Message != nil && u.Message.Chat != nil && (u.Message.MigrateTo != 0 || u.Message.MigrateFrom != 0):
+		return b.teams.onGroupMessage(ctx, c)
 	case u.Message == nil || u.Message.Chat == nil || u.Message.Chat.Type != tg.ChatPrivate || u.Message.Sender == nil:
 		return nil
 	}

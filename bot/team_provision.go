@@ -18,6 +18,11 @@ import (
 type TeamStore interface {
 	Team(ctx context.Context, id string) (*multaque.Team, error)
 	Teams(ctx context.Context) ([]*multaque.Team, error)
+	TeamsIn(ctx context.Context, statuses ...multaque.TeamStatus) ([]*multaque.Team, error)
+	MigrateGroup(ctx context.Context, from, to int64, now time.Time) (*multaque.Team, error)
+	PutJoinAnswer(ctx context.Context, a multaque.JoinAnswer) error
+	DropJoinAnswer(ctx context.Context, chat, user int64) error
+	JoinAnswers(ctx context.Context) ([]multaque.JoinAnswer, error)
 	TeamByChat(ctx context.Context, chat int64) (*multaque.Team, error)
 	LeaveTeam(ctx context.Context, id string, citizen int64, now time.Time, items func(t *multaque.Team) []multaque.OutboxItem) (*multaque.Team, error)
 	UpdateTeamGroup(ctx context.Context, id string, chat int64, now time.Time, fn func(t *multaque.Team) error, items func(t *multaque.Team) []multaque.OutboxItem) (*multaque.Team, error)
@@ -194,6 +199,9 @@ func (p *Provisioner) Pass(ctx context.Context) {
 			}
 		}
 	}
+	if err := p.answerPending(ctx); err != nil && ctx.Err() == nil {
+		p.log.Warn().Err(err).Msg("answer the join requests left, next pass retries")
+	}
 	if p.storeDown && time.Now().After(p.resumeAt) {
 		p.storeDown, p.backoff = false, 0
 		p.log.Info().Msg("the store writes again: provisioning resumes")
@@ -286,6 +294,18 @@ func (p *Provisioner) provision(ctx context.Context, t *multaque.Team) (bool, er
 		t = claimed
 		p.log.Info().Str("team", t.ID).Int64("group", t.Chat).Msg("pool group claimed")
 	}
+	if t.Setup == multaque.SetupNone {
+		ok, err := p.vetClaimed(ctx, t)
+		if to, merr := p.tm.followMigration(ctx, t.Chat, err); merr != nil || to != 0 {
+			return false, merr // the next pass goes on in the supergroup
+		}
+		if reason, gone := groupUnusable(err); gone {
+			return false, p.tm.breakGroup(ctx, t.Chat, reason)
+		}
+		if err != nil || !ok {
+			return false, err
+		}
+	}
 	in, err := p.info(ctx, t)
 	if err != nil {
 		return false, err
@@ -293,6 +313,15 @@ func (p *Provisioner) provision(ctx context.Context, t *multaque.Team) (bool, er
 	for t.Status == multaque.TeamForming {
 		next, err := p.step(ctx, t, in)
 		if err != nil {
+			if to, merr := p.tm.followMigration(ctx, t.Chat, err); merr != nil {
+				return false, merr
+			} else if to != 0 {
+				p.log.Info().Str("team", t.ID).Int64("group", to).Msg("group upgraded to a supergroup: provisioning goes on there")
+				if t, err = p.store.Team(ctx, t.ID); err != nil {
+					return false, err
+				}
+				continue
+			}
 			if reason, gone := groupUnusable(err); gone {
 				p.log.Warn().Str("team", t.ID).Int64("group", t.Chat).Str("reason", reason).Msg("group unusable, the team gets another")
 				if err := p.tm.breakGroup(ctx, t.Chat, reason); err != nil {
@@ -505,7 +534,12 @@ func (p *Provisioner) check(ctx context.Context, t *multaque.Team) error {
 		return nil
 	}
 	p.checked[t.ID] = now
-	err := p.tm.wire.GroupCall(ctx, "getChat", map[string]any{"chat_id": t.Chat}, nil)
+	// getChat still answers for a basic group that was upgraded; a member
+	// count does not, and says where the group went.
+	err := p.tm.wire.GroupCall(ctx, "getChatMemberCount", map[string]any{"chat_id": t.Chat}, nil)
+	if to, merr := p.tm.followMigration(ctx, t.Chat, err); merr != nil || to != 0 {
+		return merr
+	}
 	if reason, gone := groupUnusable(err); gone {
 		p.log.Warn().Str("team", t.ID).Int64("group", t.Chat).Str("reason", reason).Msg("team group gone, the team gets another")
 		delete(p.checked, t.ID)
@@ -558,6 +592,12 @@ func (b *teams) breakGroup(ctx context.Context, chat int64, reason string) error
 func (b *teams) chatGone(ctx context.Context, item multaque.OutboxItem) error {
 	if item.Chat >= 0 {
 		return nil
+	}
+	// The Sender does not say why: a group upgraded to a supergroup is
+	// followed, not broken (a member count answers with its new id).
+	err := b.wire.GroupCall(ctx, "getChatMemberCount", map[string]any{"chat_id": item.Chat}, nil)
+	if to, merr := b.followMigration(ctx, item.Chat, err); merr != nil || to != 0 {
+		return merr
 	}
 	return b.breakGroup(ctx, item.Chat, "gone: found by the outbox ("+item.Kind+")")
 }

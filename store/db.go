@@ -61,7 +61,7 @@ var (
 		bucketOutbox, bucketDead, bucketTeams, bucketTeamsByChat, bucketMentors,
 		bucketCoordinators, bucketPool, bucketCodes, bucketProposals, bucketAudit,
 		bucketThresholds, bucketBroadcasts, bucketErased,
-	bucketTeamsByState, bucketTeamsByMember, bucketJoins,
+		bucketTeamsByState, bucketTeamsByMember, bucketJoins,
 	}
 
 	keySchema = []byte("schema")

@@ -7,7 +7,6 @@ import (
 	"github.com/multaque/multaque"
 )
 
-
 func TestMigrateGroupMovesPoolTeamAndJoins(t *testing.T) {
 	db := openDB(t, fast)
 	const basic, super = int64(-4100000001), int64(-1001000000001)
@@ -55,7 +54,10 @@ func TestTeamsInReadsOnlyThoseStates(t *testing.T) {
 	if _, err := db.ClaimPoolGroup(ctx, b.ID, t0, nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.UpdateTeamGroup(ctx, b.ID, -1001, t0, func(t *multaque.Team) error { t.Status, t.Setup, t.ActiveSince, t.InviteLink, t.Welcome = multaque.TeamActive, multaque.SetupPinned, t0, "https://t.me/+x", 1; return nil }, nil); err != nil {
+	if _, err := db.UpdateTeamGroup(ctx, b.ID, -1001, t0, func(t *multaque.Team) error {
+		t.Status, t.Setup, t.ActiveSince, t.InviteLink, t.Welcome = multaque.TeamActive, multaque.SetupPinned, t0, "https://t.me/+x", 1
+		return nil
+	}, nil); err != nil {
 		t.Fatal(err)
 	}
 	forming, err := db.TeamsIn(ctx, multaque.TeamForming)
