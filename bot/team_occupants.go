@@ -139,8 +139,12 @@ func (b *teams) rightsLost(ctx context.Context, chat int64, by int64) {
 	log.Info().Int("told", len(items)).Msg("coordinators told the bot lost its rights in a pool group")
 }
 
-// coordLang is the language to write to coordinator id in.
+// coordLang is the language to write to coordinator id in: their
+// coordinator record's, else their citizen record's.
 func (b *teams) coordLang(ctx context.Context, id int64) multaque.Lang {
+	if c, err := b.coordinator(ctx, id); err == nil && c != nil && c.Lang != "" {
+		return c.Lang
+	}
 	langs, err := b.store.Languages(ctx, []int64{id})
 	if err != nil {
 		return multaque.DefaultLang
