@@ -50,6 +50,7 @@ const (
 	problemChooseLang    = "problem_choose_language"
 	problemLocationFar   = "problem_location_unknown"
 	problemSearchTooLong = "problem_search_too_long"
+	problemInTeam        = "interest_in_team" // catalog/locales/groups
 )
 
 // ErrStale is returned for a button drawn for an earlier state of the
@@ -238,6 +239,13 @@ func (s *Survey) press(c *multaque.Citizen, b button, now time.Time) (*multaque.
 	case b.Action == actToggle && c.Survey.Step == multaque.StepInterests:
 		if _, ok := s.Catalog.Project(b.Arg); !ok {
 			return nil, r, ErrStale
+		}
+		if in, ok := c.Interest(b.Arg); ok && in.Team != "" {
+			// The interest links them to their team: dropping it would
+			// leave the team listing them with nothing pointing back
+			// (and /forget and the check rely on both). They /leave first.
+			r.Screen, r.Problem = ScreenInterests, problemInTeam
+			return nil, r, nil
 		}
 		n := s.clone(c, now)
 		n.SetInterests(toggle(projectIDs(c), b.Arg), now)
