@@ -18,7 +18,7 @@ import (
 type TeamStore interface {
 	Team(ctx context.Context, id string) (*multaque.Team, error)
 	Teams(ctx context.Context) ([]*multaque.Team, error)
-	TeamsIn(ctx context.Context, statuses ...multaque.TeamStatus) ([]*multaque.Team, error)
+	TeamsNeedingWork(ctx context.Context) ([]*multaque.Team, error)
 	MigrateGroup(ctx context.Context, from, to int64, now time.Time) (*multaque.Team, error)
 	PutJoinAnswer(ctx context.Context, a multaque.JoinAnswer) error
 	DropJoinAnswer(ctx context.Context, chat, user int64) error
@@ -53,6 +53,11 @@ type ProvisionerOptions struct {
 	// deleted, so this is how a team finds out that it needs another.
 	// Default 1h.
 	CheckGroupsEvery time.Duration
+	// SettleAfter is how long after it became active a team whose members
+	// have all joined its group or been reminded is followed (its group
+	// looked up); then it is settled and no pass reads it again, unless it
+	// gains a member. Default 30 days.
+	SettleAfter time.Duration
 	// Sender, if set, is woken after invitations and reminders are queued
 	// (an *outbox.Sender).
 	Sender interface{ Wake() }
@@ -108,6 +113,9 @@ func (b *teams) newProvisioner(opts ProvisionerOptions) (*Provisioner, error) {
 	if opts.CheckGroupsEvery <= 0 {
 		opts.CheckGroupsEvery = time.Hour
 	}
+	if opts.SettleAfter <= 0 {
+		opts.SettleAfter = 30 * 24 * time.Hour
+	}
 	return &Provisioner{
 		tm: b, store: b.store, opts: opts,
 		log:     b.rootLog.With().Str("component", "provisioner").Logger(),
@@ -156,7 +164,7 @@ func (p *Provisioner) Pass(ctx context.Context) {
 	if time.Now().Before(p.resumeAt) {
 		return
 	}
-	teams, err := p.store.Teams(ctx)
+	teams, err := p.store.TeamsNeedingWork(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
 			p.log.Error().Err(err).Msg("read the teams")
@@ -179,6 +187,9 @@ func (p *Provisioner) Pass(ctx context.Context) {
 		case multaque.TeamActive:
 			if sent, err = p.remind(ctx, t); err == nil {
 				err = p.check(ctx, t)
+			}
+			if err == nil && !sent {
+				err = p.settle(ctx, t)
 			}
 		}
 		queued = queued || sent
@@ -519,6 +530,32 @@ func (p *Provisioner) remind(ctx context.Context, t *multaque.Team) (bool, error
 	}
 	p.log.Info().Str("team", t.ID).Int("reminded", len(reminded)).Msg("reminders queued")
 	return len(reminded) > 0, nil
+}
+
+// settle stops following active team t once every member joined its group
+// or was reminded and SettleAfter has passed since it became active.
+func (p *Provisioner) settle(ctx context.Context, t *multaque.Team) error {
+	now := p.tm.now()
+	if now.Sub(t.ActiveSince) < p.opts.SettleAfter {
+		return nil
+	}
+	for _, m := range t.Members {
+		if !m.InChat && m.RemindedAt.IsZero() {
+			return nil
+		}
+	}
+	_, err := p.store.UpdateTeamGroup(ctx, t.ID, t.Chat, now, func(cur *multaque.Team) error {
+		if cur.Status != multaque.TeamActive {
+			return multaque.Errorf(multaque.ECONFLICT, "team %s is %s", cur.ID, cur.Status)
+		}
+		cur.SettledAt = now
+		return nil
+	}, nil)
+	if err == nil {
+		delete(p.checked, t.ID)
+		p.log.Info().Str("team", t.ID).Msg("team settled: no longer followed")
+	}
+	return err
 }
 
 // check looks up an active team's group every CheckGroupsEvery and breaks

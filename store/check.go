@@ -448,7 +448,7 @@ func (c *checker) checkTeamIndexes() {
 			c.add("teams by state: a key without its separator")
 			return nil
 		}
-		if t := c.teams[string(k[i+1:])]; t == nil || string(t.Status) != string(k[:i]) {
+		if t := c.teams[string(k[i+1:])]; t == nil || stateOf(t) != string(k[:i]) {
 			c.add("teams by state: %s names team %s, which is not so", k[:i], k[i+1:])
 		}
 		return nil
@@ -466,8 +466,8 @@ func (c *checker) checkTeamIndexes() {
 	})
 	for _, id := range slices.Sorted(maps.Keys(c.teams)) {
 		t := c.teams[id]
-		if byState.Get(stateKey(t.Status, t.ID)) == nil {
-			c.add("team %s: not indexed as %s", t.ID, t.Status)
+		if byState.Get(stateKey(stateOf(t), t.ID)) == nil {
+			c.add("team %s: not indexed as %s", t.ID, stateOf(t))
 		}
 		for _, m := range t.Members {
 			if byMember.Get(memberKey(m.Citizen, t.ID)) == nil {

@@ -271,6 +271,9 @@ func takeFromQueue(tx *bolt.Tx, citizen int64, project, team string) (bool, erro
 // putTeam stores next in place of old (nil for a new team), keeps the chat
 // index in step and enqueues items(next).
 func putTeam(tx *bolt.Tx, old, next *multaque.Team, items func(t *multaque.Team) []multaque.OutboxItem, now time.Time) error {
+	if !next.SettledAt.IsZero() && (next.Status != multaque.TeamActive || old != nil && gainedMember(old, next)) {
+		next.SettledAt = time.Time{} // the Provisioner follows it again
+	}
 	if err := next.Validate(); err != nil {
 		return err
 	}
@@ -364,4 +367,14 @@ func forgetInTeams(tx *bolt.Tx, c *multaque.Citizen, now time.Time) error {
 		}
 	}
 	return forgetJoins(tx, c.ID)
+}
+
+// gainedMember reports whether next has a member old did not.
+func gainedMember(old, next *multaque.Team) bool {
+	for _, m := range next.Members {
+		if !old.HasMember(m.Citizen) {
+			return true
+		}
+	}
+	return false
 }

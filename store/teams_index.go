@@ -15,9 +15,11 @@ import (
 // Two indexes follow the teams bucket, kept by putTeam in the transaction
 // that changes a team:
 //
-//   - teams_by_state: the team's status, a 0 byte, the team id → empty. The
-//     Provisioner reads only the teams forming or active through it, so a
-//     pass does not grow with every team ever formed.
+//   - teams_by_state: the team's state (its status, or "settled" for an
+//     active team the Provisioner no longer follows), a 0 byte, the team
+//     id → empty. The Provisioner reads only the teams forming or active
+//     and not settled through it, so a pass does not grow with every team
+//     ever formed.
 //   - teams_by_member: a member's id (idKey), the team id → empty. /forget
 //     and the consistency check find a person's teams through it, whatever
 //     their interests say.
@@ -25,10 +27,22 @@ import (
 // Both are built from the teams when a file written before they existed is
 // opened (schema version 3).
 
+// stateSettled is the state, in teams_by_state, of an active team with
+// SettledAt set.
+const stateSettled = "settled"
+
+// stateOf is t's state in teams_by_state.
+func stateOf(t *multaque.Team) string {
+	if t.Status == multaque.TeamActive && !t.SettledAt.IsZero() {
+		return stateSettled
+	}
+	return string(t.Status)
+}
+
 // stateKey is the key of team id in teams_by_state.
-func stateKey(status multaque.TeamStatus, id string) []byte {
-	k := make([]byte, 0, len(status)+1+len(id))
-	k = append(k, status...)
+func stateKey(state, id string) []byte {
+	k := make([]byte, 0, len(state)+1+len(id))
+	k = append(k, state...)
 	k = append(k, 0)
 	return append(k, id...)
 }
@@ -42,13 +56,13 @@ func memberKey(citizen int64, id string) []byte {
 // indexes.
 func indexTeam(tx *bolt.Tx, old, next *multaque.Team) error {
 	byState, byMember := tx.Bucket(bucketTeamsByState), tx.Bucket(bucketTeamsByMember)
-	if old != nil && old.Status != next.Status {
-		if err := byState.Delete(stateKey(old.Status, old.ID)); err != nil {
+	if old != nil && stateOf(old) != stateOf(next) {
+		if err := byState.Delete(stateKey(stateOf(old), old.ID)); err != nil {
 			return err
 		}
 	}
-	if old == nil || old.Status != next.Status {
-		if err := byState.Put(stateKey(next.Status, next.ID), nil); err != nil {
+	if old == nil || stateOf(old) != stateOf(next) {
+		if err := byState.Put(stateKey(stateOf(next), next.ID), nil); err != nil {
 			return err
 		}
 	}
@@ -96,12 +110,14 @@ func initTeamIndexes(tx *bolt.Tx) error {
 	})
 }
 
-// TeamsIn returns the teams in any of statuses, oldest first, reading only
-// those (through teams_by_state).
-func (db *DB) TeamsIn(ctx context.Context, statuses ...multaque.TeamStatus) ([]*multaque.Team, error) {
+// TeamsNeedingWork returns the teams the Provisioner follows, oldest
+// first: those forming, and those active and not settled. It reads only
+// those (through teams_by_state), whatever the number of teams ever formed.
+func (db *DB) TeamsNeedingWork(ctx context.Context) ([]*multaque.Team, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	states := []string{string(multaque.TeamForming), string(multaque.TeamActive)}
 	var out []*multaque.Team
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		teams := tx.Bucket(bucketTeams)
@@ -109,14 +125,14 @@ func (db *DB) TeamsIn(ctx context.Context, statuses ...multaque.TeamStatus) ([]*
 		if byState == nil { // a version 2 file opened read-only: no index yet
 			return teams.ForEach(func(k, v []byte) error {
 				t, err := decodeTeam(string(k), v)
-				if err == nil && slices.Contains(statuses, t.Status) {
+				if err == nil && slices.Contains(states, stateOf(t)) {
 					out = append(out, t)
 				}
 				return err
 			})
 		}
 		c := byState.Cursor()
-		for _, s := range statuses {
+		for _, s := range states {
 			prefix := stateKey(s, "")
 			for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 				id := string(k[len(prefix):])
@@ -134,7 +150,7 @@ func (db *DB) TeamsIn(ctx context.Context, statuses ...multaque.TeamStatus) ([]*
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("teams in %v: %w", statuses, err)
+		return nil, fmt.Errorf("teams needing work: %w", err)
 	}
 	slices.SortFunc(out, func(a, b *multaque.Team) int { return teamNumber(a.ID) - teamNumber(b.ID) })
 	return out, nil

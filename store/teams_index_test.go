@@ -1,10 +1,13 @@
 package store_test
 
 import (
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/multaque/multaque"
+	"github.com/multaque/multaque/store"
 )
 
 func TestMigrateGroupMovesPoolTeamAndJoins(t *testing.T) {
@@ -46,7 +49,7 @@ func TestMigrateGroupMovesPoolTeamAndJoins(t *testing.T) {
 	}
 }
 
-func TestTeamsInReadsOnlyThoseStates(t *testing.T) {
+func TestTeamsNeedingWorkLeavesSettledTeamsOut(t *testing.T) {
 	db := openDB(t, fast)
 	a := formTeam(t, db, 1, 2)
 	b := formTeam(t, db, 10, 2)
@@ -54,19 +57,44 @@ func TestTeamsInReadsOnlyThoseStates(t *testing.T) {
 	if _, err := db.ClaimPoolGroup(ctx, b.ID, t0, nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.UpdateTeamGroup(ctx, b.ID, -1001, t0, func(t *multaque.Team) error {
+	activate := func(t *multaque.Team) error {
 		t.Status, t.Setup, t.ActiveSince, t.InviteLink, t.Welcome = multaque.TeamActive, multaque.SetupPinned, t0, "https://t.me/+x", 1
 		return nil
-	}, nil); err != nil {
+	}
+	if _, err := db.UpdateTeamGroup(ctx, b.ID, -1001, t0, activate, nil); err != nil {
 		t.Fatal(err)
 	}
-	forming, err := db.TeamsIn(ctx, multaque.TeamForming)
-	if err != nil || len(forming) != 1 || forming[0].ID != a.ID {
-		t.Errorf("TeamsIn(forming)=%v, %v; want only %s", forming, err, a.ID)
+	ids := func() []string {
+		ts, err := db.TeamsNeedingWork(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, t := range ts {
+			out = append(out, t.ID)
+		}
+		return out
 	}
-	both, _ := db.TeamsIn(ctx, multaque.TeamActive, multaque.TeamForming)
-	if len(both) != 2 || both[0].ID != a.ID || both[1].ID != b.ID {
-		t.Errorf("TeamsIn(active, forming)=%v, want %s then %s", both, a.ID, b.ID)
+	if got := ids(); !slices.Equal(got, []string{a.ID, b.ID}) {
+		t.Errorf("TeamsNeedingWork=%v, want %s (forming) and %s (active)", got, a.ID, b.ID)
+	}
+	settle := func(t *multaque.Team) error { t.SettledAt = t0; return nil }
+	if _, err := db.UpdateTeamGroup(ctx, b.ID, -1001, t0, settle, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(); !slices.Equal(got, []string{a.ID}) {
+		t.Errorf("TeamsNeedingWork=%v after %s settled, want only %s", got, b.ID, a.ID)
+	}
+	// A late joiner: the Provisioner follows the team again (to remind them).
+	save(t, db, newCitizen(20, "P", "gracia", "consumer-group"))
+	if _, err := db.JoinTeam(ctx, b.ID, []int64{20}, t0, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(); !slices.Equal(got, []string{a.ID, b.ID}) {
+		t.Errorf("TeamsNeedingWork=%v after a late joiner, want %s and %s again", got, a.ID, b.ID)
+	}
+	if problems, err := db.Check(ctx); err != nil || len(problems) > 0 {
+		t.Errorf("Check=%q, %v", problems, err)
 	}
 }
 
@@ -94,4 +122,60 @@ func TestForgetFindsTeamsByMember(t *testing.T) {
 	if ts, _ := db.TeamsOfMember(ctx, 2); len(ts) != 0 {
 		t.Errorf("TeamsOfMember(2)=%v after /forget, want none", ts)
 	}
+}
+
+// benchTeams stores n teams of which working are forming or active and
+// the rest settled (the shape of a store after years: most teams long
+// settled).
+func benchTeams(b *testing.B, n, working int) *store.DB {
+	b.Helper()
+	db := openDB(b, fast)
+	teams := make([]*multaque.Team, 0, n)
+	for i := 1; i <= n; i++ {
+		t := &multaque.Team{
+			ID: fmt.Sprintf("t%d", i), Community: "gracia", Project: "consumer-group",
+			Members: members(int64(3*i), int64(3*i+1), int64(3*i+2)),
+			Status:  multaque.TeamActive, Chat: -1001000000000 - int64(i), InviteLink: "https://t.me/+x",
+			Setup: multaque.SetupPinned, Welcome: 1, ActiveSince: t0, SettledAt: t0,
+			CreatedAt: t0, UpdatedAt: t0,
+		}
+		for j := range t.Members {
+			t.Members[j].JoinedAt, t.Members[j].InChat = t0, true
+		}
+		if i > n-working {
+			t.SettledAt = time.Time{}
+		}
+		teams = append(teams, t)
+	}
+	for i := 0; i < len(teams); i += 10000 {
+		if err := store.PutTeamsForBench(db, teams[i:min(i+10000, len(teams))], t0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return db
+}
+
+// BenchmarkProvisionerRead is what a Provisioner pass reads at 100,000
+// teams of which 1,000 need work: TeamsNeedingWork (through the index)
+// against Teams (every team, as passes read before issue 21).
+func BenchmarkProvisionerRead(b *testing.B) {
+	db := benchTeams(b, 100000, 1000)
+	b.Run("needing-work", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			ts, err := db.TeamsNeedingWork(ctx)
+			if err != nil || len(ts) != 1000 {
+				b.Fatalf("TeamsNeedingWork: %d, %v", len(ts), err)
+			}
+		}
+	})
+	b.Run("all-teams", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			ts, err := db.Teams(ctx)
+			if err != nil || len(ts) != 100000 {
+				b.Fatalf("Teams: %d, %v", len(ts), err)
+			}
+		}
+	})
 }
