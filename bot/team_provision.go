@@ -53,6 +53,10 @@ type ProvisionerOptions struct {
 	// deleted, so this is how a team finds out that it needs another.
 	// Default 1h.
 	CheckGroupsEvery time.Duration
+	// WaitAlertAfter is how long a team waits for a group before the
+	// coordinators are told again (they are told when it starts waiting,
+	// and then once a day). Default 1h.
+	WaitAlertAfter time.Duration
 	// SettleAfter is how long after it became active a team whose members
 	// have all joined its group or been reminded is followed (its group
 	// looked up); then it is settled and no pass reads it again, unless it
@@ -96,6 +100,15 @@ type Provisioner struct {
 	// groups but none added by a coordinator of theirs: their other teams
 	// wait for the next pass too.
 	unfit map[string]bool
+	// waiting is how many forming teams had no group when the pass
+	// began; waitingSince when each began to wait (by this process's
+	// clock); waitLogged when each state that keeps teams waiting was
+	// last logged, and waitSeen the states seen in this pass (a state
+	// not seen in a pass has ended: it is logged again when it returns).
+	waiting      int
+	waitingSince map[string]time.Time
+	waitLogged   map[string]time.Time
+	waitSeen     map[string]bool
 	// While the store refuses writes (EUNAVAILABLE), passes stop at the
 	// first refusal and the next ones wait (backoff, doubling from
 	// Interval up to a minute) until resumeAt; storeDown says a pass was
@@ -113,6 +126,9 @@ func (b *teams) newProvisioner(opts ProvisionerOptions) (*Provisioner, error) {
 	if opts.CheckGroupsEvery <= 0 {
 		opts.CheckGroupsEvery = time.Hour
 	}
+	if opts.WaitAlertAfter <= 0 {
+		opts.WaitAlertAfter = time.Hour
+	}
 	if opts.SettleAfter <= 0 {
 		opts.SettleAfter = 30 * 24 * time.Hour
 	}
@@ -121,6 +137,10 @@ func (b *teams) newProvisioner(opts ProvisionerOptions) (*Provisioner, error) {
 		log:     b.rootLog.With().Str("component", "provisioner").Logger(),
 		checked: make(map[string]time.Time),
 		unfit:   make(map[string]bool),
+
+		waitingSince: make(map[string]time.Time),
+		waitLogged:   make(map[string]time.Time),
+		waitSeen:     make(map[string]bool),
 	}, nil
 }
 
@@ -174,6 +194,20 @@ func (p *Provisioner) Pass(ctx context.Context) {
 	queued := false
 	p.poolEmpty = false
 	clear(p.unfit)
+	clear(p.waitSeen)
+	p.waiting = 0
+	waiting := make(map[string]bool)
+	for _, t := range teams {
+		if t.Status == multaque.TeamForming && t.Chat == 0 {
+			p.waiting++
+			waiting[t.ID] = true
+		}
+	}
+	for id := range p.waitingSince {
+		if !waiting[id] {
+			delete(p.waitingSince, id) // it has its group, or is gone
+		}
+	}
 	for _, t := range teams {
 		if ctx.Err() != nil {
 			return
@@ -208,6 +242,12 @@ func (p *Provisioner) Pass(ctx context.Context) {
 			} else {
 				log.Warn().Err(err).Msg("provisioning failed, next pass retries")
 			}
+		}
+	}
+	for key := range p.waitLogged {
+		if !p.waitSeen[key] && !p.storeDown && ctx.Err() == nil {
+			delete(p.waitLogged, key)
+			p.log.Info().Str("state", key).Msg("teams no longer wait for that")
 		}
 	}
 	if err := p.answerPending(ctx); err != nil && ctx.Err() == nil {
@@ -349,12 +389,17 @@ func (p *Provisioner) provision(ctx context.Context, t *multaque.Team) (bool, er
 	return true, nil
 }
 
+// waitLogEvery is how often a state of the pool that keeps teams waiting
+// is logged again while it lasts (it is logged at once when it starts).
+const waitLogEvery = 15 * time.Minute
+
 // claim gives t the oldest free group of the pool added by a coordinator
 // who, now, oversees t's community (a group whose adder is no longer a
 // coordinator fits no team). With none, the coordinators who oversee the
-// community are alerted (once a day for each team) and t is returned as it
-// is; after a claim that leaves fewer than PoolLowWater free, every
-// coordinator is alerted with the claim.
+// community are alerted when t starts waiting, when it has waited an hour,
+// then once a day, each time with how many teams wait, and t is returned as
+// it is; a claim that takes the pool below PoolLowWater, or empties it,
+// alerts every coordinator with the claim.
 func (p *Provisioner) claim(ctx context.Context, t *multaque.Team) (*multaque.Team, error) {
 	// The predicate runs inside the store's write transaction: it reads
 	// this snapshot of the coordinators, never the store.
@@ -369,35 +414,66 @@ func (p *Provisioner) claim(ctx context.Context, t *multaque.Team) (*multaque.Te
 		return nil, err
 	}
 	now := p.tm.now()
+	waiting := max(p.waiting-1, 0) // the others, once t has its group
 	claimed, err := p.store.ClaimPoolGroup(ctx, t.ID, now, fits, func(_ *multaque.Team, free int) []multaque.OutboxItem {
-		if free >= p.tm.poolLowWater {
-			return nil
+		if free >= p.tm.poolLowWater || free > 0 && free+1 < p.tm.poolLowWater {
+			return nil // above the mark, or below it already (and not empty)
 		}
-		return p.tm.poolLowAlerts(free, everyone, coordLangs, now)
+		return p.tm.poolLowAlerts(free, waiting, t.ID, everyone, coordLangs)
 	})
 	if err != nil || claimed.Chat != 0 {
+		if err == nil {
+			delete(p.waitingSince, t.ID)
+		}
 		return claimed, err
 	}
 	counts, err := p.store.PoolCounts(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if counts[multaque.PoolFree] == 0 {
+	empty := counts[multaque.PoolFree] == 0
+	if empty {
 		p.poolEmpty = true
-		p.log.Warn().Str("team", t.ID).Msg("no free group in the pool")
+		p.logWait("empty", func(e *zerolog.Event) { e.Int("waiting", p.waiting).Msg("no free group in the pool") })
 	} else {
 		p.unfit[t.Community] = true
-		p.log.Warn().Str("team", t.ID).Str("community", t.Community).Int("free", counts[multaque.PoolFree]).
-			Msg("no free group added by a coordinator of the team's community")
+		p.logWait("unfit/"+t.Community, func(e *zerolog.Event) {
+			e.Str("community", t.Community).Int("free", counts[multaque.PoolFree]).Msg("no free group added by a coordinator of the team's community")
+		})
 	}
 	if len(overseers) == 0 {
-		p.log.Warn().Str("team", t.ID).Str("community", t.Community).Msg("no coordinator oversees the team's community: nobody to ask for a group")
+		p.logWait("nobody/"+t.Community, func(e *zerolog.Event) {
+			e.Str("community", t.Community).Msg("no coordinator oversees the team's community: nobody to ask for a group")
+		})
 		return claimed, nil
 	}
-	if _, err := p.store.Enqueue(ctx, p.tm.waitingAlerts(t, counts[multaque.PoolFree] == 0, overseers, coordLangs, now)...); err != nil {
+	since, ok := p.waitingSince[t.ID]
+	if !ok {
+		since = time.Now()
+		p.waitingSince[t.ID] = since
+	}
+	when := "new"
+	switch waited := time.Since(since); {
+	case waited >= 24*time.Hour:
+		when = now.UTC().Format(time.DateOnly)
+	case waited >= p.opts.WaitAlertAfter:
+		when = "1h"
+	}
+	if _, err := p.store.Enqueue(ctx, p.tm.waitingAlerts(t, empty, p.waiting, when, overseers, coordLangs)...); err != nil {
 		return nil, err
 	}
 	return claimed, nil
+}
+
+// logWait logs a state of the pool that keeps teams waiting (key) when it
+// starts, then every waitLogEvery while it lasts: not at every pass.
+func (p *Provisioner) logWait(key string, msg func(e *zerolog.Event)) {
+	p.waitSeen[key] = true
+	if last, ok := p.waitLogged[key]; ok && time.Since(last) < waitLogEvery {
+		return
+	}
+	p.waitLogged[key] = time.Now()
+	msg(p.log.Warn())
 }
 
 // step does the next provisioning step of t and records it, returning the
