@@ -99,6 +99,10 @@ func TestLongRun(t *testing.T) {
 		byKind    = map[string][]time.Duration{}
 		counts    = map[string]int{}
 		lost      int // steps the bot never answered within 30 s
+		// lefts are the members who left their team's group (neither
+		// erased nor /leave'd since they joined it), and when: each must
+		// hear that they left the team.
+		lefts []leftGroup
 	)
 	count := func(what string) { mu.Lock(); counts[what]++; mu.Unlock() }
 	// step does act and waits for the bot's answer (a message sent or
@@ -171,7 +175,7 @@ func TestLongRun(t *testing.T) {
 		return true
 	}
 	// join opens the invitations u got that were not opened yet.
-	join := func(u *telegramtest.User, opened map[string]bool) {
+	join := func(u *telegramtest.User, opened map[string]bool, joined map[int64]bool) {
 		for _, m := range u.Messages() {
 			for _, row := range m.Keyboard {
 				for _, b := range row {
@@ -179,6 +183,9 @@ func TestLongRun(t *testing.T) {
 						opened[b.URL] = true
 						if err := u.OpenInviteLink(b.URL); err == nil {
 							count("join requests")
+						}
+						for _, g := range srv.GroupsOf(u.ID) {
+							joined[g.ID] = true
 						}
 					}
 				}
@@ -198,13 +205,16 @@ func TestLongRun(t *testing.T) {
 			if !survey(u, rng) {
 				continue
 			}
-			opened := map[string]bool{}
+			opened, joined := map[string]bool{}, map[int64]bool{}
 			for range 6 + rng.IntN(10) {
 				think()
 				if ctx.Err() != nil {
 					return
 				}
-				join(u, opened)
+				join(u, opened, joined)
+				for _, g := range srv.GroupsOf(u.ID) {
+					joined[g.ID] = true // approved since
+				}
 				switch r := rng.IntN(100); {
 				case r < 40:
 					step(u, "/me", send(u, "/me"))
@@ -213,6 +223,7 @@ func TestLongRun(t *testing.T) {
 						step(u, "/settings", press(u, "‹ "+tx("btn_back")))
 					}
 				case r < 78:
+					clear(joined) // /leave: leaving a group is no news then
 					if step(u, "/leave", send(u, "/leave")) {
 						m, _ := u.LastFromBot()
 						if len(m.Keyboard) > 0 && len(m.Keyboard[0]) > 0 {
@@ -221,11 +232,17 @@ func TestLongRun(t *testing.T) {
 					}
 				case r < 85:
 					for _, g := range srv.GroupsOf(u.ID) {
+						if joined[g.ID] {
+							mu.Lock()
+							lefts = append(lefts, leftGroup{u, time.Now()})
+							mu.Unlock()
+						}
 						u.Leave(g)
 						count("groups left")
 						break
 					}
 				case r < 92:
+					clear(joined)
 					if step(u, "/forget", send(u, "/forget")) && step(u, "/forget", press(u, tx("btn_forget"))) && rng.IntN(2) == 0 {
 						survey(u, rng) // joins again
 						count("re-joins")
@@ -292,6 +309,9 @@ func TestLongRun(t *testing.T) {
 		}
 	}
 	wg.Wait()
+	// A minute for what is under way: a join request or a member who left
+	// is answered within it, or counts below.
+	time.Sleep(time.Minute)
 	stats := srv.Stats()
 	if err := p.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -307,6 +327,23 @@ func TestLongRun(t *testing.T) {
 				wrongs++
 			}
 		}
+	}
+	// Members who left their group and never heard they left the team;
+	// join requests still waiting a minute after they were made.
+	leftText, _, _ := strings.Cut(tx("team_left"), "{{")
+	unheard := 0
+	for _, l := range lefts {
+		heard := false
+		for _, m := range l.u.Messages() {
+			heard = heard || m.FromBot && strings.Contains(m.Text, strings.TrimSpace(leftText[:min(len(leftText), 40)]))
+		}
+		if !heard {
+			unheard++
+		}
+	}
+	pending := 0
+	for _, g := range srv.GroupsOf(srv.BotUser().ID) {
+		pending += len(g.PendingRequests())
 	}
 	slices.Sort(latencies)
 	pct := func(q float64) time.Duration {
@@ -331,6 +368,8 @@ func TestLongRun(t *testing.T) {
 	fmt.Fprintf(&b, "  requests %d, sent %d, edited %d, max %d/s over all chats\n", stats.Requests, stats.Sent, stats.Edited, stats.MaxGlobalPerSecond)
 	fmt.Fprintf(&b, "  429 answers: %d; requests during a pause: %d\n", stats.TooManyRequests, stats.RequestsDuringPause)
 	fmt.Fprintf(&b, "  \"something went wrong\" answers: %d\n", wrongs)
+	fmt.Fprintf(&b, "  members who left their group: %d, of whom never told they left the team: %d\n", len(lefts), unheard)
+	fmt.Fprintf(&b, "  join requests still pending a minute after the load stopped: %d\n", pending)
 	fmt.Fprintf(&b, "  step latency after warm-up (%d steps): p50 %s, p99 %s, max %s\n", len(latencies), pct(0.5), pct(0.99), pct(1))
 	for _, k := range slices.Sorted(func(yield func(string) bool) {
 		for k := range byKind {
@@ -357,6 +396,12 @@ func TestLongRun(t *testing.T) {
 	if checkErr != nil {
 		t.Errorf("check at the end: %v", checkErr)
 	}
+}
+
+// leftGroup is a member who left their team's group at a time.
+type leftGroup struct {
+	u  *telegramtest.User
+	at time.Time
 }
 
 // freeAddr returns a loopback address with a port free now.
