@@ -1,20 +1,23 @@
-// Package bot is Multaque's Telegram front: it takes updates (long polling or
-// webhook), routes them to the survey and the commands, answers people in
-// their language and keeps what they confirm in the store before answering.
+// Package bot is Multaque's conversations with people on Telegram: the
+// citizens' survey and commands, the teams' groups, the mentors, and the
+// coordinators' commands.
 //
-// The survey itself is a pure state machine (survey.go) with no I/O; the
-// handlers around it read and write through the small Store interface this
-// package declares, and render screens through the Catalog and Texts
-// interfaces.
+// Each kind of person has a room (rooms.go): citizens, teams, mentors,
+// roles (who is a coordinator and what they may do), reports, steering,
+// proposals and broadcasts. A room is a type on the shared core (core.go:
+// the wire, the screens, the survey's rules, the clock, the coordinators)
+// with the part of the store it declares in its own files. The route table
+// (routes.go) is the one place that says which room answers a command, a
+// button or typed text; the command menus and /help are made from it. The
+// intake (bot.go) takes each update once, in order within its chat.
 //
-// Besides the citizens' survey and commands (handlers.go, survey.go), it
-// holds the team groups (groups.go, provision.go, notify.go), mentors
-// (mentors.go), the coordinators' commands (admin.go gathers them:
-// roles_admin.go, reports.go and chart.go, steering.go, proposals.go,
-// broadcast.go; each refuses anyone without the role in one neutral
-// sentence, audited), and the Sender that drains the outbox (sender.go,
-// pacer.go). bot/telegramtest is a fake Bot API server to test it against.
+// The survey is a pure state machine (citizen_survey.go) with no I/O; the
+// Telegram wire is package bot/tg, the Sender that drains the outbox is
+// package bot/outbox, and bot/telegramtest is a fake Bot API server to test
+// against. docs/ARCHITECTURE.md draws it all.
 //
-// The package must never log what people type, their names or
-// where they live, and never let the bot token reach a log line or an error.
+// The package must never import a sibling package (store, matching,
+// catalog: it declares the interfaces it needs), never log what people
+// type, their names or where they live, and never let the bot token reach
+// a log line or an error.
 package bot

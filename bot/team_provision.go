@@ -506,7 +506,7 @@ func (p *Provisioner) step(ctx context.Context, t *multaque.Team, in *teamInfo) 
 		return p.record(ctx, t, nil, func(t *multaque.Team) { t.Setup, t.InviteLink = multaque.SetupLink, link.InviteLink })
 	case !t.Setup.Done(multaque.SetupWelcome):
 		text := b.welcome(t, in)
-		welcome, err := b.wire.Answer(ctx, tg.Outgoing{Chat: chat, Text: text, ParseMode: tg.ModeHTML})
+		welcome, err := b.wire.Answer(ctx, tg.Outgoing{Chat: chat, Text: text, ParseMode: tg.ModeHTML, WantID: true})
 		if err != nil {
 			return nil, fmt.Errorf("post welcome: %w", err)
 		}

@@ -119,6 +119,11 @@ func (c *Client) Call(ctx context.Context, method string, params, out any) error
 	if err != nil {
 		return c.Redact(err)
 	}
+	if !answered(data) {
+		// telebot takes any body it cannot read as a success: a proxy's
+		// error page, a cut connection. It is not one.
+		return fmt.Errorf("%s: not a Bot API answer", method)
+	}
 	if out == nil {
 		return nil
 	}
@@ -132,6 +137,22 @@ func (c *Client) Call(ctx context.Context, method string, params, out any) error
 		return fmt.Errorf("%s: decode the result: %w", method, err)
 	}
 	return nil
+}
+
+// okPrefix is how Telegram's Bot API server (and the fake) begins every
+// successful answer.
+var okPrefix = []byte(`{"ok":true`)
+
+// answered reports whether data is a successful Bot API answer: cheaply
+// when it begins as Telegram's do, else by reading it.
+func answered(data []byte) bool {
+	if bytes.HasPrefix(data, okPrefix) {
+		return json.Valid(data)
+	}
+	var r struct {
+		OK bool `json:"ok"`
+	}
+	return json.Unmarshal(data, &r) == nil && r.OK
 }
 
 // Paced makes a request with fn as a direct answer to chat: it keeps the
@@ -178,6 +199,9 @@ type Outgoing struct {
 	Keyboard  Keyboard
 	Preview   bool // show a preview of the first link
 	File      *File
+	// WantID asks for the id of the message sent: Telegram's answer is then
+	// decoded, which direct answers, the hot path, do without.
+	WantID bool
 }
 
 // textPayload is the body of sendMessage and editMessageText.
@@ -195,7 +219,7 @@ type keyboardPayload struct {
 }
 
 // Post makes the one request that sends or edits m, keeping no pace (see
-// Answer), and returns the message's id.
+// Answer), and returns the message's id if m.WantID (else 0).
 //
 // Texts go through a plain JSON payload rather than telebot's Send and
 // Edit, which copy every button through reflection on the way out and
@@ -213,13 +237,13 @@ func (c *Client) Post(ctx context.Context, m Outgoing) (int, error) {
 	if m.Edit != 0 {
 		method = "editMessageText"
 	}
+	if !m.WantID {
+		return 0, c.Call(ctx, method, p, nil)
+	}
 	var sent struct {
 		ID int `json:"message_id"`
 	}
 	err := c.Call(ctx, method, p, &sent)
-	if err != nil && m.Edit != 0 && sent.ID == 0 {
-		sent.ID = m.Edit
-	}
 	return sent.ID, err
 }
 
@@ -252,7 +276,7 @@ func (c *Client) postFile(ctx context.Context, m Outgoing) (int, error) {
 }
 
 // Answer sends or edits m as a direct answer (see Paced) and returns the
-// message's id.
+// message's id if m.WantID.
 func (c *Client) Answer(ctx context.Context, m Outgoing) (int, error) {
 	var id int
 	err := c.Paced(ctx, m.Chat, func() error {
