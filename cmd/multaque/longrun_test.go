@@ -176,7 +176,11 @@ func TestLongRun(t *testing.T) {
 		return true
 	}
 	// join opens the invitations u got that were not opened yet.
-	join := func(u *telegramtest.User, opened map[string]bool, joined map[int64]bool) {
+	// joined holds the groups u was let into as a member of their team;
+	// gone those they were in when they left their team (/leave) or were
+	// erased (/forget): an erased person stays in the group (Telegram's
+	// membership is not the bot's data), and leaving it then is no news.
+	join := func(u *telegramtest.User, opened map[string]bool, joined, gone map[int64]bool) {
 		for _, m := range u.Messages() {
 			for _, row := range m.Keyboard {
 				for _, b := range row {
@@ -186,7 +190,7 @@ func TestLongRun(t *testing.T) {
 							count("join requests")
 						}
 						for _, g := range srv.GroupsOf(u.ID) {
-							joined[g.ID] = true
+							joined[g.ID] = !gone[g.ID]
 						}
 					}
 				}
@@ -201,20 +205,27 @@ func TestLongRun(t *testing.T) {
 			case <-time.After(time.Duration(1000+rng.IntN(4000)) * time.Millisecond):
 			}
 		}
+	nextPerson:
 		for ctx.Err() == nil {
 			u := srv.NewUser("Veí", "ca")
 			if !survey(u, rng) {
 				continue
 			}
-			opened, joined := map[string]bool{}, map[int64]bool{}
+			opened, joined, gone := map[string]bool{}, map[int64]bool{}, map[int64]bool{}
+			forget := func() {
+				for _, g := range srv.GroupsOf(u.ID) {
+					gone[g.ID] = true
+				}
+				clear(joined)
+			}
 			for range 6 + rng.IntN(10) {
 				think()
 				if ctx.Err() != nil {
 					return
 				}
-				join(u, opened, joined)
+				join(u, opened, joined, gone)
 				for _, g := range srv.GroupsOf(u.ID) {
-					joined[g.ID] = true // approved since
+					joined[g.ID] = !gone[g.ID] // approved since
 				}
 				switch r := rng.IntN(100); {
 				case r < 40:
@@ -224,7 +235,7 @@ func TestLongRun(t *testing.T) {
 						step(u, "/settings", press(u, "‹ "+tx("btn_back")))
 					}
 				case r < 78:
-					clear(joined) // /leave: leaving a group is no news then
+					forget() // /leave: leaving a group is no news then
 					if step(u, "/leave", send(u, "/leave")) {
 						m, _ := u.LastFromBot()
 						if len(m.Keyboard) > 0 && len(m.Keyboard[0]) > 0 {
@@ -239,12 +250,16 @@ func TestLongRun(t *testing.T) {
 							mu.Unlock()
 						}
 						u.Leave(g)
+						joined[g.ID] = false
 						count("groups left")
 						break
 					}
 				case r < 92:
-					clear(joined)
-					if step(u, "/forget", send(u, "/forget")) && step(u, "/forget", press(u, tx("btn_forget"))) && rng.IntN(2) == 0 {
+					forget()
+					if step(u, "/forget", send(u, "/forget")) && step(u, "/forget", press(u, tx("btn_forget"))) {
+						if rng.IntN(2) == 1 {
+							continue nextPerson // gone for good
+						}
 						survey(u, rng) // joins again
 						count("re-joins")
 					}
