@@ -14,6 +14,12 @@ type AuditEntry struct {
 	// Refused is set when the actor was not allowed to run the command
 	// (not a coordinator, or outside their scope).
 	Refused bool `json:"refused,omitempty"`
+	// Count is, for a refusal, how many times that day the actor was
+	// refused the command with that detail, the first at First and the
+	// last at At: refusals are kept as one entry per person, command and
+	// day, so that nobody can grow the log without bound.
+	Count int       `json:"count,omitempty"`
+	First time.Time `json:"first,omitzero"`
 }
 
 // MaxAuditDetail is the longest Detail kept; longer ones are cut.

@@ -10,4 +10,5 @@ const (
 	AwaitNothing   Awaiting = ""          // the survey takes the text
 	AwaitBroadcast Awaiting = "broadcast" // a coordinator's broadcast waits for its text
 	AwaitProposal  Awaiting = "proposal"  // a proposal waits for an answer, or a coordinator's note on one
+	AwaitDecision  Awaiting = "decision"  // a decision's draft waits for its question, options or target, or a block for its reason
 )

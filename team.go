@@ -15,7 +15,11 @@ type Team struct {
 	Members   []TeamMember `json:"members"`
 	// Mentor is the Telegram id of the team's mentor, 0 while none is free:
 	// a later matching run assigns one.
-	Mentor int64      `json:"mentor,omitempty"`
+	Mentor int64 `json:"mentor,omitempty"`
+	// Left are the citizens who left the team (with /leave, or by leaving
+	// its group): the matcher never puts them back in it. /forget takes a
+	// person out of it.
+	Left   []int64    `json:"left,omitempty"`
 	Status TeamStatus `json:"status"`
 	// Chat is the id of the team's Telegram supergroup (negative, like every
 	// group id), 0 until a group from the pool is provisioned for it.

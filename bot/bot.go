@@ -26,6 +26,7 @@ type Store interface {
 	SteeringStore
 	ProposalStore
 	BroadcastStore
+	DecisionStore
 	RecordUpdate(ctx context.Context, updateID int) (fresh bool, err error)
 	SeenUpdate(ctx context.Context, updateID int) (bool, error)
 	// Awaiting says which conversation waits for the text person types

@@ -81,6 +81,9 @@ func (b *citizens) onCancel(ctx context.Context, r *request) error {
 	if done, err := b.proposals.onProposalCancel(ctx, c, lang); done || err != nil {
 		return err
 	}
+	if done, err := b.decisions.cancelDraft(ctx, c); done || err != nil { // decisions.go
+		return err
+	}
 	if cz == nil {
 		return b.reply(ctx, c, nil, Reply{Screen: ScreenHelp, Lang: lang, Problem: "nothing_to_cancel"}, nil)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/multaque/multaque/bot/tg"
@@ -15,6 +16,8 @@ import (
 // CitizenStore is what the citizens' room needs of the database.
 type CitizenStore interface {
 	Citizen(ctx context.Context, id int64) (*multaque.Citizen, error)
+	// ErasedAt is when the person was last erased, zero if never.
+	ErasedAt(ctx context.Context, id int64) (time.Time, error)
 	SaveCitizen(ctx context.Context, c *multaque.Citizen) error
 	UpdateCitizen(ctx context.Context, id int64, fn func(c *multaque.Citizen) error) (*multaque.Citizen, error)
 	ForgetCitizen(ctx context.Context, id int64) error
@@ -247,8 +250,16 @@ func (b *citizens) onConsentButtons(ctx context.Context, c *tg.Context, cz *mult
 	}
 	n, r := b.survey.Consent(c.Sender().ID, lang, p, b.now())
 	if p.Referrer != "" {
-		if err := b.store.AddReferral(ctx, p.Referrer); err != nil && multaque.ErrorCode(err) != multaque.ENOTFOUND {
+		// Someone who asked to be forgotten and comes back is not counted
+		// again: /forget and consent cannot inflate a referral count.
+		erased, err := b.store.ErasedAt(ctx, n.ID)
+		if err != nil {
 			return err
+		}
+		if erased.IsZero() {
+			if err := b.store.AddReferral(ctx, p.Referrer); err != nil && multaque.ErrorCode(err) != multaque.ENOTFOUND {
+				return err
+			}
 		}
 	}
 	if err := b.store.SaveCitizen(ctx, n); err != nil {

@@ -45,14 +45,20 @@ func (b *roles) onAdminCommand(ctx context.Context, c *tg.Context, ac adminComma
 	}
 	if coord == nil {
 		zerolog.Ctx(ctx).Info().Str("command", ac.name).Msg("admin command refused")
-		if err := b.auditEntry(ctx, multaque.AuditEntry{Actor: id, Command: ac.name, Refused: true}); err != nil {
+		first, err := b.store.AuditRefusal(ctx, multaque.AuditEntry{At: b.now().UTC(), Actor: id, Command: ac.name, Refused: true})
+		if err != nil {
 			return err
 		}
 		// Someone taken out of the configuration keeps the coordinators'
 		// menu in their chat (Telegram cannot list the chats that have one):
-		// the first refusal takes it away.
-		if err := b.withdrawCoordinatorMenu(ctx, id); err != nil {
-			zerolog.Ctx(ctx).Debug().Err(err).Msg("withdraw the coordinators' menu")
+		// their first refusal of the day takes it away, within the chat's
+		// pace. Once a day is enough: refusals cannot make the bot spend
+		// Telegram's budget.
+		if first {
+			err := b.wire.Paced(ctx, id, func() error { return b.withdrawCoordinatorMenu(ctx, id) })
+			if err != nil {
+				zerolog.Ctx(ctx).Debug().Err(err).Msg("withdraw the coordinators' menu")
+			}
 		}
 		return b.send(ctx, c.Recipient(), view{Text: b.view.t(lang, "admin_refused")})
 	}

@@ -5,8 +5,10 @@ package bot
 //
 // A count of one or two people must not show, in the picture any more than
 // in text: such a bar is drawn with no length at all, like a zero, and
-// labelled "<3"; every other bar carries its number. Bars of 0 and of
-// "<3" thus differ only by their label, and 1 and 2 are drawn alike.
+// labelled "<3"; every other bar carries its number, or its range ("8–9")
+// when some of its people are in cells of one or two (coord_counts.go),
+// drawn at the least it may be. Bars of 0 and of "<3" thus differ only by
+// their label, and 1 and 2 are drawn alike.
 
 import (
 	"bytes"
@@ -24,7 +26,7 @@ import (
 // chartRow is one project of the chart.
 type chartRow struct {
 	Name             string // the project's name in the coordinator's language
-	Waiting, InTeams int
+	Waiting, InTeams cell
 }
 
 // chartTexts are the chart's words in the coordinator's language.
@@ -41,13 +43,11 @@ var (
 // chartDPI is the resolution the chart is drawn at; its size is in points.
 const chartDPI = 96
 
-// chartLength is how long a bar of n people is drawn: not at all for one or
-// two, so that the picture never tells them apart (see count).
-func chartLength(n int) float64 {
-	if n < 3 {
-		return 0
-	}
-	return float64(n)
+// chartLength is how long a bar of c people is drawn: not at all for one or
+// two, so that the picture never tells them apart, and as the least it may
+// be for a range (see cell.shown).
+func chartLength(c cell) float64 {
+	return float64(c.shown())
 }
 
 // renderChart draws rows (at least one) as horizontal bars, two per
@@ -77,9 +77,9 @@ func renderChart(t chartTexts, rows []chartRow) ([]byte, error) {
 		waiting[at], inTeams[at] = chartLength(r.Waiting), chartLength(r.InTeams)
 		biggest = max(biggest, waiting[at], inTeams[at])
 		wl.XYs = append(wl.XYs, plotter.XY{X: waiting[at], Y: float64(at)})
-		wl.Labels = append(wl.Labels, count(r.Waiting))
+		wl.Labels = append(wl.Labels, r.Waiting.String())
 		tl.XYs = append(tl.XYs, plotter.XY{X: inTeams[at], Y: float64(at)})
-		tl.Labels = append(tl.Labels, count(r.InTeams))
+		tl.Labels = append(tl.Labels, r.InTeams.String())
 	}
 	// Room right of the longest bar for its label and for the legend, and
 	// a scale even when every bar is empty.

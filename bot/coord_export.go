@@ -22,11 +22,15 @@ func (b *reports) runExport(ctx context.Context, a *adminCall) error {
 	if !ok || err != nil {
 		return err
 	}
-	demandCSV, err := b.demandCSV(a.lang, stats)
+	demandCSV, err := b.demandCSV(a.lang, stats, teams)
 	if err != nil {
 		return err
 	}
-	teamsCSV, err := b.teamsCSV(a.lang, teams, mentors)
+	tallies, err := b.store.DecisionTallies(ctx)
+	if err != nil {
+		return err
+	}
+	teamsCSV, err := b.teamsCSV(a.lang, teams, mentors, tallies)
 	if err != nil {
 		return err
 	}
@@ -50,31 +54,34 @@ func (b *reports) runExport(ctx context.Context, a *adminCall) error {
 }
 
 // demandCSV is demand.csv: one row per community and project that someone
-// waits for or has a team for.
-func (b *reports) demandCSV(lang multaque.Lang, stats []multaque.CommunityStats) ([]byte, error) {
+// waits for or has a team for, by community id, then projects in the
+// catalogue's order; its counts are published cells (coord_counts.go).
+func (b *reports) demandCSV(lang multaque.Lang, stats []multaque.CommunityStats, teams []*multaque.Team) ([]byte, error) {
 	rows := [][]string{demandHeader}
-	for _, s := range stats { // sorted by community id
-		if s.Community == "" {
-			continue
+	d := countArea(stats, teams)
+	for i := 0; i < len(d.demand); {
+		j := i
+		byProject := map[string]demandCell{}
+		for ; j < len(d.demand) && d.demand[j].community == d.demand[i].community; j++ {
+			byProject[d.demand[j].project] = d.demand[j]
 		}
-		for _, p := range b.reportProjectOrder(s.Projects) {
-			ps := s.Projects[p]
-			if ps.Waiting+ps.InTeams == 0 {
-				continue
-			}
+		for _, p := range reportProjectOrder(b, byProject) {
+			r := byProject[p]
 			need := ""
 			if n := b.reportNeed(p); n > 0 {
 				need = strconv.Itoa(n)
 			}
-			rows = append(rows, []string{s.Community, csvCell(b.nameOfCommunity(lang, s.Community)), p, csvCell(b.nameOfProject(lang, p)),
-				count(ps.Waiting), count(ps.InTeams), need})
+			rows = append(rows, []string{r.community, csvCell(b.nameOfCommunity(lang, r.community)), p, csvCell(b.nameOfProject(lang, p)),
+				r.waiting.String(), r.inTeams.String(), need})
 		}
+		i = j
 	}
 	return writeCSV(rows)
 }
 
-// teamsCSV is teams.csv: one row per team, oldest first.
-func (b *reports) teamsCSV(lang multaque.Lang, teams []*multaque.Team, mentors []multaque.Mentor) ([]byte, error) {
+// teamsCSV is teams.csv: one row per team, oldest first, with how many
+// decisions it took and when the last closed (never what they were).
+func (b *reports) teamsCSV(lang multaque.Lang, teams []*multaque.Team, mentors []multaque.Mentor, tallies map[string]multaque.DecisionTally) ([]byte, error) {
 	names := make(map[int64]string, len(mentors))
 	for _, m := range mentors {
 		names[m.ID] = m.Name
@@ -91,9 +98,18 @@ func (b *reports) teamsCSV(lang multaque.Lang, teams []*multaque.Team, mentors [
 		}
 		age := max(0, int(now.Sub(t.CreatedAt)/(24*time.Hour)))
 		rows = append(rows, []string{t.ID, t.Community, csvCell(b.nameOfCommunity(lang, t.Community)), t.Project, csvCell(b.nameOfProject(lang, t.Project)),
-			count(len(t.Members)), string(t.Status), csvCell(mentor), t.CreatedAt.UTC().Format(time.DateOnly), strconv.Itoa(age)})
+			published(len(t.Members)).String(), string(t.Status), csvCell(mentor), t.CreatedAt.UTC().Format(time.DateOnly), strconv.Itoa(age),
+			strconv.Itoa(tallies[t.ID].Closed), lastDecision(tallies[t.ID])})
 	}
 	return writeCSV(rows)
+}
+
+// lastDecision is when a team's last decision closed, "" if none did.
+func lastDecision(t multaque.DecisionTally) string {
+	if t.Last.IsZero() {
+		return ""
+	}
+	return t.Last.UTC().Format(time.DateOnly)
 }
 
 // csvCell keeps a text from being read as a formula by a spreadsheet (a

@@ -46,6 +46,7 @@ type RoleStore interface {
 	// stores what it leaves, in one transaction.
 	UpdateCoordinators(ctx context.Context, fn func(cs map[int64]*multaque.Coordinator) error) error
 	AuditLogBy(ctx context.Context, actor int64, n int) ([]multaque.AuditEntry, error)
+	AuditRefusal(ctx context.Context, e multaque.AuditEntry) (first bool, err error)
 }
 
 const (
@@ -304,6 +305,9 @@ func (b *roles) runAudit(ctx context.Context, a *adminCall) error {
 		}
 		if e.Refused {
 			line += " · ⛔ " + refused
+			if e.Count > 1 {
+				line += fmt.Sprintf(" ×%d", e.Count)
+			}
 		}
 		lines[i] = line
 	}

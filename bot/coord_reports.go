@@ -3,7 +3,8 @@ package bot
 // The coordinators' reports: /stats (a message), /chart (a PNG bar chart,
 // chart.go) and /export (CSV documents), each over everything the
 // coordinator oversees or one community of it. Every count of people they
-// show goes through count: one or two people show as "<3". They name
+// show is a published cell or a sum of them (coord_counts.go): one or two
+// people show as "<3", and no sum lets a "<3" be worked out. They name
 // nobody but the teams' mentors, who agreed to be shown to coordinators.
 // The figures are read in a few short read transactions before anything
 // is sent.
@@ -33,6 +34,9 @@ type ReportStore interface {
 	MentorLoads(ctx context.Context) (map[int64]int, error)
 	PoolCounts(ctx context.Context) (map[multaque.PoolStatus]int, error)
 	OutboxLen(ctx context.Context) (int, error)
+	// DecisionTallies: how many decisions each team took, and when the
+	// last one closed (decisions.go), never what they were.
+	DecisionTallies(ctx context.Context) (map[string]multaque.DecisionTally, error)
 }
 
 // How much the reports list before "and N more".
@@ -49,7 +53,7 @@ const (
 // docs/COORDINATORS.md describes them.
 var (
 	demandHeader = []string{"community_id", "community_name", "project_id", "project_name", "waiting", "in_teams", "critical_mass"}
-	teamsHeader  = []string{"team_id", "community_id", "community_name", "project_id", "project_name", "size", "status", "mentor", "formed", "age_days"}
+	teamsHeader  = []string{"team_id", "community_id", "community_name", "project_id", "project_name", "size", "status", "mentor", "formed", "age_days", "decisions", "last_decision"}
 )
 
 // reportArea is what a report covers: communities, each with every community
@@ -208,40 +212,14 @@ func (b *reports) reportNeed(project string) int {
 	return p.MinTeam
 }
 
-// reportDemand is how many people of an area want each project.
-type reportDemand struct {
-	placed   int                              // people who named a community in the area
-	unplaced int                              // people who named none yet (whole-service reports only)
-	projects map[string]multaque.ProjectStats // summed over the area's communities
-}
-
 // areaStats reads the citizens' figures of ar.
 func (b *reports) areaStats(ctx context.Context, ar reportArea) ([]multaque.CommunityStats, error) {
 	return b.store.StatsByCommunity(ctx, func(c string) bool { return b.inArea(ar, c) })
 }
 
-func sumDemand(stats []multaque.CommunityStats) reportDemand {
-	d := reportDemand{projects: map[string]multaque.ProjectStats{}}
-	for _, s := range stats {
-		if s.Community == "" {
-			d.unplaced += s.People
-			continue
-		}
-		d.placed += s.People
-		for p, ps := range s.Projects {
-			t := d.projects[p]
-			t.Interested += ps.Interested
-			t.Waiting += ps.Waiting
-			t.InTeams += ps.InTeams
-			d.projects[p] = t
-		}
-	}
-	return d
-}
-
 // reportProjectOrder lists the projects of d in the catalogue's order, then any
 // the catalogue no longer has, by id.
-func (b *reports) reportProjectOrder(ids map[string]multaque.ProjectStats) []string {
+func reportProjectOrder[V any](b *reports, ids map[string]V) []string {
 	var out []string
 	for _, p := range b.view.cat.Projects() {
 		if _, ok := ids[p.ID]; ok {
@@ -260,27 +238,20 @@ func (b *reports) reportProjectOrder(ids map[string]multaque.ProjectStats) []str
 
 // reportQueue is the people of one community waiting for one project.
 type reportQueue struct {
-	community, project string
-	waiting, need      int
+	queueCell
+	need int
 }
 
 // closestQueues lists the queues with people waiting, those closest to
 // their critical mass first. They are ordered by what a coordinator sees
 // (one or two people count as none), so that the order tells no more than
 // the "<3" does.
-func (b *reports) closestQueues(lang multaque.Lang, stats []multaque.CommunityStats) []reportQueue {
-	var qs []reportQueue
-	for _, s := range stats {
-		if s.Community == "" {
-			continue
-		}
-		for p, ps := range s.Projects {
-			if ps.Waiting > 0 {
-				qs = append(qs, reportQueue{community: s.Community, project: p, waiting: ps.Waiting, need: b.reportNeed(p)})
-			}
-		}
+func (b *reports) closestQueues(lang multaque.Lang, counts areaCounts) []reportQueue {
+	qs := make([]reportQueue, 0, len(counts.queues))
+	for _, q := range counts.queues {
+		qs = append(qs, reportQueue{queueCell: q, need: b.reportNeed(q.project)})
 	}
-	shown := func(q reportQueue) int { return int(chartLength(q.waiting)) }
+	shown := func(q reportQueue) int { return q.waiting.shown() }
 	slices.SortFunc(qs, func(x, y reportQueue) int {
 		// x before y when shown(x)/need(x) > shown(y)/need(y); a project
 		// the catalogue lost (need 0) comes last.
@@ -345,38 +316,38 @@ func (b *reports) runStats(ctx context.Context, a *adminCall) error {
 
 	lang := a.lang
 	t := b.view.t
-	d := sumDemand(stats)
+	d := countArea(stats, teams)
 	var lines []string
 	add := func(s ...string) { lines = append(lines, s...) }
-	add(t(lang, "report_stats_title", "Area", esc(ar.name)), "", t(lang, "report_people", "People", esc(count(d.placed))))
-	if ar.roots == nil && d.unplaced > 0 {
-		add(t(lang, "report_unplaced", "People", esc(count(d.unplaced))))
+	add(t(lang, "report_stats_title", "Area", esc(ar.name)), "", t(lang, "report_people", "People", esc(d.placed.String())))
+	if ar.roots == nil && d.unplaced.hi > 0 {
+		add(t(lang, "report_unplaced", "People", esc(d.unplaced.String())))
 	}
 
 	add("", t(lang, "report_interests_head"))
-	order := b.reportProjectOrder(d.projects)
+	order := reportProjectOrder(b, d.projects)
 	for i, p := range order {
 		if i == maxReportProjects {
 			add(t(lang, "report_and_more", "More", len(order)-i))
 			break
 		}
 		ps := d.projects[p]
-		add(t(lang, "report_interest_line", "Project", esc(b.nameOfProject(lang, p)), "Interested", esc(count(ps.Interested)),
-			"Waiting", esc(count(ps.Waiting)), "InTeams", esc(count(ps.InTeams))))
+		add(t(lang, "report_interest_line", "Project", esc(b.nameOfProject(lang, p)), "Interested", esc(ps.interested.String()),
+			"Waiting", esc(ps.waiting.String()), "InTeams", esc(ps.inTeams.String())))
 	}
 	if len(order) == 0 {
 		add(t(lang, "report_none"))
 	}
 
 	add("", t(lang, "report_buckets_head"))
-	qs := b.closestQueues(lang, stats)
+	qs := b.closestQueues(lang, d)
 	for i, q := range qs {
 		if i == maxReportBuckets {
 			add(t(lang, "report_and_more", "More", len(qs)-i))
 			break
 		}
 		add(t(lang, "report_bucket_line", "Community", esc(b.nameOfCommunity(lang, q.community)), "Project", esc(b.nameOfProject(lang, q.project)),
-			"Waiting", esc(count(q.waiting)), "Need", q.need))
+			"Waiting", esc(q.waiting.String()), "Need", q.need))
 	}
 	if len(qs) == 0 {
 		add(t(lang, "report_none"))
@@ -469,15 +440,19 @@ func (b *reports) runChart(ctx context.Context, a *adminCall) error {
 	if err != nil {
 		return err
 	}
+	teams, err := b.teamsIn(ctx, ar)
+	if err != nil {
+		return err
+	}
 	if err := b.audit(ctx, a, "area "+ar.id); err != nil {
 		return err
 	}
-	d := sumDemand(stats)
+	d := countArea(stats, teams)
 	var rows []chartRow
-	for _, p := range b.reportProjectOrder(d.projects) {
+	for _, p := range reportProjectOrder(b, d.projects) {
 		ps := d.projects[p]
-		if ps.Waiting+ps.InTeams > 0 {
-			rows = append(rows, chartRow{Name: b.nameOfProject(a.lang, p), Waiting: ps.Waiting, InTeams: ps.InTeams})
+		if ps.waiting.hi+ps.inTeams.hi > 0 {
+			rows = append(rows, chartRow{Name: b.nameOfProject(a.lang, p), Waiting: ps.waiting, InTeams: ps.inTeams})
 		}
 	}
 	if len(rows) == 0 {

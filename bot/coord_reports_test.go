@@ -21,7 +21,7 @@ import (
 // The documented columns of /export's documents (docs/COORDINATORS.md).
 var (
 	demandColumns = []string{"community_id", "community_name", "project_id", "project_name", "waiting", "in_teams", "critical_mass"}
-	teamsColumns  = []string{"team_id", "community_id", "community_name", "project_id", "project_name", "size", "status", "mentor", "formed", "age_days"}
+	teamsColumns  = []string{"team_id", "community_id", "community_name", "project_id", "project_name", "size", "status", "mentor", "formed", "age_days", "decisions", "last_decision"}
 )
 
 // seedReports stores the people the reports count (see the table below),
@@ -136,9 +136,9 @@ func TestStatsForCoordinatorOfEverything(t *testing.T) {
 	text := run(t, coord, "/stats", 1)[0].Text
 	wantLines(t, text,
 		h.visible(ca, "report_stats_title", "Area", h.text(ca, "report_everywhere")),
-		h.visible(ca, "report_people", "People", "24"),
+		h.visible(ca, "report_people", "People", "24–25"),
 		h.visible(ca, "report_unplaced", "People", "<3"),
-		h.visible(ca, "report_interest_line", "Project", name("consumer-group"), "Interested", "11", "Waiting", "8", "InTeams", "3"),
+		h.visible(ca, "report_interest_line", "Project", name("consumer-group"), "Interested", "11–12", "Waiting", "8–9", "InTeams", "3"),
 		h.visible(ca, "report_interest_line", "Project", name("time-bank"), "Interested", "<3", "Waiting", "<3", "InTeams", "0"),
 		h.visible(ca, "report_interest_line", "Project", name("car-sharing"), "Interested", "7", "Waiting", "5", "InTeams", "<3"),
 		h.visible(ca, "report_interest_line", "Project", name("energy-coop"), "Interested", "4", "Waiting", "4", "InTeams", "0"),
@@ -179,8 +179,8 @@ func TestStatsForCoordinatorOfEverything(t *testing.T) {
 	text = run(t, coord, "/stats gracia", 1)[0].Text
 	wantLines(t, text,
 		h.visible(ca, "report_stats_title", "Area", h.community(ca, "gracia")),
-		h.visible(ca, "report_people", "People", "13"),
-		h.visible(ca, "report_interest_line", "Project", name("consumer-group"), "Interested", "11", "Waiting", "8", "InTeams", "3"),
+		h.visible(ca, "report_people", "People", "13–14"),
+		h.visible(ca, "report_interest_line", "Project", name("consumer-group"), "Interested", "11–12", "Waiting", "8–9", "InTeams", "3"),
 		h.visible(ca, "report_teams", "Forming", 1, "Active", 0),
 	)
 	wantNot(t, text, name("car-sharing"), name("energy-coop"), h.community(ca, "eixample"), h.visible(ca, "report_unplaced", "People", "<3"))
@@ -284,8 +284,8 @@ func TestReportsWithinScope(t *testing.T) {
 	text := run(t, lucia, "/stats", 1)[0].Text
 	wantLines(t, text,
 		h.visible(es, "report_stats_title", "Area", h.community(es, "gracia")),
-		h.visible(es, "report_people", "People", "13"),
-		h.visible(es, "report_interest_line", "Project", h.project(es, "consumer-group"), "Interested", "11", "Waiting", "8", "InTeams", "3"),
+		h.visible(es, "report_people", "People", "13–14"),
+		h.visible(es, "report_interest_line", "Project", h.project(es, "consumer-group"), "Interested", "11–12", "Waiting", "8–9", "InTeams", "3"),
 		h.visible(es, "report_interest_line", "Project", h.project(es, "time-bank"), "Interested", "<3", "Waiting", "<3", "InTeams", "0"),
 		h.visible(es, "report_teams", "Forming", 1, "Active", 0),
 		h.visible(es, "report_mentors", "Mentors", "<3", "Paused", "0", "Load", 1, "Capacity", 3),
@@ -395,8 +395,8 @@ func TestExportForCoordinatorOfEverything(t *testing.T) {
 	today := time.Now().UTC().Format(time.DateOnly)
 	wantTeams := [][]string{
 		teamsColumns,
-		{gracia, "gracia", h.community(ca, "gracia"), "consumer-group", h.project(ca, "consumer-group"), "3", "forming", "'=Marta Puig", today, "0"},
-		{eixample, "eixample", h.community(ca, "eixample"), "car-sharing", h.project(ca, "car-sharing"), "<3", "forming", "", today, "0"},
+		{gracia, "gracia", h.community(ca, "gracia"), "consumer-group", h.project(ca, "consumer-group"), "3", "forming", "'=Marta Puig", today, "0", "0", ""},
+		{eixample, "eixample", h.community(ca, "eixample"), "car-sharing", h.project(ca, "car-sharing"), "<3", "forming", "", today, "0", "0", ""},
 	}
 	if !slices.EqualFunc(teams, wantTeams, slices.Equal) {
 		t.Errorf("teams.csv =\n%v\nwant\n%v", teams, wantTeams)

@@ -35,4 +35,7 @@ type coreStore interface {
 	MarkUnreachable(ctx context.Context, id int64) error
 	Coordinator(ctx context.Context, id int64) (*multaque.Coordinator, error)
 	Audit(ctx context.Context, e multaque.AuditEntry) error
+	// AuditRefusal is Audit, and reports whether a refusal is the
+	// person's first of the day.
+	AuditRefusal(ctx context.Context, e multaque.AuditEntry) (first bool, err error)
 }

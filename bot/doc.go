@@ -4,7 +4,7 @@
 //
 // Each kind of person has a room (rooms.go): citizens, teams, mentors,
 // roles (who is a coordinator and what they may do), reports, steering,
-// proposals and broadcasts. A room is a type on the shared core (core.go:
+// proposals, broadcasts, and decisions (a team's polls in its group). A room is a type on the shared core (core.go:
 // the wire, the screens, the survey's rules, the clock, the coordinators)
 // with the part of the store it declares in its own files. The route table
 // (routes.go) is the one place that says which room answers a command, a

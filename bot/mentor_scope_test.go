@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -193,5 +194,51 @@ func TestMentorInviteOfUnscopedCoordinatorUnchanged(t *testing.T) {
 	u.Expect(t, h.text(es, "mentor_everywhere"))
 	if m := h.mentor(t, u.ID); len(m.Communities) != 0 || !m.Covers("consumer-group", "sants", h.cat.Ancestors("sants")) {
 		t.Fatalf("after Everywhere the mentor covers %q, want everywhere", m.Communities)
+	}
+}
+
+// TestMentorInviteDiesWithItsMaker: a mentor invite is valid only while its
+// maker is still a coordinator over the scope it gives. Removed, the link
+// says so and makes nobody a mentor; narrowed, a person half-way through
+// the onboarding cannot finish it; the code and the draft are gone.
+func TestMentorInviteDiesWithItsMaker(t *testing.T) {
+	h, carme := newMentorHarness(t)
+	ctx, ca, es := context.Background(), multaque.Catalan, multaque.Spanish
+
+	// Removed: the link opened afterwards is void.
+	anna := h.roleMake(t, carme, "Anna", "gracia")
+	code := h.invite(t, anna)
+	carme.Send("/removecoordinator " + strconv.FormatInt(anna.ID, 10))
+	carme.Expect(t, h.visible(ca, "role_removed", "ID", anna.ID))
+	u := h.srv.NewUser("Marta", "es")
+	u.Send("/start m_" + code)
+	u.Expect(t, h.text(es, "mentor_invite_void"))
+	if _, err := h.db.Mentor(ctx, u.ID); multaque.ErrorCode(err) != multaque.ENOTFOUND {
+		t.Fatalf("Mentor after a void invite: %v, want ENOTFOUND", err)
+	}
+	if n := h.codes(t); n != 0 {
+		t.Errorf("%d codes left after the void invite was opened, want 0", n)
+	}
+
+	// Narrowed while someone is half-way: they cannot finish.
+	bernat := h.roleMake(t, carme, "Bernat", "gracia")
+	code = h.invite(t, bernat)
+	v := h.srv.NewUser("Pau", "es")
+	v.Send("/start m_" + code)
+	v.Press(t, h.text(es, "mentor_btn_agree"))
+	v.Press(t, "▫️ "+h.project(es, "consumer-group"))
+	v.Expect(t, h.textWith(es, "mentor_ask_projects", map[string]any{"Count": 1}))
+	carme.Send("/scope " + strconv.FormatInt(bernat.ID, 10) + " vila-de-gracia")
+	carme.Expect(t, h.visible(ca, "role_scope_set", "ID", bernat.ID, "Scope", h.community(ca, "vila-de-gracia")))
+	v.Press(t, h.text(es, "btn_done"))
+	v.Press(t, h.text(es, "mentor_btn_all_scope"))
+	v.Expect(t, h.text(es, "mentor_ask_capacity"))
+	v.Press(t, "2")
+	v.Expect(t, h.text(es, "mentor_invite_void"))
+	if _, err := h.db.Mentor(ctx, v.ID); multaque.ErrorCode(err) != multaque.ENOTFOUND {
+		t.Fatalf("Mentor after a narrowed maker: %v, want ENOTFOUND", err)
+	}
+	if _, _, err := h.db.MentorDraft(ctx, v.ID); multaque.ErrorCode(err) != multaque.ENOTFOUND {
+		t.Errorf("MentorDraft after a void invite: %v, want ENOTFOUND", err)
 	}
 }

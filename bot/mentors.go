@@ -32,7 +32,8 @@ import (
 // MentorStore is what the mentor handlers need of the database.
 type MentorStore interface {
 	CreateMentorCodeIn(ctx context.Context, by int64, scope []string, expires time.Time) (string, error)
-	CheckMentorCode(ctx context.Context, code string, now time.Time) error
+	MentorCodeMaker(ctx context.Context, code string, now time.Time) (by int64, scope []string, err error)
+	VoidMentorCode(ctx context.Context, code string) error
 	SaveMentorDraft(ctx context.Context, code string, m multaque.Mentor, now time.Time) error
 	MentorDraft(ctx context.Context, id int64) (*multaque.Mentor, string, error)
 	UpdateMentorDraft(ctx context.Context, id int64, fn func(m *multaque.Mentor) error) (*multaque.Mentor, error)
@@ -70,6 +71,7 @@ const (
 	msgMentorCodeUsed    = "mentor_code_used"
 	msgMentorCodeExpired = "mentor_code_expired"
 	msgMentorAlready     = "mentor_already"
+	msgMentorInviteVoid  = "mentor_invite_void"
 )
 
 // validMentorCode reports whether s can be a mentor invite code: 10-32
@@ -185,13 +187,38 @@ func (b *mentors) onMentorLink(ctx context.Context, c *tg.Context, cz *multaque.
 	case m != nil && draft == code:
 		return b.send(ctx, c.Recipient(), b.view.mentorProjects(m, true, ""))
 	}
-	if err := b.store.CheckMentorCode(ctx, code, b.now()); err != nil {
-		if msg, ok := mentorCodeProblem(err); ok {
-			return b.send(ctx, c.Recipient(), view{Text: b.view.t(lang, msg)})
-		}
+	if msg, err := b.checkMentorCode(ctx, code); err != nil {
 		return err
+	} else if msg != "" {
+		return b.send(ctx, c.Recipient(), view{Text: b.view.t(lang, msg)})
 	}
 	return b.send(ctx, c.Recipient(), b.view.mentorNotice(lang, senderName(c.Sender()), code))
+}
+
+// checkMentorCode says whether code can still make someone a mentor: ""
+// if so, else the key of the message that explains why not. An invite dies
+// with its maker's role: if whoever made it is no longer a coordinator, or
+// no longer oversees the scope it gives, it is void, and it is deleted
+// with any draft made for it.
+func (b *mentors) checkMentorCode(ctx context.Context, code string) (string, error) {
+	by, scope, err := b.store.MentorCodeMaker(ctx, code, b.now())
+	if msg, ok := mentorCodeProblem(err); ok {
+		return msg, nil
+	} else if err != nil {
+		return "", err
+	}
+	maker, err := b.coordinator(ctx, by)
+	if err != nil {
+		return "", err
+	}
+	if maker != nil && b.roles.within(maker, scope) {
+		return "", nil
+	}
+	zerolog.Ctx(ctx).Info().Msg("mentor invite void: its maker can no longer give it")
+	if err := b.store.VoidMentorCode(ctx, code); err != nil {
+		return "", err
+	}
+	return msgMentorInviteVoid, nil
 }
 
 // mayCover reports whether m may choose to cover community: whether it
@@ -321,6 +348,12 @@ func (b *mentors) onMentorAgree(ctx context.Context, c *tg.Context, lang multaqu
 		_ = c.Respond()
 		return b.edit(ctx, c, b.view.mentorProjects(m, true, ""))
 	}
+	if msg, err := b.checkMentorCode(ctx, bt.Arg); err != nil {
+		return err
+	} else if msg != "" {
+		_ = c.Respond()
+		return b.edit(ctx, c, view{Text: b.view.t(lang, msg)})
+	}
 	now := b.now()
 	n := multaque.Mentor{ID: c.Sender().ID, Name: senderName(c.Sender()), Lang: lang, JoinedAt: now}
 	err := b.store.SaveMentorDraft(ctx, bt.Arg, n, now)
@@ -431,6 +464,14 @@ func (b *mentors) onMentorChange(ctx context.Context, c *tg.Context, m *multaque
 // onMentorFinish makes the person a mentor with their draft and the
 // capacity they chose: the invite code is used up now.
 func (b *mentors) onMentorFinish(ctx context.Context, c *tg.Context, m *multaque.Mentor, code string, capacity int) error {
+	// An expired or used code is the store's to refuse: it also deletes
+	// the draft that can never be finished.
+	if msg, err := b.checkMentorCode(ctx, code); err != nil {
+		return err
+	} else if msg == msgMentorInviteVoid {
+		_ = c.Respond()
+		return b.edit(ctx, c, view{Text: b.view.t(m.Lang, msg)})
+	}
 	n := *m
 	n.Capacity = capacity
 	err := b.store.RedeemMentorCode(ctx, code, n, b.now())

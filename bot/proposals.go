@@ -27,6 +27,7 @@ import (
 	"maps"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -42,6 +43,8 @@ import (
 // ProposalStore is what the proposal commands need of the database (see AdminStore).
 type ProposalStore interface {
 	Coordinator(ctx context.Context, id int64) (*multaque.Coordinator, error)
+	// ErasedAt is when the person was last erased, zero if never.
+	ErasedAt(ctx context.Context, id int64) (time.Time, error)
 	// Proposal returns a proposal, or an ENOTFOUND error.
 	Proposal(ctx context.Context, id uint64) (*multaque.Proposal, error)
 	// OpenProposal returns the person's draft, pending or sent-back
@@ -80,6 +83,10 @@ const (
 	actProposalReject    = "prr" // a coordinator rejects, asked for a reason: arg = id
 	actProposalRejectNow = "prn" // a coordinator rejects without a reason: arg = id
 )
+
+// proposalAfterForget is how long after /forget a person may send a
+// proposal again.
+const proposalAfterForget = 24 * time.Hour
 
 // maxProposalNote is the longest note a coordinator sends a proposer.
 const maxProposalNote = 1000
@@ -450,6 +457,19 @@ func (b *proposals) onProposalButton(ctx context.Context, r *request) error {
 	case actProposalSend:
 		if p.Step != multaque.ProposalStepConfirm {
 			return b.stale(ctx, c, p.Lang)
+		}
+		// /forget withdraws a pending proposal; coming back to send one
+		// again at once would send every coordinator its card again, as
+		// often as one liked. One day after /forget, it may be sent.
+		erased, err := b.store.ErasedAt(ctx, p.Proposer)
+		if err != nil {
+			return err
+		}
+		if !erased.IsZero() && b.now().Before(erased.Add(proposalAfterForget)) {
+			_ = c.Respond()
+			v := b.view.proposalSummary(p, "")
+			v.Text += "\n\n" + b.view.t(p.Lang, "proposal_wait_after_forget")
+			return b.edit(ctx, c, v)
 		}
 		coords, err := b.catalogueCoordinators(ctx)
 		if err != nil {

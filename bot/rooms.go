@@ -21,6 +21,7 @@ type rooms struct {
 	steering   *steering
 	proposals  *proposals
 	broadcasts *broadcasts
+	decisions  *decisions
 }
 
 // citizens is the room of the people who use Multaque for themselves: the
@@ -32,6 +33,7 @@ type citizens struct {
 	mentors    *mentors
 	proposals  *proposals
 	roles      *roles
+	decisions  *decisions
 }
 
 // teams is the room of the teams' groups: the pool of groups, provisioning,
@@ -90,6 +92,15 @@ type broadcasts struct {
 	store BroadcastStore
 }
 
+// decisions is the room of a team's decisions: /decide, the polls and
+// their answers, reminders, closing and outcomes, /decisions
+// (decisions.go).
+type decisions struct {
+	*core
+	store DecisionStore
+	wake  chan struct{} // an early closing wakes RunDecisions
+}
+
 // newRooms makes the rooms on c, each with its part of opts.Store.
 func newRooms(c *core, opts Options) *rooms {
 	rs := &rooms{
@@ -101,11 +112,13 @@ func newRooms(c *core, opts Options) *rooms {
 		steering:   &steering{core: c, store: opts.Store},
 		proposals:  &proposals{core: c, store: opts.Store},
 		broadcasts: &broadcasts{core: c, store: opts.Store},
+		decisions:  &decisions{core: c, store: opts.Store, wake: make(chan struct{}, 1)},
 	}
 	rs.citizens.broadcasts = rs.broadcasts
 	rs.citizens.mentors = rs.mentors
 	rs.citizens.proposals = rs.proposals
 	rs.citizens.roles = rs.roles
+	rs.citizens.decisions = rs.decisions
 	rs.teams.citizens = rs.citizens
 	rs.mentors.roles = rs.roles
 	rs.steering.reports = rs.reports

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -64,9 +65,18 @@ type textRoute struct {
 	run      func(ctx context.Context, c *tg.Context, text string) (bool, error)
 }
 
+// groupRoute is a command typed in a team's group (commands elsewhere in
+// a group are not the bot's business).
+type groupRoute struct {
+	name string
+	run  func(ctx context.Context, c *tg.Context, cmd, args string) error
+}
+
 // routes is the route table, checked and indexed.
 type routes struct {
 	commands []commandRoute // in menu order
+	groups   map[string]groupRoute
+	grouped  []string // the group commands, in table order: the groups' menu
 	byName   map[string]commandRoute
 	buttons  map[string]buttonRoute
 	texts    map[multaque.Awaiting]textRoute
@@ -75,6 +85,7 @@ type routes struct {
 // routeTable is the bot's route table.
 func (b *Bot) routeTable() []any {
 	cz, tm, mt, rl, rp, st, pr, bc := b.citizens, b.teams, b.mentors, b.roles, b.reports, b.steering, b.proposals, b.broadcasts
+	dc := b.decisions
 	return []any{
 		// The citizens' menu, in its order; /help lists it.
 		commandRoute{name: "start", menu: citizenMenu, run: cz.onStartCommand},
@@ -91,6 +102,11 @@ func (b *Bot) routeTable() []any {
 
 		commandRoute{name: "mentor", why: "mentors learn it when they accept their invite", run: mt.onMentorCommand},
 		commandRoute{name: "claim", why: "the operator reads the setup code in the log", run: rl.onClaim},
+		commandRoute{name: "decide", why: "a team's members learn it in their group (/decisions), where it is typed most", run: dc.onDecideCommand},
+
+		// Commands typed in a team's group.
+		groupRoute{"decide", dc.onGroupCommand},
+		groupRoute{"decisions", dc.onGroupCommand},
 
 		// The coordinators' menu, in its order.
 		commandRoute{name: "stats", menu: coordinatorMenu, admin: rp.runStats},
@@ -155,10 +171,20 @@ func (b *Bot) routeTable() []any {
 		buttonRoute{actBroadcastSend, bc.onBroadcastButton},
 		buttonRoute{actBroadcastCancel, bc.onBroadcastButton},
 
+		// A decision's walk-through.
+		buttonRoute{actDecideTeam, dc.onDecideButton},
+		buttonRoute{actDecideKind, dc.onDecideButton},
+		buttonRoute{actDecideAnswers, dc.onDecideButton},
+		buttonRoute{actDecideClose, dc.onDecideButton},
+		buttonRoute{actDecidePost, dc.onDecideButton},
+		buttonRoute{actDecideCancel, dc.onDecideButton},
+		buttonRoute{actDecideNow, dc.onDecideButton},
+
 		// What waits for typed text (store: Awaiting); anything else is the
 		// survey's.
 		textRoute{multaque.AwaitBroadcast, bc.onBroadcastText},
 		textRoute{multaque.AwaitProposal, pr.onProposalInput},
+		textRoute{multaque.AwaitDecision, dc.onDecisionText},
 	}
 }
 
@@ -166,7 +192,7 @@ func (b *Bot) routeTable() []any {
 // a listed command without the texts its menu and /help need in every
 // language.
 func newRoutes(table []any, texts Texts) (*routes, error) {
-	rt := &routes{byName: map[string]commandRoute{}, buttons: map[string]buttonRoute{}, texts: map[multaque.Awaiting]textRoute{}}
+	rt := &routes{byName: map[string]commandRoute{}, groups: map[string]groupRoute{}, buttons: map[string]buttonRoute{}, texts: map[multaque.Awaiting]textRoute{}}
 	for _, e := range table {
 		switch r := e.(type) {
 		case commandRoute:
@@ -200,6 +226,17 @@ func newRoutes(table []any, texts Texts) (*routes, error) {
 				return nil, fmt.Errorf("route table: bad button action %q", r.action)
 			}
 			rt.buttons[r.action] = r
+		case groupRoute:
+			if _, dup := rt.groups[r.name]; dup || r.run == nil {
+				return nil, fmt.Errorf("route table: group command /%s twice or without a handler", r.name)
+			}
+			for _, lang := range multaque.Languages {
+				if !hasText(texts, lang, "cmd_"+r.name) {
+					return nil, fmt.Errorf("route table: group command /%s has no menu description (cmd_%s) in %s", r.name, r.name, lang)
+				}
+			}
+			rt.groups[r.name] = r
+			rt.grouped = append(rt.grouped, r.name)
 		case textRoute:
 			if _, dup := rt.texts[r.awaiting]; dup || r.awaiting == multaque.AwaitNothing {
 				return nil, fmt.Errorf("route table: awaited text %q twice or empty", r.awaiting)
@@ -231,9 +268,10 @@ func (rt *routes) names(m menu) []string {
 }
 
 // route sends an update to its handler: groups' and members' updates to
-// the teams' room, a person's blocking to the citizens', and everything a
-// person does in their private chat through the route table. Updates of
-// groups other than those are not the bot's business.
+// the teams' room, a person's blocking to the citizens', poll answers to
+// the decisions', commands typed in a group to the table's group commands,
+// and everything a person does in their private chat through the route
+// table. Other updates of groups are not the bot's business.
 func (b *Bot) route(ctx context.Context, c *tg.Context) error {
 	u := c.Update()
 	switch {
@@ -249,6 +287,10 @@ func (b *Bot) route(ctx context.Context, c *tg.Context) error {
 		return b.teams.onChatMember(ctx, c)
 	case u.Message != nil && u.Message.Chat != nil && (u.Message.MigrateTo != 0 || u.Message.MigrateFrom != 0):
 		return b.teams.onGroupMessage(ctx, c)
+	case u.PollAnswer != nil:
+		return b.decisions.onPollAnswer(ctx, c)
+	case u.Message != nil && u.Message.Chat != nil && u.Message.Chat.Type != tg.ChatPrivate && u.Message.Sender != nil && strings.HasPrefix(u.Message.Text, "/"):
+		return b.onGroupCommand(ctx, c)
 	case u.Message == nil || u.Message.Chat == nil || u.Message.Chat.Type != tg.ChatPrivate || u.Message.Sender == nil:
 		return nil
 	}
@@ -271,6 +313,23 @@ func (b *Bot) route(ctx context.Context, c *tg.Context) error {
 	default:
 		return b.citizens.reply(ctx, c, nil, Reply{Screen: ScreenHelp, Lang: b.langOf(ctx, c), Problem: problemUseText}, nil)
 	}
+}
+
+// onGroupCommand runs a command typed in a group through the route table;
+// commands the table does not know, or for another bot, are ignored.
+func (b *Bot) onGroupCommand(ctx context.Context, c *tg.Context) error {
+	cmd, args := parseCommand(c.Update().Message.Text)
+	if i := strings.IndexByte(cmd, '@'); i >= 0 {
+		if !strings.EqualFold(cmd[i+1:], b.username) {
+			return nil
+		}
+		cmd = cmd[:i]
+	}
+	cmd = strings.ToLower(cmd)
+	if route, ok := b.routes.groups[cmd]; ok {
+		return route.run(ctx, c, cmd, args)
+	}
+	return nil
 }
 
 // request reads who sent c's update: their record, if they consented, and
@@ -355,9 +414,22 @@ func (b *Bot) PublishCommands() error {
 	if err := b.wire.SetCommands(ctx, b.menu(multaque.English, citizenMenu), tg.ScopeAllPrivateChats, 0, ""); err != nil {
 		return fmt.Errorf("set commands: %w", err)
 	}
+	// Groups' menu: the commands typed in a team's group (/decide...).
+	for _, lang := range append(slices.Clone(multaque.Languages), "") {
+		var cmds []tg.Command
+		for _, name := range b.routes.grouped {
+			cmds = append(cmds, tg.Command{Text: name, Description: b.view.t(cmp.Or(lang, multaque.English), "cmd_"+name)})
+		}
+		if err := b.wire.SetCommands(ctx, cmds, scopeAllGroupChats, 0, string(lang)); err != nil {
+			return fmt.Errorf("set group commands %s: %w", lang, err)
+		}
+	}
 	b.roles.publishCoordinatorMenus()
 	return nil
 }
+
+// scopeAllGroupChats is the Bot API's scope of every group's command menu.
+const scopeAllGroupChats = "all_group_chats"
 
 // menu is the command menu of m in lang: the citizens', or the citizens'
 // followed by the coordinators'.

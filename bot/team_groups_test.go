@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -55,6 +56,8 @@ type rigOptions struct {
 	// secondCoordinator adds Pau, a coordinator of every community with a
 	// record in English, who has started the bot: the rig's coord2.
 	secondCoordinator bool
+	// now is the bot's clock (bot.Options.Now); nil is time.Now.
+	now func() time.Time
 }
 
 func newTeamRig(t *testing.T, o rigOptions) *teamRig {
@@ -113,7 +116,7 @@ func newTeamRig(t *testing.T, o rigOptions) *teamRig {
 	h.bot, err = bot.New(bot.Options{
 		Token: srv.Token(), APIURL: srv.URL(), Store: h.db, Catalog: cat, Texts: h.texts, Client: client,
 		Logger: zerolog.New(h.logs).Level(zerolog.DebugLevel), PollTimeout: time.Second,
-		Coordinators: coordinators, ReminderAfter: o.reminderAfter, OnCatalogChange: onCatalogChange,
+		Coordinators: coordinators, ReminderAfter: o.reminderAfter, OnCatalogChange: onCatalogChange, Now: o.now,
 	})
 	if err != nil {
 		t.Fatalf("bot.New: %v", err)
@@ -129,19 +132,22 @@ func newTeamRig(t *testing.T, o rigOptions) *teamRig {
 	if !o.noProvisioner {
 		r.prov = r.startProvisioner(sender)
 	}
+	var stopOnce sync.Once // a test may stop the rig to restart its bot (decisions_test.go)
 	r.stop = func() {
-		if r.stopProv != nil {
-			r.stopProv()
-		}
-		cancel()
-		<-done
-		<-done
-		if err := h.db.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-		if strings.Contains(h.logs.String(), srv.Token()) {
-			t.Errorf("the bot token appears in the logs")
-		}
+		stopOnce.Do(func() {
+			if r.stopProv != nil {
+				r.stopProv()
+			}
+			cancel()
+			<-done
+			<-done
+			if err := h.db.Close(); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+			if strings.Contains(h.logs.String(), srv.Token()) {
+				t.Errorf("the bot token appears in the logs")
+			}
+		})
 	}
 	t.Cleanup(r.stop)
 	for _, u := range []*telegramtest.User{r.coord, r.coord2} {

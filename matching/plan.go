@@ -16,7 +16,8 @@ import (
 // a neighbourhood's queue is settled before its district's. In each queue:
 //
 //  1. Late joiners fill the open teams of that community and project, oldest
-//     team first, up to the project's MaxTeam.
+//     team first, up to the project's MaxTeam. Nobody joins a team they
+//     left (OpenTeam.Left): they keep their place for the next team.
 //  2. Then, if at least MinTeam people are left, they form new teams. With
 //     N people, k = min(⌈N/MaxTeam⌉, ⌊N/MinTeam⌋) teams form: every team
 //     between MinTeam and MaxTeam, sizes as even as possible (the first
@@ -400,6 +401,7 @@ func (p *planner) process(b *bucket) {
 		if m := p.assigned[t.ID]; m != 0 {
 			except = append(except, m)
 		}
+		except = append(except, t.Left...) // who left it stays out of it
 		p.except = except
 		var members []int32
 		members, q = p.takeExcept(q, b.rules.MaxTeam-t.Size, except)

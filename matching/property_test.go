@@ -68,6 +68,7 @@ func randomSnapshot(t *rapid.T) matching.Snapshot {
 			Project:   p,
 			Size:      rapid.IntRange(0, s.Projects[p].MaxTeam+1).Draw(t, fmt.Sprint("open size ", i)),
 			Mentor:    rapid.Int64Range(0, 40).Draw(t, fmt.Sprint("open mentor ", i)),
+			Left:      rapid.SliceOfNDistinct(citizen, 0, 4, rapid.ID).Draw(t, fmt.Sprint("open left ", i)),
 			CreatedAt: since(fmt.Sprint("open created ", i)),
 		})
 	}
@@ -119,7 +120,8 @@ type fataler interface {
 }
 
 // checkPlan checks a plan against its snapshot: nobody twice, team sizes,
-// members who really wait, open teams filled first, nobody left at critical
+// members who really wait, nobody put back in a team they left, open teams
+// filled first, nobody left at critical
 // mass, mentors eligible and within capacity, none left unused.
 func checkPlan(t fataler, s matching.Snapshot, plan []matching.Decision) {
 	t.Helper()
@@ -176,6 +178,11 @@ func checkPlan(t fataler, s matching.Snapshot, plan []matching.Decision) {
 			for _, m := range []int64{o[0].Mentor, teamMentor[d.Team]} {
 				if m != 0 && slices.Contains(d.Members, m) {
 					t.Fatalf("%v: mentor %d made a member", d, m)
+				}
+			}
+			for _, c := range d.Members {
+				if slices.Contains(o[0].Left, c) {
+					t.Fatalf("%v: citizen %d put back in the team they left", d, c)
 				}
 			}
 		case matching.AssignMentor:
@@ -248,7 +255,7 @@ func checkPlan(t fataler, s matching.Snapshot, plan []matching.Decision) {
 				continue
 			}
 			for c := range people {
-				if c != o.Mentor && c != teamMentor[o.ID] {
+				if c != o.Mentor && c != teamMentor[o.ID] && !slices.Contains(o.Left, c) {
 					t.Fatalf("citizen %d left waiting in %v next to open team %s with room", c, k, o.ID)
 				}
 			}

@@ -321,7 +321,7 @@ func (r *Runner) snapshot(ctx context.Context, now time.Time) (Snapshot, error) 
 			s.TeamsWithoutMentor = append(s.TeamsWithoutMentor, mt)
 		}
 		if rules, ok := s.Projects[t.Project]; ok && t.Open(rules.MaxTeam) {
-			s.OpenTeams = append(s.OpenTeams, OpenTeam{ID: t.ID, Community: t.Community, Project: t.Project, Size: len(t.Members), Mentor: t.Mentor, CreatedAt: t.CreatedAt})
+			s.OpenTeams = append(s.OpenTeams, OpenTeam{ID: t.ID, Community: t.Community, Project: t.Project, Size: len(t.Members), Mentor: t.Mentor, Left: t.Left, CreatedAt: t.CreatedAt})
 			open[t.Community+"/"+t.Project] = true
 		}
 	}

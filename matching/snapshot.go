@@ -74,7 +74,9 @@ type OpenTeam struct {
 	Size int
 	// Mentor is its mentor, 0 if none: a mentor is never made a member of
 	// their own team.
-	Mentor    int64
+	Mentor int64
+	// Left are the citizens who left it: none of them is put back in it.
+	Left      []int64
 	CreatedAt time.Time
 }
 

@@ -33,6 +33,10 @@ func (db *DB) Awaiting(ctx context.Context, person int64) (multaque.Awaiting, er
 				}
 			}
 		}
+		if yes, err := awaitingDecision(tx, person); yes || err != nil { // decisions.go
+			out = multaque.AwaitDecision
+			return err
+		}
 		if tx.Bucket(bucketProposals).Get(proposalNoteKey(person)) != nil {
 			out = multaque.AwaitProposal
 			return nil

@@ -47,7 +47,12 @@ func (db *DB) Check(ctx context.Context) (problems []string, err error) {
 //   - every outbox item reads, has its place in the due order, and is for a
 //     known chat: a citizen, a mentor, a coordinator (stored or in
 //     o.Coordinators), a pool group or a team's group; the outbox counts
-//     its items exactly.
+//     its items exactly;
+//   - every audit entry is in the index by person, and the indexes (by
+//     person, of refusals) name only the entries they stand for;
+//   - every decision's draft, poll and open entry names a decision in the
+//     state it should be in, and every open decision is in the open index
+//     (decisions_log.go).
 //
 // It returns one line per problem, naming only ids (Telegram ids, team
 // ids, outbox item ids), never what people wrote; none means the file is
@@ -194,6 +199,8 @@ func check(ctx context.Context, tx *bolt.Tx, o CheckOptions) []string {
 		{"mentors", c.readMentors},
 		{"teams", c.checkTeams},
 		{"outbox", c.checkOutbox},
+		{"audit log", c.checkAudit},                           // audit.go
+		{"decisions", func() { checkDecisions(c.tx, c.add) }}, // decisions_log.go
 	}
 	for _, s := range steps {
 		if ctx.Err() != nil {

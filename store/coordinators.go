@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -18,8 +17,7 @@ import (
 // in the configuration need no record; a record adds one (invited, or the
 // first to /claim) or limits one to some communities.
 //
-// The audit bucket maps a sequence number (8 bytes, big-endian, from the
-// bucket's own sequence) to a multaque.AuditEntry as JSON, oldest first.
+// The audit log is in audit.go.
 
 // Coordinator returns the stored coordinator with Telegram id id, or an
 // ENOTFOUND error.
@@ -105,72 +103,6 @@ func (db *DB) RemoveCoordinator(ctx context.Context, id int64) error {
 	return nil
 }
 
-// Audit appends e to the audit log. A Detail longer than
-// multaque.MaxAuditDetail bytes is cut at a character boundary.
-func (db *DB) Audit(ctx context.Context, e multaque.AuditEntry) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if len(e.Detail) > multaque.MaxAuditDetail {
-		cut := multaque.MaxAuditDetail
-		for cut > 0 && !utf8.RuneStart(e.Detail[cut]) {
-			cut--
-		}
-		e.Detail = e.Detail[:cut]
-	}
-	data, err := json.Marshal(e)
-	if err != nil {
-		return fmt.Errorf("audit: %w", err)
-	}
-	err = db.batch(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketAudit)
-		seq, err := b.NextSequence()
-		if err != nil {
-			return err
-		}
-		return b.Put(u64(seq), data)
-	})
-	if err != nil {
-		return fmt.Errorf("audit: %w", err)
-	}
-	return nil
-}
-
-// AuditLog returns the latest n audit entries, newest first.
-func (db *DB) AuditLog(ctx context.Context, n int) ([]multaque.AuditEntry, error) {
-	out, err := db.auditLog(ctx, n, func(multaque.AuditEntry) bool { return true })
-	if err != nil {
-		return nil, fmt.Errorf("audit log: %w", err)
-	}
-	return out, nil
-}
-
-// auditLog reads the log backwards, newest first, until it has n entries
-// that keep accepts.
-func (db *DB) auditLog(ctx context.Context, n int, keep func(multaque.AuditEntry) bool) ([]multaque.AuditEntry, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	var out []multaque.AuditEntry
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketAudit).Cursor()
-		for k, v := c.Last(); k != nil && len(out) < n; k, v = c.Prev() {
-			if len(k) != 8 {
-				continue
-			}
-			var e multaque.AuditEntry
-			if err := json.Unmarshal(v, &e); err != nil {
-				return fmt.Errorf("entry %d: %w", binary.BigEndian.Uint64(k), err)
-			}
-			if keep(e) {
-				out = append(out, e)
-			}
-		}
-		return nil
-	})
-	return out, err
-}
-
 // UpdateCoordinators applies fn to every stored coordinator, by Telegram
 // id, and stores what fn leaves, in one transaction: a record fn deletes
 // from the map is removed, one it adds or changes is saved (each must be
@@ -233,58 +165,4 @@ func (db *DB) UpdateCoordinators(ctx context.Context, fn func(cs map[int64]*mult
 		return fmt.Errorf("update coordinators: %w", err)
 	}
 	return nil
-}
-
-// AuditLogBy returns the latest n audit entries whose actor is actor,
-// newest first. It reads the log backwards until it has them: an actor who
-// did little long ago costs a walk through the whole log.
-func (db *DB) AuditLogBy(ctx context.Context, actor int64, n int) ([]multaque.AuditEntry, error) {
-	out, err := db.auditLog(ctx, n, func(e multaque.AuditEntry) bool { return e.Actor == actor })
-	if err != nil {
-		return nil, fmt.Errorf("audit log of %d: %w", actor, err)
-	}
-	return out, nil
-}
-
-// heldRefusedAttempts adds to out, by person, the audit entries of the
-// commands each person of set was refused, unless they are a stored
-// coordinator. Those entries say only that someone who had no right tried a
-// command; once that person asks to be forgotten, keeping their id for it
-// is not worth it, so /forget erases them and /mydata shows them. What
-// coordinators did stays, even once they are coordinators no more, and so
-// does every entry of a person who is a coordinator: the audit log is the
-// record of how Multaque was steered. The log is walked once for the whole
-// set.
-func heldRefusedAttempts(tx *bolt.Tx, set personSet, out map[int64][]holding) error {
-	coordinators := tx.Bucket(bucketCoordinators)
-	asked := make(personSet, len(set))
-	for id := range set {
-		if coordinators.Get(idKey(id)) == nil {
-			asked[id] = true
-		}
-	}
-	if len(asked) == 0 {
-		return nil
-	}
-	return tx.Bucket(bucketAudit).ForEach(func(k, v []byte) error {
-		var e multaque.AuditEntry
-		if json.Unmarshal(v, &e) == nil && e.Refused && asked[e.Actor] {
-			out[e.Actor] = append(out[e.Actor], holding{bucketAudit, bytes.Clone(k)})
-		}
-		return nil
-	})
-}
-
-// auditEntriesOf returns every audit entry whose actor is the person with
-// that id, oldest first: what /mydata shows of the audit log.
-func auditEntriesOf(tx *bolt.Tx, id int64) ([]multaque.AuditEntry, error) {
-	var out []multaque.AuditEntry
-	err := tx.Bucket(bucketAudit).ForEach(func(_, v []byte) error {
-		var e multaque.AuditEntry
-		if json.Unmarshal(v, &e) == nil && e.Actor == id {
-			out = append(out, e)
-		}
-		return nil
-	})
-	return out, err
 }

@@ -62,6 +62,7 @@ var (
 		bucketCoordinators, bucketPool, bucketCodes, bucketProposals, bucketAudit,
 		bucketThresholds, bucketBroadcasts, bucketErased,
 		bucketTeamsByState, bucketTeamsByMember, bucketJoins,
+		bucketDecisions, // decisions.go
 	}
 
 	keySchema = []byte("schema")
@@ -433,6 +434,9 @@ func initSchema(tx *bolt.Tx) error {
 		return err
 	}
 	if err := initErasureSecret(tx); err != nil {
+		return err
+	}
+	if err := initAudit(tx); err != nil { // audit.go
 		return err
 	}
 	meta := tx.Bucket(bucketMeta)

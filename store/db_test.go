@@ -99,7 +99,7 @@ func TestOpenCreatesBucketsAndSchema(t *testing.T) {
 	if got := db.Path(); got != path {
 		t.Errorf("Path()=%q, want %q", got, path)
 	}
-	want := []string{"audit", "broadcasts", "citizens", "codes", "coordinators", "dead", "erased", "joins", "mentors", "meta",
+	want := []string{"audit", "broadcasts", "citizens", "codes", "coordinators", "dead", "decisions", "erased", "joins", "mentors", "meta",
 		"outbox", "pool", "proposals", "queues", "queues_by_age", "queues_by_size", "refcodes", "teams", "teams_by_chat", "teams_by_member", "teams_by_state", "thresholds", "updates", "waiting"}
 	if got := db.Buckets(); !slices.Equal(got, want) {
 		t.Errorf("Buckets()=%q, want %q", got, want)

@@ -2,10 +2,15 @@
 // waiting index and its per-queue summaries that the matcher reads, referral
 // codes, the update ids already handled, teams, mentors and their invite
 // codes, the group pool, join requests still to answer, the outbox and the
-// messages given up on,
-// coordinators and the audit log, project proposals and threshold
-// overrides, broadcasts, and keyed tags of erased ids (so that a restore can
-// erase again). It also takes hot compacted backups, restores them, and
+// messages given up on, coordinators and the audit log (indexed by person, refused attempts kept
+// as one entry per person, command and day: audit.go), project proposals
+// and threshold overrides, broadcasts, the teams' decisions (decisions.go:
+// drafts, open polls and their votes, a block's reason awaited, each team's
+// log; a vote replaces a voter's last only when its update is newer, and a
+// decision stays in the open index until its outcome is posted), and keyed
+// tags of erased ids (so that a restore can erase again). What has an end
+// (invite codes, mentor drafts, old refusals) PurgeExpired deletes once it
+// is over. It also takes hot compacted backups, restores them, and
 // checks the file's consistency and its invariants (backup.go, check.go).
 //
 // It speaks only in domain terms (multaque.Citizen, multaque error codes) and
@@ -15,8 +20,8 @@
 // with its outbox messages, and every change to a team moves it in the
 // indexes of teams by group, by state and by member in the same transaction;
 // a group's upgrade to a supergroup moves its pool record, its team and its
-// pending join answers to the new id at once; a change made while handling a Telegram update
-// records the update in the same transaction (multaque.WithUpdate).
+// pending join answers to the new id at once; a change made while handling
+// a Telegram update records the update in the same transaction (multaque.WithUpdate).
 // Writes that come in at a high rate go through bbolt's Batch so that
 // concurrent callers share one fsync; the functions handed to Batch may run
 // more than once and are written to be idempotent.

@@ -1,10 +1,12 @@
 package store
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -107,4 +109,36 @@ func (l erasureLog) since(older erasureLog) map[string]string {
 		}
 	}
 	return out
+}
+
+// ErasedAt returns when the person with that id was last erased (/forget),
+// the zero time if never. It reads only the erasure tag of the id: a
+// person who comes back after /forget is known as one who was here, not as
+// who they were. The bot uses it so that coming back does not count a
+// referral twice nor let a proposal be sent again at once.
+func (db *DB) ErasedAt(ctx context.Context, id int64) (time.Time, error) {
+	if err := ctx.Err(); err != nil {
+		return time.Time{}, err
+	}
+	var at time.Time
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		secret := erasureSecret(tx)
+		if len(secret) == 0 {
+			return nil
+		}
+		v := tx.Bucket(bucketErased).Get([]byte(erasureTag(secret, id)))
+		if v == nil {
+			return nil
+		}
+		t, err := time.Parse(time.RFC3339Nano, string(v))
+		if err != nil {
+			return multaque.Errorf(multaque.EINTERNAL, "erased: a time that cannot be read")
+		}
+		at = t
+		return nil
+	})
+	if err != nil {
+		return time.Time{}, fmt.Errorf("erased at: %w", err)
+	}
+	return at, nil
 }

@@ -3,11 +3,9 @@ package store
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -46,100 +44,6 @@ type mentorRecord struct {
 	multaque.Mentor
 	// Draft is the invite code being accepted; "" for a mentor.
 	Draft string `json:"draft,omitempty"`
-}
-
-// CreateMentorCode is CreateMentorCodeIn for a coordinator of every
-// community: its mentor may cover any.
-func (db *DB) CreateMentorCode(ctx context.Context, by int64, expires time.Time) (string, error) {
-	return db.CreateMentorCodeIn(ctx, by, nil, expires)
-}
-
-// CreateMentorCodeIn stores a new one-time mentor invite code, created by
-// the coordinator by, whose communities are scope (empty: every one), and
-// valid until expires, and returns it: 26 random characters of a-z and 2-7
-// (130 bits), usable as it is in a deep link (start=m_<code>). Whoever it
-// makes a mentor gets scope as their Scope. by must be positive, expires
-// set and scope valid ids (EINVALID).
-func (db *DB) CreateMentorCodeIn(ctx context.Context, by int64, scope []string, expires time.Time) (string, error) {
-	if err := ctx.Err(); err != nil {
-		return "", err
-	}
-	if by <= 0 || expires.IsZero() {
-		return "", multaque.Errorf(multaque.EINVALID, "mentor code: creator and expiry are required")
-	}
-	for i, id := range scope {
-		if !multaque.ValidID(id) || slices.Contains(scope[:i], id) {
-			return "", multaque.Errorf(multaque.EINVALID, "mentor code: bad scope %q", id)
-		}
-	}
-	data, err := json.Marshal(inviteCode{Kind: codeKindMentor, By: by, Expires: expires, Scope: slices.Clone(scope)})
-	if err != nil {
-		return "", fmt.Errorf("create mentor code: %w", err)
-	}
-	var code string
-	err = db.update(ctx, func(tx *bolt.Tx) (err error) {
-		code, err = putNewCode(tx.Bucket(bucketCodes), data)
-		return err
-	})
-	if err != nil {
-		return "", fmt.Errorf("create mentor code: %w", err)
-	}
-	return code, nil
-}
-
-// CheckMentorCode reports whether code can still make someone a mentor at
-// now: nil if so, an ENOTFOUND error if it is unknown or used, an EINVALID
-// error with the message "expired" if it has expired. It changes nothing.
-func (db *DB) CheckMentorCode(ctx context.Context, code string, now time.Time) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	return db.bolt.View(func(tx *bolt.Tx) error {
-		_, err := liveCode(tx, code, codeKindMentor, now)
-		return err
-	})
-}
-
-// liveCode returns the invite code of that kind, or an ENOTFOUND error if
-// it is unknown, used or of another kind, or an EINVALID error with the
-// message "expired". The code is kept out of error messages: it is a
-// secret.
-func liveCode(tx *bolt.Tx, code, kind string, now time.Time) (*inviteCode, error) {
-	data := tx.Bucket(bucketCodes).Get([]byte(code))
-	var ic inviteCode
-	if data == nil || json.Unmarshal(data, &ic) != nil || ic.Kind != kind {
-		return nil, multaque.Errorf(multaque.ENOTFOUND, "%s code not found", kind)
-	}
-	if !now.Before(ic.Expires) {
-		return nil, multaque.Errorf(multaque.EINVALID, errExpired)
-	}
-	return &ic, nil
-}
-
-// expiredCodes returns the keys of the codes of that kind that expired by
-// now.
-func expiredCodes(codes *bolt.Bucket, kind string, now time.Time) ([][]byte, error) {
-	var out [][]byte
-	err := codes.ForEach(func(k, v []byte) error {
-		var ic inviteCode
-		if json.Unmarshal(v, &ic) == nil && ic.Kind == kind && !now.Before(ic.Expires) {
-			out = append(out, bytes.Clone(k))
-		}
-		return nil
-	})
-	return out, err
-}
-
-// putNewCode stores data under a new random code in the codes bucket and
-// returns the code: 26 random characters of a-z and 2-7 (130 bits), usable
-// as it is in a deep link.
-func putNewCode(codes *bolt.Bucket, data []byte) (string, error) {
-	for {
-		code := strings.ToLower(rand.Text())
-		if codes.Get([]byte(code)) == nil {
-			return code, codes.Put([]byte(code), data)
-		}
-	}
 }
 
 // RedeemMentorCode makes m a mentor through code, in one transaction: the
@@ -423,52 +327,6 @@ func (db *DB) MentorLoads(ctx context.Context) (map[int64]int, error) {
 	return loads, nil
 }
 
-// PurgeMentorCodes deletes the mentor codes that expired by now, and the
-// drafts whose code is expired or gone, in one transaction, and returns how
-// many codes and drafts it deleted. A draft holds a person's name: it must
-// not outlive the invite it was for.
-func (db *DB) PurgeMentorCodes(ctx context.Context, now time.Time) (int, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
-	n := 0
-	err := db.update(ctx, func(tx *bolt.Tx) error {
-		n = 0
-		expired, err := expiredCodes(tx.Bucket(bucketCodes), codeKindMentor, now)
-		if err != nil {
-			return err
-		}
-		var doomed []holding
-		for _, k := range expired {
-			doomed = append(doomed, holding{bucketCodes, k})
-		}
-		err = tx.Bucket(bucketMentors).ForEach(func(k, v []byte) error {
-			rec, err := decodeMentorRecord(k, v)
-			if err != nil || rec.Draft == "" {
-				return err
-			}
-			if _, err := liveCode(tx, rec.Draft, codeKindMentor, now); err != nil {
-				doomed = append(doomed, holding{bucketMentors, bytes.Clone(k)})
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		for _, h := range doomed {
-			if err := tx.Bucket(h.bucket).Delete(h.key); err != nil {
-				return err
-			}
-		}
-		n = len(doomed)
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("purge mentor codes: %w", err)
-	}
-	return n, nil
-}
-
 // checkMentorScope refuses a mentor with a scope but no community: empty
 // communities mean everywhere, which would take them outside it.
 func checkMentorScope(m *multaque.Mentor) error {
@@ -517,25 +375,41 @@ func heldAsMentor(tx *bolt.Tx, set personSet, out map[int64][]holding) error {
 
 // forgetMentorInTeams takes the erased people of set out of the teams they
 // mentor: those still open look for another mentor (Team.NeedsMentor), and
-// closed ones no longer name them.
-func forgetMentorInTeams(tx *bolt.Tx, set personSet, now time.Time) error {
+// closed ones no longer name them; and out of the lists of who left a team
+// (Team.Left). It returns, by the owner of the teams' messages
+// ("team/<id>"), the names of the erased mentors of those teams, for
+// scrubNames.
+func forgetMentorInTeams(tx *bolt.Tx, set personSet, now time.Time) (map[string][]string, error) {
 	var mentored []*multaque.Team
+	left := func(id int64) bool { return set[id] }
 	err := tx.Bucket(bucketTeams).ForEach(func(k, v []byte) error {
 		t, err := decodeTeam(string(k), v)
-		if err == nil && t.Mentor != 0 && set[t.Mentor] {
+		if err == nil && (t.Mentor != 0 && set[t.Mentor] || slices.ContainsFunc(t.Left, left)) {
 			mentored = append(mentored, t)
 		}
 		return err
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
+	names := map[string][]string{}
 	for _, old := range mentored {
 		next := cloneTeam(old)
-		next.Mentor, next.UpdatedAt = 0, now
+		if set[next.Mentor] {
+			rec, err := getMentorRecord(tx, next.Mentor)
+			if err != nil {
+				return nil, err
+			}
+			if rec != nil && rec.Name != "" {
+				names["team/"+next.ID] = append(names["team/"+next.ID], rec.Name)
+			}
+			next.Mentor = 0
+		}
+		next.Left = slices.DeleteFunc(next.Left, left)
+		next.UpdatedAt = now
 		if err := putTeam(tx, old, next, nil, now); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return names, nil
 }

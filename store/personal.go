@@ -126,6 +126,9 @@ func heldBy(tx *bolt.Tx, set personSet) (map[int64][]holding, error) {
 	if err := heldRefusedAttempts(tx, set, out); err != nil { // coordinators.go
 		return nil, err
 	}
+	if err := heldInDecisions(tx, set, out); err != nil { // decisions_personal.go
+		return nil, err
+	}
 	return out, nil
 }
 
@@ -224,7 +227,11 @@ func forgetHeld(tx *bolt.Tx, erased personSet, hs map[int64][]holding, now time.
 			}
 		}
 	}
-	if err := forgetMentorInTeams(tx, erased, now); err != nil { // mentors.go
+	names, err := forgetMentorInTeams(tx, erased, now) // mentors.go
+	if err != nil {
+		return err
+	}
+	if err := scrubNames(tx, names); err != nil { // forget_outbox.go
 		return err
 	}
 	if err := forgetInOutbox(tx, erased); err != nil {
@@ -236,8 +243,16 @@ func forgetHeld(tx *bolt.Tx, erased personSet, hs map[int64][]holding, now time.
 	if err := forgetInBroadcasts(tx, erased); err != nil { // broadcasts.go
 		return err
 	}
+	if err := forgetInDecisions(tx, erased); err != nil { // decisions_personal.go: answers out, outcomes stay
+		return err
+	}
 	for _, id := range ids {
 		for _, h := range hs[id] {
+			if bytes.Equal(h.bucket, bucketAudit) {
+				if err := dropAuditIndex(tx, h.key); err != nil { // audit.go
+					return err
+				}
+			}
 			if err := tx.Bucket(h.bucket).Delete(h.key); err != nil {
 				return err
 			}
@@ -274,6 +289,10 @@ type personalData struct {
 	// heldRefusedAttempts).
 	Coordinator *multaque.Coordinator `json:"coordinator,omitempty"`
 	Audit       []multaque.AuditEntry `json:"audit_entries,omitempty"`
+	// DecisionAnswers are their answers to their teams' decisions, and
+	// DecisionsDrafted the questions they put (decisions_personal.go).
+	DecisionAnswers  []decisionAnswer `json:"decision_answers,omitempty"`
+	DecisionsDrafted []string         `json:"decisions_drafted,omitempty"`
 }
 
 // teamView is a team as the person's own data shows it: what it is, not
@@ -283,7 +302,7 @@ type teamView struct {
 	Project   string              `json:"project"`
 	Community string              `json:"community"`
 	Status    multaque.TeamStatus `json:"status"`
-	Role      string              `json:"role"` // member or mentor
+	Role      string              `json:"role"` // member, mentor, or left (they left it)
 	Members   int                 `json:"members"`
 }
 
@@ -308,6 +327,8 @@ func teamsAndMessages(tx *bolt.Tx, id int64, pd *personalData) error {
 			role = "mentor"
 		case t.HasMember(id):
 			role = "member"
+		case slices.Contains(t.Left, id):
+			role = "left" // kept so that the matcher never puts them back
 		default:
 			return nil
 		}
@@ -385,6 +406,9 @@ func (db *DB) PersonalData(ctx context.Context, id int64) ([]byte, error) {
 			}
 		}
 		if pd.Proposals, pd.ProposalNote, err = proposalsOf(tx, id); err != nil { // proposals.go
+			return err
+		}
+		if err := decisionsOf(tx, id, &pd); err != nil { // decisions_personal.go
 			return err
 		}
 		return teamsAndMessages(tx, id, &pd)

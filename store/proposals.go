@@ -459,12 +459,18 @@ func cloneProposal(p *multaque.Proposal) *multaque.Proposal {
 	return &out
 }
 
-// proposalsOf returns the proposals the person wrote and the note they are
+// proposalsOf returns the proposals the person wrote, without who decided
+// them unless it was the person themselves, and the note they are
 // typing as a coordinator, for their personal data.
 func proposalsOf(tx *bolt.Tx, id int64) ([]multaque.Proposal, *multaque.ProposalNote, error) {
 	var out []multaque.Proposal
 	err := eachProposal(tx, func(p *multaque.Proposal) error {
 		if p.Proposer == id {
+			// The decision and its date are theirs to see; who took it
+			// is not (coordinators decide as the project, not as people).
+			if p.DecidedBy != id {
+				p.DecidedBy, p.DeciderName = 0, ""
+			}
 			out = append(out, *p)
 		}
 		return nil

@@ -262,7 +262,10 @@ func TestForgetProposer(t *testing.T) {
 		t.Fatal(err)
 	}
 	old := pendingProposal(t, db, who)
-	old, err := db.ApproveProposal(ctx, old.ID, func(p *multaque.Proposal) error { p.DecidedBy, p.DeciderName = coord, "Carme"; return nil }, "hort", nil, nil)
+	old, err := db.ApproveProposal(ctx, old.ID, func(p *multaque.Proposal) error {
+		p.DecidedBy, p.DeciderName, p.DecidedAt = coord, "Carme", now
+		return nil
+	}, "hort", nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,6 +288,13 @@ func TestForgetProposer(t *testing.T) {
 	}
 	if len(pd.Proposals) != 2 || pd.ProposalNote == nil || !strings.Contains(string(data), "Hort comunitari") {
 		t.Fatalf("PersonalData shows %d proposals and note %v, want 2 and the note", len(pd.Proposals), pd.ProposalNote)
+	}
+	// The proposer learns the decision and its date, not who took it.
+	if strings.Contains(string(data), "Carme") || strings.Contains(string(data), "decided_by") {
+		t.Errorf("PersonalData of the proposer names the coordinator who decided:\n%s", data)
+	}
+	if !strings.Contains(string(data), `"decided_at"`) || !strings.Contains(string(data), `"approved"`) {
+		t.Errorf("PersonalData of the proposer lacks the decision or its date:\n%s", data)
 	}
 
 	if err := db.ForgetCitizen(ctx, who); err != nil {

@@ -183,6 +183,9 @@ func (db *DB) LeaveTeam(ctx context.Context, id string, citizen int64, now time.
 			return multaque.Errorf(multaque.ENOTFOUND, "citizen %d is not in team %s", citizen, t.ID)
 		}
 		t.Members = slices.Delete(t.Members, i, i+1)
+		if !slices.Contains(t.Left, citizen) {
+			t.Left = append(t.Left, citizen) // never matched into it again
+		}
 		c, err := getCitizen(tx, citizen)
 		if err != nil || c == nil {
 			return err
@@ -328,6 +331,7 @@ func decodeTeam(id string, data []byte) (*multaque.Team, error) {
 func cloneTeam(t *multaque.Team) *multaque.Team {
 	out := *t
 	out.Members = slices.Clone(t.Members)
+	out.Left = slices.Clone(t.Left)
 	return &out
 }
 

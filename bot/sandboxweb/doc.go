@@ -8,12 +8,16 @@
 // Handler serves the page (plain HTML, CSS and JavaScript embedded in the
 // binary: no build step, nothing fetched from the network) and the JSON API
 // it uses to create people, read their chats, send text and commands, press
-// inline buttons, share locations, follow t.me links (deep links, invite
+// inline buttons, answer the native polls the bot sends to groups
+// (polls.go), share locations, follow t.me links (deep links, invite
 // links that make join requests, startgroup links), download the files
 // the bot sends, and run the actions the serving program offers, for a
 // person (WithActions) or for the whole sandbox (WithPageActions).
 //
 // Like telegramtest, it must never face the Internet: it trusts every
-// caller. The page shows the bot's formatting from message entities and
+// caller. It answers only requests whose Host is the address the connection
+// came in on (or localhost on a loopback one), so that a web site whose
+// name was rebound to 127.0.0.1 cannot read or act through a visitor's
+// browser. The page shows the bot's formatting from message entities and
 // never puts text it did not escape into the page.
 package sandboxweb

@@ -76,6 +76,7 @@ type messageJSON struct {
 	Document *fileJSON              `json:"document,omitempty"`
 	Photo    *fileJSON              `json:"photo,omitempty"`
 	Location *telegramtest.Location `json:"location,omitempty"`
+	Poll     *pollJSON              `json:"poll,omitempty"` // polls.go
 	Edited   bool                   `json:"edited,omitempty"`
 	Pinned   bool                   `json:"pinned,omitempty"`
 	Time     string                 `json:"time"`
@@ -206,6 +207,7 @@ func (h *handler) messages(u *telegramtest.User, msgs []telegramtest.RichMessage
 			j.Photo = &fileJSON{Name: f.Name, MIME: f.MIME, Size: len(f.Data), URL: "/api/files/" + url.PathEscape(f.ID)}
 		}
 		j.Location = m.Location
+		j.Poll = pollOf(m.Poll, u)
 		out = append(out, j)
 	}
 	return out

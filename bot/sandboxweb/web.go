@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"path"
@@ -107,6 +108,7 @@ func Handler(srv *telegramtest.Server, opts ...Option) http.Handler {
 	mux.HandleFunc("POST /api/people", h.createPerson)
 	mux.HandleFunc("POST /api/people/{person}/chats/{chat}/send", h.send)
 	mux.HandleFunc("POST /api/people/{person}/chats/{chat}/press", h.press)
+	mux.HandleFunc("POST /api/people/{person}/chats/{chat}/vote", h.vote) // polls.go
 	mux.HandleFunc("GET /api/people/{person}/answers/{update}", h.answer)
 	mux.HandleFunc("POST /api/people/{person}/location", h.location)
 	mux.HandleFunc("POST /api/people/{person}/open", h.openLink)
@@ -127,11 +129,18 @@ type handler struct {
 	groups int        // groups made from the page, for their default titles
 }
 
-// guard refuses cross-site requests that change something.
+// guard refuses requests addressed to another host than the one the page
+// listens on (a site whose name was rebound to 127.0.0.1 would otherwise
+// read every chat through the visitor's browser) and cross-site requests
+// that change something.
 func guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("Referrer-Policy", "no-referrer")
+		if !ownHost(r) {
+			fail(w, http.StatusMisdirectedRequest, "this page answers only at the address it listens on")
+			return
+		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			if o := r.Header.Get("Origin"); o != "" {
 				if u, err := url.Parse(o); err != nil || u.Host != r.Host {
@@ -147,6 +156,30 @@ func guard(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// ownHost reports whether the request's Host names the address the
+// connection came in on: the same IP and port, or "localhost" with that
+// port when the address is a loopback one. A name that merely resolves to
+// the address (DNS rebinding) does not count.
+func ownHost(r *http.Request) bool {
+	local, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	if !ok {
+		return false
+	}
+	tcp, ok := local.(*net.TCPAddr)
+	if !ok {
+		return false
+	}
+	host, port, err := net.SplitHostPort(r.Host)
+	if err != nil || port != strconv.Itoa(tcp.Port) {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return tcp.IP.IsLoopback()
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.Equal(tcp.IP)
 }
 
 func reply(w http.ResponseWriter, v any) {

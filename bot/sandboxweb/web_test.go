@@ -10,6 +10,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -549,4 +550,44 @@ func TestOnNewPerson(t *testing.T) {
 	case <-time.After(time.Second):
 		t.Fatal("OnNewPerson was not called")
 	}
+}
+
+// TestRefusesAnotherHost: a page reached under a name that was rebound to
+// the loopback address (DNS rebinding) answers nothing, not even a read.
+func TestRefusesAnotherHost(t *testing.T) {
+	p := newPage(t)
+	for _, tc := range []struct {
+		method, path, host string
+		want               int
+	}{
+		{"GET", "/api/view", "evil.example:" + p.port(), http.StatusMisdirectedRequest},
+		{"GET", "/", "evil.example", http.StatusMisdirectedRequest},
+		{"POST", "/api/people", "evil.example:" + p.port(), http.StatusMisdirectedRequest},
+		{"GET", "/api/view", "127.0.0.1:1", http.StatusMisdirectedRequest},
+		{"GET", "/api/view", "localhost:" + p.port(), http.StatusOK},
+		{"GET", "/api/view", "127.0.0.1:" + p.port(), http.StatusOK},
+	} {
+		req, _ := http.NewRequest(tc.method, p.hs.URL+tc.path, strings.NewReader(`{"name":"Eve","lang":"en"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Host = tc.host
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != tc.want {
+			t.Errorf("%s %s Host %s: status %d, want %d", tc.method, tc.path, tc.host, res.StatusCode, tc.want)
+		}
+	}
+	if len(p.srv.Users()) != 0 {
+		t.Fatal("a request for another host created a person")
+	}
+}
+
+func (p *page) port() string {
+	u, err := url.Parse(p.hs.URL)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return u.Port()
 }

@@ -103,6 +103,7 @@ type apiMessage struct {
 	MigrateFromChatID int64           `json:"migrate_from_chat_id,omitempty"`
 	PinnedMessage     *apiMessage     `json:"pinned_message,omitempty"`
 	ReplyMarkup       json.RawMessage `json:"reply_markup,omitempty"`
+	Poll              *apiPoll        `json:"poll,omitempty"` // polls.go
 }
 
 // apiInaccessibleMessage is sent in a callback_query whose message is gone.

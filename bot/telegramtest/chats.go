@@ -50,6 +50,8 @@ type Message struct {
 	Pinned bool
 	// Date is when the message was sent.
 	Date time.Time
+	// Poll is the native poll the message holds (polls.go), nil if none.
+	Poll *Poll
 }
 
 // Button is an inline keyboard button.
@@ -103,6 +105,7 @@ type message struct {
 	newTitle        string
 	migrateTo       int64
 	migrateFrom     int64
+	poll            *pollState // polls.go
 	createdSeq      uint64
 	changedSeq      uint64
 }
@@ -117,6 +120,9 @@ func (m *message) snapshot(chatID int64) Message {
 	}
 	if m.service == "new_chat_title" {
 		out.Text = m.newTitle
+	}
+	if m.poll != nil {
+		out.Poll = m.poll.snapshot()
 	}
 	for _, row := range m.keyboard {
 		out.Keyboard = append(out.Keyboard, append([]Button(nil), row...))
@@ -210,6 +216,9 @@ func (c *chat) apiMessage(m *message) *apiMessage {
 	}
 	if !m.editDate.IsZero() {
 		out.EditDate = m.editDate.Unix()
+	}
+	if m.poll != nil {
+		out.Poll = m.poll.api()
 	}
 	if m.document != nil {
 		out.Document = &apiDocument{

@@ -86,6 +86,12 @@
 //     (including Telegram's quirk that unbanning a member without
 //     only_if_banned removes them), leaveChat, deleted groups answering
 //     "chat not found", and the rights each of these needs.
+//   - Polls (polls.go): sendPoll (question 1-300 characters, 2-12 options of
+//     1-100, anonymous unless is_anonymous=false, one answer unless
+//     allows_multiple_answers) and stopPoll with the Bot API's errors; a
+//     member votes with User.Vote, which queues poll_answer (non-anonymous
+//     polls the bot sent) and poll updates; PushPollAnswer and
+//     PollAnswerJSON make answers to any poll id.
 //   - Commands: setMyCommands/getMyCommands/deleteMyCommands per scope and
 //     language; setMyDescription, setMyShortDescription, setChatMenuButton.
 //   - Limits (off by default, see Limits) and fault injection (see Faults and
@@ -101,7 +107,7 @@
 //     and invite expiry use the WithClock clock; long polls and waits use
 //     real time.
 //   - Only private chats, basic groups and supergroups exist: no channels,
-//     forums, inline mode, payments, stickers, polls, reactions or business
+//     forums, inline mode, payments, stickers, quizzes, reactions or business
 //     features; unknown methods answer 404. Chats have no @usernames, so
 //     chat_id must be numeric.
 //   - Message ids are counted per chat. Entities are computed for the bot's

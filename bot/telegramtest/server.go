@@ -69,6 +69,7 @@ type Server struct {
 	limiter   limiter
 	faults    faultInjector
 	stats     counters
+	polls     pollBook // polls.go
 
 	closed    chan struct{}
 	closeOnce sync.Once
@@ -351,6 +352,7 @@ func (s *Server) methodTable() map[string]method {
 		{"kickChatMember", false, s.banChatMember},
 		{"unbanChatMember", false, s.unbanChatMember},
 	}
+	list = append(list, s.pollMethods()...) // polls.go
 	m := make(map[string]method, len(list))
 	for _, x := range list {
 		m[strings.ToLower(x.name)] = x

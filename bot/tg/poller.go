@@ -16,7 +16,7 @@ import (
 
 // AllowedUpdates are the update types the bot asks Telegram for. chat_member
 // must be named explicitly: Telegram does not send it otherwise.
-var AllowedUpdates = []string{"message", "callback_query", "my_chat_member", "chat_member", "chat_join_request"}
+var AllowedUpdates = []string{"message", "callback_query", "my_chat_member", "chat_member", "chat_join_request", "poll_answer"}
 
 // Poll takes updates by long polling until ctx is done, hands each to d,
 // then finishes the updates in flight and returns. A batch is confirmed to Telegram (by the

@@ -14,6 +14,9 @@ type Update struct {
 	MyChatMember    *ChatMemberUpdated `json:"my_chat_member,omitempty"`
 	ChatMember      *ChatMemberUpdated `json:"chat_member,omitempty"`
 	ChatJoinRequest *ChatJoinRequest   `json:"chat_join_request,omitempty"`
+	// Polls: see PollAnswer.
+	Poll       *Poll       `json:"poll,omitempty"`
+	PollAnswer *PollAnswer `json:"poll_answer,omitempty"`
 }
 
 // ChatType is the kind of a chat.
@@ -151,3 +154,29 @@ type Command struct {
 
 // ModeHTML is the parse mode of every text the bot writes.
 const ModeHTML = "HTML"
+
+// Polls: a bot gets a poll_answer for each vote in a non-anonymous poll it
+// sent itself (OptionIDs empty: the vote was retracted), and poll updates
+// with a poll's new state.
+
+// Poll is a native poll's state.
+type Poll struct {
+	ID       string       `json:"id"`
+	Question string       `json:"question"`
+	Options  []PollOption `json:"options"`
+	Voters   int          `json:"total_voter_count"`
+	Closed   bool         `json:"is_closed"`
+}
+
+// PollOption is an option of a poll and how many chose it.
+type PollOption struct {
+	Text   string `json:"text"`
+	Voters int    `json:"voter_count"`
+}
+
+// PollAnswer is someone's answer to a non-anonymous poll.
+type PollAnswer struct {
+	PollID    string `json:"poll_id"`
+	Voter     *User  `json:"user,omitempty"`
+	OptionIDs []int  `json:"option_ids"`
+}

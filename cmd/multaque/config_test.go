@@ -21,7 +21,7 @@ import (
 // every output that must not contain them.
 const (
 	testToken  = "123456789:AAHsEcReT-tOkEn_fOr_TeStS"
-	testSecret = "wEbHoOk-SeCrEt_42"
+	testSecret = "wEbHoOk-SeCrEt_42-wEbHoOk-SeCrEt_42"
 )
 
 // validConfig returns a configuration that passes Validate.
@@ -482,12 +482,14 @@ func TestValidate(t *testing.T) {
 			return c
 		}, want: []string{"telegram.webhook.public_url: Telegram sends webhooks only to ports 443, 80, 88 and 8443, got 9443"}},
 		{name: "webhook secret charset", config: func() Config { c := webhookConfig(); c.Telegram.Webhook.Secret = testSecret + "!"; return c },
-			want: []string{"telegram.webhook.secret: MULTAQUE_WEBHOOK_SECRET must be 1-256 characters"}},
+			want: []string{"telegram.webhook.secret: MULTAQUE_WEBHOOK_SECRET must be 32-256 characters"}},
+		{name: "webhook secret too short", config: func() Config { c := webhookConfig(); c.Telegram.Webhook.Secret = strings.Repeat("a", 31); return c },
+			want: []string{"telegram.webhook.secret: MULTAQUE_WEBHOOK_SECRET must be 32-256 characters"}},
 		{name: "webhook secret too long", config: func() Config {
 			c := webhookConfig()
 			c.Telegram.Webhook.Secret = strings.Repeat("a", 257)
 			return c
-		}, want: []string{"telegram.webhook.secret: MULTAQUE_WEBHOOK_SECRET must be 1-256 characters"}},
+		}, want: []string{"telegram.webhook.secret: MULTAQUE_WEBHOOK_SECRET must be 32-256 characters"}},
 		{name: "webhook listen", config: func() Config { c := webhookConfig(); c.Telegram.Webhook.Listen = "8443"; return c },
 			want: []string{`telegram.webhook.listen: must be host:port or :port, got "8443"`}},
 		{name: "webhook listen port", config: func() Config { c := webhookConfig(); c.Telegram.Webhook.Listen = ":https"; return c },

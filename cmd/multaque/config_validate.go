@@ -62,8 +62,10 @@ var (
 	// catches quotes and newlines pasted from .env files, which would
 	// otherwise show up later as puzzling 404s from the Bot API.
 	tokenPattern = regexp.MustCompile(`^[0-9]+:[A-Za-z0-9_-]+$`)
-	// secretPattern is what setWebhook accepts as secret_token.
-	secretPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+	// secretPattern is the webhook's secret_token we accept: Telegram
+	// takes 1-256 characters of these; fewer than 32 could be guessed by
+	// whoever can reach the webhook, who could then act as anyone.
+	secretPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{32,256}$`)
 )
 
 func (c *Config) validate() []error {
@@ -96,7 +98,7 @@ func (c *Config) validate() []error {
 		if w.Secret == "" {
 			bad("telegram.webhook.secret", "required in webhook mode: set MULTAQUE_WEBHOOK_SECRET")
 		} else if !secretPattern.MatchString(w.Secret) {
-			bad("telegram.webhook.secret", "MULTAQUE_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+			bad("telegram.webhook.secret", "MULTAQUE_WEBHOOK_SECRET must be 32-256 characters of A-Z, a-z, 0-9, _ and - (openssl rand -hex 32 makes one)")
 		}
 		if w.MaxBodyBytes < 1024 {
 			bad("telegram.webhook.max_body_bytes", "must be at least 1024, got %d", w.MaxBodyBytes)

@@ -361,6 +361,10 @@ func (m *Main) run(ctx context.Context) (err error) {
 		return err
 	}
 	defer stopBackups()
+	// What has an end (invites, mentor drafts, old refusals) is deleted
+	// once it is over (housekeeping.go).
+	stopHousekeeping := housekeeper{db: db, now: time.Now, log: m.log.With().Str("component", "housekeeping").Logger()}.start(ctx, housekeepingEvery)
+	defer stopHousekeeping()
 	if cfg.HTTP.Addr != "" {
 		token, err := newOpsToken()
 		if err != nil {
@@ -404,6 +408,10 @@ func (m *Main) run(ctx context.Context) (err error) {
 	// a stop interrupted.
 	broadcastsDone := make(chan error, 1)
 	go func() { broadcastsDone <- b.RunBroadcasts(senderCtx) }()
+	// The teams' decisions: reminders, and polls closed on time, also
+	// those whose time passed while the bot was down.
+	decisionsDone := make(chan error, 1)
+	go func() { decisionsDone <- b.RunDecisions(senderCtx, 0) }()
 	if cfg.Telegram.Mode == "webhook" {
 		err = m.serveWebhook(ctx, b)
 	} else {
@@ -418,6 +426,9 @@ func (m *Main) run(ctx context.Context) (err error) {
 	}
 	if berr := <-broadcastsDone; berr != nil && err == nil {
 		err = berr
+	}
+	if derr := <-decisionsDone; derr != nil && err == nil {
+		err = derr
 	}
 	return err
 }

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -346,11 +347,25 @@ func writeOpsFile(dataPath string, addr net.Addr, token string) (remove func(), 
 		return nil, err
 	}
 	path := dataPath + opsFileSuffix
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+	// A new file of a new name, created exclusively with mode 0600, then
+	// renamed over the old one: never a file or a symlink someone put
+	// there, nor the mode of one.
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Chmod(0o600) // whatever the umask; no sync: it is rewritten at every start
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
 	return func() { os.Remove(path) }, nil

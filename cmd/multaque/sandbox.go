@@ -37,7 +37,7 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 	fs := newFlagSet("sandbox")
 	addr := fs.String("addr", "127.0.0.1:8080", `address of the web page; "127.0.0.1:0" picks a free port`)
 	data := fs.String("data", "data/sandbox.db", "the bbolt database file (people are kept beside it)")
-	withDemo := fs.Bool("demo", false, "add simulated people who answered the survey, so that a team can form")
+	withDemo := fs.Bool("demo", false, "add simulated people who answered the survey, so that a team can form, and a team deciding together in its group")
 	fs.StringVar(&m.ConfigPath, "config", "", "configuration file (default: "+defaultConfigPath+" if it exists, else built-in defaults)")
 	rest, err := parseFlags(fs, args, stdout)
 	if err != nil {
@@ -123,7 +123,13 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 				}
 				return
 			}
-			fmt.Fprintln(stdout, "Multaque sandbox: demo ready: 7 neighbours of Gràcia want a consumer group; the 8th you add makes a team (press Form teams now)")
+			if err := d.seedDecisions(runCtx); err != nil { // sandbox_demo_decisions.go
+				if runCtx.Err() == nil {
+					fmt.Fprintln(stderr, "multaque sandbox: demo decisions:", err)
+				}
+				return
+			}
+			fmt.Fprintln(stdout, "Multaque sandbox: demo ready: 7 neighbours of Gràcia want a consumer group; the 8th you add makes a team (press Form teams now); Ona, Biel and Rosa's workers' guild in Sants decides together in its group (one decision closed, one open)")
 		})
 	}
 

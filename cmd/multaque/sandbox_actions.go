@@ -88,7 +88,13 @@ func (a *pageActions) mentorInvite(ctx context.Context, u *telegramtest.User) (s
 	if err != nil {
 		return "", err
 	}
-	code, err := w.db.CreateMentorCode(ctx, a.inviter(), time.Now().Add(mentorInviteDays*24*time.Hour))
+	by := a.inviter()
+	if by == a.srv.BotUser().ID {
+		// An invite dies with its maker's role: one made by nobody who
+		// coordinates would be void at once.
+		return "There is no coordinator yet: make someone a coordinator first (Make coordinator), then give mentor invites.", nil
+	}
+	code, err := w.db.CreateMentorCode(ctx, by, time.Now().Add(mentorInviteDays*24*time.Hour))
 	if err != nil {
 		return "", fmt.Errorf("mentor invite: %w", err)
 	}
@@ -97,8 +103,8 @@ func (a *pageActions) mentorInvite(ctx context.Context, u *telegramtest.User) (s
 }
 
 // inviter is who the page's mentor invites are from: the first of the
-// sandbox's coordinators, else of the configuration's, else the bot (a
-// code needs a creator).
+// sandbox's coordinators, else of the configuration's, else the bot, which
+// can make none (mentorInvite says so).
 func (a *pageActions) inviter() int64 {
 	if ids := a.people.withCoordinators(nil); len(ids) > 0 {
 		return ids[0]

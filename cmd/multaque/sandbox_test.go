@@ -217,9 +217,10 @@ func TestSandboxDemo(t *testing.T) {
 	s := startSandbox(t, data, "--demo")
 	s.waitOut(demoReady, 30*time.Second)
 	ps := s.people()
-	if len(ps) != len(demoPeople)+2 || ps[demoCoordinatorName] == 0 || ps[demoMentor.name] == 0 {
-		t.Fatalf("people=%v, want the %d demo people, %s and %s", ps, len(demoPeople), demoCoordinatorName, demoMentor.name)
+	if len(ps) != len(demoPeople)+len(demoDeciders)+2 || ps[demoCoordinatorName] == 0 || ps[demoMentor.name] == 0 {
+		t.Fatalf("people=%v, want the %d demo people, %s and %s", ps, len(demoPeople)+len(demoDeciders), demoCoordinatorName, demoMentor.name)
 	}
+	checkDemoDecisions(t, s, ps) // sandbox_demo_decisions_test.go
 	coord := s.waitChat(ps[demoCoordinatorName], "2 grups lliures")
 	if n := strings.Count(coord, "✅"); n != 2 {
 		t.Errorf("the coordinator was told %d times that a group joined the pool, want 2:\n%s", n, coord)
@@ -258,20 +259,29 @@ func TestSandboxDemo(t *testing.T) {
 	if got := s.people(); len(got) != len(ps) {
 		t.Errorf("after a restart with --demo there are %d people, want %d", len(got), len(ps))
 	}
-	// The coordinator's groups are back in the fake, with the ids the pool knows.
-	s.waitChat(ps[demoCoordinatorName], "2 grups lliures")
+	// The coordinator's groups are back in the fake, with the ids the pool
+	// knows; the deciding team has one of them (sandbox_demo_decisions.go).
+	s.waitChat(ps[demoCoordinatorName], "1 grup lliure")
 }
 
 // TestSandboxPersonActions uses the page's actions for a person: a mentor
-// invite starts the real onboarding, and a coordinator made on the page can
-// make mentor invites at once and after a restart.
+// invite starts the real onboarding (once someone coordinates: an invite
+// dies with its maker's role), and a coordinator made on the page can make
+// mentor invites at once and after a restart.
 func TestSandboxPersonActions(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "sandbox.db")
 	s := startSandbox(t, data)
-	var anna struct{ ID int64 }
+	var anna, carme struct{ ID int64 }
 	s.api("POST", "/api/people", map[string]string{"name": "Anna", "lang": "en"}, &anna)
+	s.api("POST", "/api/people", map[string]string{"name": "Carme", "lang": "ca"}, &carme)
 	send := func(s *sandbox, text string) {
 		s.api("POST", fmt.Sprintf("/api/people/%d/chats/%d/send", anna.ID, anna.ID), map[string]string{"text": text}, nil)
+	}
+	if note := s.act(anna.ID, "mentor-invite"); !strings.Contains(note, "There is no coordinator yet") {
+		t.Errorf("a mentor invite with no coordinator said %q", note)
+	}
+	if got := s.act(carme.ID, "coordinator"); !strings.Contains(got, "Carme is a coordinator now") {
+		t.Errorf("Make coordinator said %q", got)
 	}
 	note := s.act(anna.ID, "mentor-invite")
 	if !strings.Contains(note, "mentor invite") {

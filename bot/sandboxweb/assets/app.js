@@ -225,6 +225,7 @@
       bubble.append(el("div", { class: "loc", "data-testid": "location-message",
         text: "📍 " + m.location.Lat.toFixed(5) + ", " + m.location.Lon.toFixed(5) }));
     }
+    if (m.poll) bubble.append(drawPoll(m));
     const stamp = el("span", { class: "stamp", text: (m.edited ? "edited " : "") + (m.pinned ? "📌 " : "") + m.time });
     if (m.html) {
       const t = el("div", { class: "text", "data-testid": "message-text" });
@@ -256,6 +257,42 @@
       wrap.append(kb);
     }
     return wrap;
+  }
+
+  // drawPoll draws a native poll: tapping an option answers (or, tapped
+  // again, takes the answer back); a poll of several answers toggles it.
+  function drawPoll(m) {
+    const p = m.poll;
+    const box = el("div", { class: "poll", "data-testid": "poll" },
+      el("div", { class: "poll-q", text: "📊 " + p.question }));
+    p.options.forEach((o, i) => {
+      box.append(el("button", {
+        type: "button",
+        class: "poll-opt" + (o.mine ? " mine" : ""),
+        "data-testid": "poll-option",
+        "data-text": o.text,
+        disabled: p.closed,
+        text: (o.mine ? "✔ " : "") + o.text + " · " + o.count,
+        onclick: () => {
+          const mine = p.options.map((x, j) => (x.mine ? j : -1)).filter((j) => j >= 0);
+          let next;
+          if (p.multiple) next = o.mine ? mine.filter((j) => j !== i) : mine.concat([i]);
+          else next = o.mine ? [] : [i];
+          vote(m.id, next);
+        },
+      }));
+    });
+    box.append(el("div", { class: "poll-meta", text: p.voters + (p.voters === 1 ? " vote" : " votes") + (p.closed ? " · closed" : "") }));
+    return box;
+  }
+
+  async function vote(message, options) {
+    try {
+      await api("POST", personPath() + "/chats/" + state.chat + "/vote", { message, options });
+      refresh(true);
+    } catch (e) {
+      oops(e);
+    }
   }
 
   function size(n) {
