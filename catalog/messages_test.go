@@ -16,6 +16,7 @@ var sampleData = map[string]any{
 	"Missing": "pin_messages", "Code": "abc123", "Days": 7, "Capacity": 3, "Load": 1,
 	"Projects": "Grup de consum", "Communities": "Gràcia", "Title": "Grup de consum · Gràcia",
 	"Steps": "1. …", "Bot": "multaque_bot", "Group": "Pool 1", "When": "2026-11-29",
+	"Page": 2, "Pages": 3, // keyboard pages (locales/groups)
 }
 
 func TestMessagesEveryLanguage(t *testing.T) {
