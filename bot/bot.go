@@ -27,6 +27,8 @@ type Store interface {
 	ProposalStore
 	BroadcastStore
 	DecisionStore
+	PlanStore   // plan.go
+	PledgeStore // pledges.go
 	RecordUpdate(ctx context.Context, updateID int) (fresh bool, err error)
 	SeenUpdate(ctx context.Context, updateID int) (bool, error)
 	// Awaiting says which conversation waits for the text person types

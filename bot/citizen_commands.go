@@ -23,6 +23,9 @@ func (b *citizens) onProjects(ctx context.Context, r *request) error {
 
 // onMe is /me: where the person is, or the survey's start before consent.
 func (b *citizens) onMe(ctx context.Context, r *request) error {
+	if err := b.pledges.sendMine(ctx, r.c, r.lang); err != nil { // pledges.go: a pledger's goals
+		return err
+	}
 	if r.cz == nil {
 		return b.reply(ctx, r.c, nil, b.survey.Start(r.lang, startPayload{}), nil)
 	}

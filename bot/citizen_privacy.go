@@ -33,5 +33,8 @@ func (b *citizens) onPrivacy(ctx context.Context, c *tg.Context, cz *multaque.Ci
 	if coord != nil {
 		text += "\n\n" + b.view.t(lang, "privacy_coordinator")
 	}
+	if ps, err := b.pledges.store.PledgesOf(ctx, id); err == nil && len(ps) > 0 {
+		text += "\n\n" + b.view.t(lang, "privacy_pledges") // pledges.go
+	}
 	return b.send(ctx, c.Recipient(), view{Text: text})
 }

@@ -66,6 +66,9 @@ func (b *citizens) onStart(ctx context.Context, c *tg.Context, cz *multaque.Citi
 	if p.CoordinatorInvite != "" {
 		return b.roles.onCoordinatorLink(ctx, c, cz, p.CoordinatorInvite) // roles_admin.go
 	}
+	if p.Goal != "" {
+		return b.pledges.onShareLink(ctx, c, p.Goal, b.langOf(ctx, c)) // pledges.go: supporters need no survey
+	}
 	if cz == nil {
 		return b.reply(ctx, c, nil, b.survey.Start(MatchLanguage(c.Sender().LanguageCode), p), nil)
 	}

@@ -30,7 +30,11 @@ func (b *reports) runExport(ctx context.Context, a *adminCall) error {
 	if err != nil {
 		return err
 	}
-	teamsCSV, err := b.teamsCSV(a.lang, teams, mentors, tallies)
+	plans, err := b.plans.plansOf(ctx, teams) // plan_reports.go
+	if err != nil {
+		return err
+	}
+	teamsCSV, err := b.teamsCSV(a.lang, teams, mentors, tallies, plans)
 	if err != nil {
 		return err
 	}
@@ -80,8 +84,9 @@ func (b *reports) demandCSV(lang multaque.Lang, stats []multaque.CommunityStats,
 }
 
 // teamsCSV is teams.csv: one row per team, oldest first, with how many
-// decisions it took and when the last closed (never what they were).
-func (b *reports) teamsCSV(lang multaque.Lang, teams []*multaque.Team, mentors []multaque.Mentor, tallies map[string]multaque.DecisionTally) ([]byte, error) {
+// decisions it took and when the last closed (never what they were), and
+// the columns of its plan, if it has one (plan_reports.go).
+func (b *reports) teamsCSV(lang multaque.Lang, teams []*multaque.Team, mentors []multaque.Mentor, tallies map[string]multaque.DecisionTally, plans map[string]*multaque.Plan) ([]byte, error) {
 	names := make(map[int64]string, len(mentors))
 	for _, m := range mentors {
 		names[m.ID] = m.Name
@@ -100,6 +105,7 @@ func (b *reports) teamsCSV(lang multaque.Lang, teams []*multaque.Team, mentors [
 		rows = append(rows, []string{t.ID, t.Community, csvCell(b.nameOfCommunity(lang, t.Community)), t.Project, csvCell(b.nameOfProject(lang, t.Project)),
 			published(len(t.Members)).String(), string(t.Status), csvCell(mentor), t.CreatedAt.UTC().Format(time.DateOnly), strconv.Itoa(age),
 			strconv.Itoa(tallies[t.ID].Closed), lastDecision(tallies[t.ID])})
+		rows[len(rows)-1] = append(rows[len(rows)-1], planCells(plans[t.ID])...)
 	}
 	return writeCSV(rows)
 }

@@ -53,7 +53,7 @@ const (
 // docs/COORDINATORS.md describes them.
 var (
 	demandHeader = []string{"community_id", "community_name", "project_id", "project_name", "waiting", "in_teams", "critical_mass"}
-	teamsHeader  = []string{"team_id", "community_id", "community_name", "project_id", "project_name", "size", "status", "mentor", "formed", "age_days", "decisions", "last_decision"}
+	teamsHeader  = append([]string{"team_id", "community_id", "community_name", "project_id", "project_name", "size", "status", "mentor", "formed", "age_days", "decisions", "last_decision"}, planColumns...) // plan_reports.go
 )
 
 // reportArea is what a report covers: communities, each with every community
@@ -374,11 +374,20 @@ func (b *reports) runStats(ctx context.Context, a *adminCall) error {
 		load += loads[m.ID]
 		capacity += m.Capacity
 	}
-	add("", t(lang, "report_teams", "Forming", forming, "Active", active),
+	stages, err := b.plans.stagesLine(ctx, lang, teams) // plan_reports.go
+	if err != nil {
+		return err
+	}
+	add("", t(lang, "report_teams", "Forming", forming, "Active", active), stages,
 		t(lang, "report_mentors", "Mentors", esc(count(nMentors)), "Paused", esc(count(paused)), "Load", load, "Capacity", capacity),
 		t(lang, "report_pool", "Free", pool[multaque.PoolFree]),
 		t(lang, "report_outbox", "Outbox", outbox),
 		"", t(lang, "report_small_counts"))
+	money, err := b.pledgeStatsLines(ctx, ar, lang) // coord_funds.go
+	if err != nil {
+		return err
+	}
+	lines = append(lines[:len(lines)-2], append(money, lines[len(lines)-2:]...)...)
 	return b.send(ctx, a.c.Recipient(), view{Text: fitLines(lines, maxMessageLen)})
 }
 
@@ -468,6 +477,11 @@ func (b *reports) runChart(ctx context.Context, a *adminCall) error {
 		return err
 	}
 	caption := b.view.t(a.lang, "report_chart_caption", "Area", esc(ar.name))
+	if teams, err := b.teamsIn(ctx, ar); err == nil { // teams by stage: plan_reports.go
+		if line, err := b.plans.stagesLine(ctx, a.lang, teams); err == nil {
+			caption += "\n" + line
+		}
+	}
 	_, err = b.wire.Answer(ctx, tg.Outgoing{Chat: a.c.Recipient(), Text: caption, ParseMode: tg.ModeHTML, File: &tg.File{Name: "chart.png", MIME: "image/png", Data: png, Photo: true}})
 	return err
 }

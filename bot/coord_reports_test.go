@@ -21,7 +21,8 @@ import (
 // The documented columns of /export's documents (docs/COORDINATORS.md).
 var (
 	demandColumns = []string{"community_id", "community_name", "project_id", "project_name", "waiting", "in_teams", "critical_mass"}
-	teamsColumns  = []string{"team_id", "community_id", "community_name", "project_id", "project_name", "size", "status", "mentor", "formed", "age_days", "decisions", "last_decision"}
+	teamsColumns  = []string{"team_id", "community_id", "community_name", "project_id", "project_name", "size", "status", "mentor", "formed", "age_days", "decisions", "last_decision",
+		"stage", "steps_done", "steps_total", "last_activity", "last_check_in"} // the plan's columns: plan_reports.go
 )
 
 // seedReports stores the people the reports count (see the table below),
@@ -329,7 +330,8 @@ func TestReportsWithinScope(t *testing.T) {
 	if msgs[0].Photo == nil {
 		t.Fatalf("/chart sent no photo: %+v", msgs[0])
 	}
-	if want := h.visible(es, "report_chart_caption", "Area", h.community(es, "gracia")); msgs[0].Caption != want {
+	stages := h.visible(es, "plan_report_stages", "Stages", "formado 1 · en marcha 0 · lanzado 0 · en pausa 0 · disuelto 0") // plan_reports.go
+	if want := h.visible(es, "report_chart_caption", "Area", h.community(es, "gracia")) + "\n" + stages; msgs[0].Caption != want {
 		t.Errorf("chart caption %q, want %q", msgs[0].Caption, want)
 	}
 	decodePNG(t, msgs[0].Photo.Data)
@@ -395,8 +397,8 @@ func TestExportForCoordinatorOfEverything(t *testing.T) {
 	today := time.Now().UTC().Format(time.DateOnly)
 	wantTeams := [][]string{
 		teamsColumns,
-		{gracia, "gracia", h.community(ca, "gracia"), "consumer-group", h.project(ca, "consumer-group"), "3", "forming", "'=Marta Puig", today, "0", "0", ""},
-		{eixample, "eixample", h.community(ca, "eixample"), "car-sharing", h.project(ca, "car-sharing"), "<3", "forming", "", today, "0", "0", ""},
+		{gracia, "gracia", h.community(ca, "gracia"), "consumer-group", h.project(ca, "consumer-group"), "3", "forming", "'=Marta Puig", today, "0", "0", "", "", "", "", "", ""},
+		{eixample, "eixample", h.community(ca, "eixample"), "car-sharing", h.project(ca, "car-sharing"), "<3", "forming", "", today, "0", "0", "", "", "", "", "", ""},
 	}
 	if !slices.EqualFunc(teams, wantTeams, slices.Equal) {
 		t.Errorf("teams.csv =\n%v\nwant\n%v", teams, wantTeams)
@@ -436,7 +438,8 @@ func TestChartHidesOneOrTwo(t *testing.T) {
 		t.Fatalf("/chart sent no photo: %+v", msgs[0])
 	}
 	decodePNG(t, msgs[0].Photo.Data)
-	if want := h.visible(ca, "report_chart_caption", "Area", h.text(ca, "report_everywhere")); msgs[0].Caption != want {
+	stages := h.visible(ca, "plan_report_stages", "Stages", "format 2 · en marxa 0 · llançat 0 · en pausa 0 · dissolt 0") // plan_reports.go
+	if want := h.visible(ca, "report_chart_caption", "Area", h.text(ca, "report_everywhere")) + "\n" + stages; msgs[0].Caption != want {
 		t.Errorf("chart caption %q, want %q", msgs[0].Caption, want)
 	}
 	if !h.audited(t, coord.ID, "chart", false, "all") {

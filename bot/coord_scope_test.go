@@ -251,6 +251,21 @@ func TestEveryAdminCommandKeepsScope(t *testing.T) {
 				want: []string{w.graciaTeam.ID, "Gina Verdi"},
 				not:  append([]string{"sants", w.santsTeam.ID, "energy-coop"}, outside...),
 			}}},
+		// The teams' start (plan_coord.go).
+		{name: "teams",
+			attempts: []scopeAttempt{{"/teams sants", "admin_out_of_scope"}, {"/teams barcelona", "admin_out_of_scope"}},
+			views: []scopeView{{
+				text: "/teams", msgs: 1, control: true,
+				want: []string{w.graciaTeam.ID, h.project(ca, "time-bank"), "Gina Verdi"},
+				not:  append([]string{w.santsTeam.ID, "Oriol Badal"}, outside...),
+			}}},
+		{name: "team",
+			attempts: []scopeAttempt{{"/team " + w.santsTeam.ID, "admin_out_of_scope"}},
+			views: []scopeView{{
+				text: "/team " + w.graciaTeam.ID, msgs: 1,
+				want: []string{w.graciaTeam.ID, h.project(ca, "time-bank")},
+				not:  outside,
+			}}},
 		{name: "mentorinvite", views: []scopeView{{
 			// Whoever opens her invite chooses where they mentor, within
 			// Gràcia, as the invite says.
@@ -316,6 +331,7 @@ func TestEveryAdminCommandKeepsScope(t *testing.T) {
 	}
 
 	// Every command of the registry has its row, and every row a command.
+	rows = append(rows, pledgeScopeRows(t, h, seen)...) // pledge_scope_test.go
 	registry := bot.AdminCommandNames(h.bot)
 	named := map[string]bool{}
 	for _, r := range rows {

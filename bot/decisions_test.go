@@ -404,15 +404,16 @@ func TestDecisionMentorCountsWhenTheTeamSaysSo(t *testing.T) {
 	}
 }
 
-// TestGroupCommandsPublished: every group's command menu lists /decide and
-// /decisions, in each language.
+// TestGroupCommandsPublished: every group's command menu lists /decide,
+// /decisions and /plan, in each language.
 func TestGroupCommandsPublished(t *testing.T) {
 	h := newHarness(t)
 	h.srv.NewUser("Anna", "ca").Send("/help") // the bot is up once it answers
 	for _, lang := range []string{"ca", "es", "en", ""} {
 		cmds := h.srv.Commands("all_group_chats", lang)
-		if len(cmds) != 2 || cmds[0].Text != "decide" || cmds[1].Text != "decisions" || strings.HasPrefix(cmds[0].Description, "[") {
-			t.Errorf("group commands in %q = %v, want decide and decisions described", lang, cmds)
+		if len(cmds) != 3 || cmds[0].Text != "decide" || cmds[1].Text != "decisions" || cmds[2].Text != "plan" ||
+			strings.HasPrefix(cmds[0].Description, "[") || strings.HasPrefix(cmds[2].Description, "[") {
+			t.Errorf("group commands in %q = %v, want decide, decisions and plan described", lang, cmds)
 		}
 	}
 }

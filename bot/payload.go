@@ -18,6 +18,8 @@ type startPayload struct {
 	// CoordinatorInvite is a coordinator invite code, "k_<code>"
 	// (roles_admin.go).
 	CoordinatorInvite string
+	// Goal is a team whose goal a share link opens, "g_<team>" (pledges.go).
+	Goal string
 }
 
 const maxPayload = 64 // characters, Telegram's limit for start parameters
@@ -43,6 +45,8 @@ func parsePayload(s string) startPayload {
 			p.Mentor = v
 		case k == "k" && validMentorCode(v): // made like mentor codes
 			p.CoordinatorInvite = v
+		case k == "g" && multaque.ValidID(v):
+			p.Goal = v
 		}
 	}
 	return p
@@ -71,6 +75,9 @@ func (p startPayload) String() string {
 	}
 	if p.Referrer != "" {
 		parts = append(parts, "r_"+p.Referrer)
+	}
+	if p.Goal != "" {
+		parts = append(parts, "g_"+p.Goal)
 	}
 	return strings.Join(parts, "_")
 }

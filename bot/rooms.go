@@ -22,6 +22,17 @@ type rooms struct {
 	proposals  *proposals
 	broadcasts *broadcasts
 	decisions  *decisions
+	plans      *plans   // plan.go: the teams' kickoff plans
+	pledges    *pledges // pledges.go
+}
+
+// pledges is the room of teams' goals, pledges and match funds (issue 17):
+// /goal, /pledge, /payinfo, /treasurer, /paid, the share link, the
+// deadline, and the coordinators' /fund and /funds.
+type pledges struct {
+	*core
+	store PledgeStore
+	wake  chan struct{} // a change to show in a group's pinned progress message (pledge_progress.go)
 }
 
 // citizens is the room of the people who use Multaque for themselves: the
@@ -34,6 +45,7 @@ type citizens struct {
 	proposals  *proposals
 	roles      *roles
 	decisions  *decisions
+	pledges    *pledges // a goal's share link (pledges.go)
 }
 
 // teams is the room of the teams' groups: the pool of groups, provisioning,
@@ -66,6 +78,8 @@ type roles struct {
 type reports struct {
 	*core
 	store ReportStore
+	plans *plans    // teams by stage, and teams.csv's columns of the plans
+	funds FundStore // /stats's money and hours (coord_funds.go)
 }
 
 // steering is the coordinators' room of what makes teams possible: /pool,
@@ -113,6 +127,7 @@ func newRooms(c *core, opts Options) *rooms {
 		proposals:  &proposals{core: c, store: opts.Store},
 		broadcasts: &broadcasts{core: c, store: opts.Store},
 		decisions:  &decisions{core: c, store: opts.Store, wake: make(chan struct{}, 1)},
+		plans:      newPlans(c, opts.Store),
 	}
 	rs.citizens.broadcasts = rs.broadcasts
 	rs.citizens.mentors = rs.mentors
@@ -123,6 +138,8 @@ func newRooms(c *core, opts Options) *rooms {
 	rs.mentors.roles = rs.roles
 	rs.steering.reports = rs.reports
 	rs.proposals.mentors = rs.mentors
+	rs.plans.reports = rs.reports
+	rs.reports.plans = rs.plans
 	rs.teams.poolLowWater = opts.PoolLowWater
 	if rs.teams.poolLowWater <= 0 {
 		rs.teams.poolLowWater = DefaultPoolLowWater
@@ -131,6 +148,9 @@ func newRooms(c *core, opts Options) *rooms {
 	if rs.teams.reminderAfter <= 0 {
 		rs.teams.reminderAfter = DefaultReminderAfter
 	}
+	rs.pledges = &pledges{core: c, store: opts.Store, wake: make(chan struct{}, 1)}
+	rs.citizens.pledges = rs.pledges
+	rs.reports.funds = opts.Store
 	rs.proposals.onCatalogChange = opts.OnCatalogChange
 	rs.steering.match = opts.Match
 	return rs

@@ -85,7 +85,7 @@ type routes struct {
 // routeTable is the bot's route table.
 func (b *Bot) routeTable() []any {
 	cz, tm, mt, rl, rp, st, pr, bc := b.citizens, b.teams, b.mentors, b.roles, b.reports, b.steering, b.proposals, b.broadcasts
-	dc := b.decisions
+	dc, pl := b.decisions, b.plans
 	return []any{
 		// The citizens' menu, in its order; /help lists it.
 		commandRoute{name: "start", menu: citizenMenu, run: cz.onStartCommand},
@@ -99,14 +99,21 @@ func (b *Bot) routeTable() []any {
 		commandRoute{name: "forget", menu: citizenMenu, run: cz.onForgetCommand},
 		commandRoute{name: "cancel", menu: citizenMenu, run: cz.onCancel},
 		commandRoute{name: "help", menu: citizenMenu, run: cz.onHelp, hidden: true},
+		commandRoute{name: "pledge", why: "team members and supporters learn it from the team's goal and its share link", run: b.pledges.onPledgeCommand},
+		commandRoute{name: "goal", why: "team members learn it from the team's welcome and the README", run: b.pledges.onGoalCommand},
+		commandRoute{name: "payinfo", why: "/goal asks for it", run: b.pledges.onPayInfoCommand},
+		commandRoute{name: "treasurer", why: "/goal and the met goal's message tell the team", run: b.pledges.onTreasurerCommand},
+		commandRoute{name: "paid", why: "the treasurer learns it from /treasurer", run: b.pledges.onPaidCommand},
 
 		commandRoute{name: "mentor", why: "mentors learn it when they accept their invite", run: mt.onMentorCommand},
 		commandRoute{name: "claim", why: "the operator reads the setup code in the log", run: rl.onClaim},
 		commandRoute{name: "decide", why: "a team's members learn it in their group (/decisions), where it is typed most", run: dc.onDecideCommand},
+		commandRoute{name: "plan", why: "it belongs in a team's group, whose pinned plan says so; here it says so", run: pl.onPlanInPrivate},
 
 		// Commands typed in a team's group.
 		groupRoute{"decide", dc.onGroupCommand},
 		groupRoute{"decisions", dc.onGroupCommand},
+		groupRoute{"plan", pl.onGroupPlan},
 
 		// The coordinators' menu, in its order.
 		commandRoute{name: "stats", menu: coordinatorMenu, admin: rp.runStats},
@@ -116,6 +123,8 @@ func (b *Bot) routeTable() []any {
 		commandRoute{name: "pool", menu: coordinatorMenu, admin: st.noArgs("/pool", st.onPool)},
 		commandRoute{name: "match", menu: coordinatorMenu, admin: st.noArgs("/match", st.onMatch)},
 		commandRoute{name: "mentors", menu: coordinatorMenu, admin: st.noArgs("/mentors", st.onMentors)},
+		commandRoute{name: "teams", menu: coordinatorMenu, admin: pl.runTeams},
+		commandRoute{name: "team", menu: coordinatorMenu, admin: pl.runTeam},
 		commandRoute{name: "threshold", menu: coordinatorMenu, admin: pr.onThreshold},
 		commandRoute{name: "proposals", menu: coordinatorMenu, admin: pr.onProposals},
 		commandRoute{name: "translate", menu: coordinatorMenu, admin: pr.onTranslate},
@@ -125,6 +134,8 @@ func (b *Bot) routeTable() []any {
 		commandRoute{name: "removecoordinator", menu: coordinatorMenu, admin: rl.runRemoveCoordinator},
 		commandRoute{name: "scope", menu: coordinatorMenu, admin: rl.runScope},
 		commandRoute{name: "audit", menu: coordinatorMenu, admin: rl.runAudit},
+		commandRoute{name: "funds", menu: coordinatorMenu, admin: b.pledges.runFunds},
+		commandRoute{name: "fund", menu: coordinatorMenu, admin: b.pledges.runFund},
 
 		// Buttons of the survey, /me, /settings, /projects and /forget.
 		buttonRoute{actLang, cz.onLanguageOrConsent},
@@ -170,6 +181,15 @@ func (b *Bot) routeTable() []any {
 		// A broadcast's preview.
 		buttonRoute{actBroadcastSend, bc.onBroadcastButton},
 		buttonRoute{actBroadcastCancel, bc.onBroadcastButton},
+		// A team's plan, in its group; a mentor's check-in; /teams.
+		buttonRoute{actPlanTick, pl.onTick},
+		buttonRoute{actPlanCheckIn, pl.onCheckIn},
+		buttonRoute{actPlanTeam, pl.onTeamButton},
+		// A goal's pledge screen (pledges.go).
+		buttonRoute{actPledgeAmount, b.pledges.onPledgeButton},
+		buttonRoute{actPledgeOther, b.pledges.onPledgeButton},
+		buttonRoute{actPledgeNamed, b.pledges.onPledgeButton},
+		buttonRoute{actPledgeWithdraw, b.pledges.onPledgeButton},
 
 		// A decision's walk-through.
 		buttonRoute{actDecideTeam, dc.onDecideButton},
@@ -185,6 +205,8 @@ func (b *Bot) routeTable() []any {
 		textRoute{multaque.AwaitBroadcast, bc.onBroadcastText},
 		textRoute{multaque.AwaitProposal, pr.onProposalInput},
 		textRoute{multaque.AwaitDecision, dc.onDecisionText},
+		textRoute{multaque.AwaitCheckInNote, pl.onCheckInNote},
+		textRoute{multaque.AwaitPledge, b.pledges.onPledgeText},
 	}
 }
 

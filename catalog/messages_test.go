@@ -16,6 +16,9 @@ var sampleData = map[string]any{
 	"Missing": "pin_messages", "Code": "abc123", "Days": 7, "Capacity": 3, "Load": 1,
 	"Projects": "Grup de consum", "Communities": "Gràcia", "Title": "Grup de consum · Gràcia",
 	"Steps": "1. …", "Bot": "multaque_bot", "Group": "Pool 1", "When": "2026-11-29",
+	// locales/plan
+	"N": 3, "Step": "Primera reunió", "Stage": "en marxa", "Since": "2026-11-29", "Date": "2026-11-29",
+	"Done": 2, "Total": 5, "Mark": "🟢", "Reason": "estiu", "CheckIn": "🟡 2026-11-29", "Stages": "format 1 · en marxa 2", "Note": "Cal un local",
 	"Page": 2, "Pages": 3, // keyboard pages (locales/groups)
 }
 

@@ -37,6 +37,14 @@ func (db *DB) Awaiting(ctx context.Context, person int64) (multaque.Awaiting, er
 			out = multaque.AwaitDecision
 			return err
 		}
+		if tx.Bucket(bucketPlanNotes).Get(idKey(person)) != nil { // plans.go
+			out = multaque.AwaitCheckInNote
+			return nil
+		}
+		if pledgeTyping(tx, person) { // pledges_typing.go
+			out = multaque.AwaitPledge
+			return nil
+		}
 		if tx.Bucket(bucketProposals).Get(proposalNoteKey(person)) != nil {
 			out = multaque.AwaitProposal
 			return nil

@@ -44,6 +44,7 @@ func (db *DB) Check(ctx context.Context) (problems []string, err error) {
 //   - every member of a team is a citizen and every team's mentor a mentor;
 //     nobody is in two teams (not closed) for one project; the index of
 //     teams by group matches the teams;
+//   - every plan reads, passes Plan.Validate and belongs to a team;
 //   - every outbox item reads, has its place in the due order, and is for a
 //     known chat: a citizen, a mentor, a coordinator (stored or in
 //     o.Coordinators), a pool group or a team's group; the outbox counts
@@ -201,6 +202,8 @@ func check(ctx context.Context, tx *bolt.Tx, o CheckOptions) []string {
 		{"outbox", c.checkOutbox},
 		{"audit log", c.checkAudit},                           // audit.go
 		{"decisions", func() { checkDecisions(c.tx, c.add) }}, // decisions_log.go
+		{"plans", c.checkPlans},                               // plans.go
+		{"pledges and funds", c.checkPledges},                 // funds_ledger.go
 	}
 	for _, s := range steps {
 		if ctx.Err() != nil {
@@ -490,7 +493,8 @@ func (c *checker) knownChat(chat int64) bool {
 		return c.tx.Bucket(bucketPool).Get(idKey(chat)) != nil || c.tx.Bucket(bucketTeamsByChat).Get(idKey(chat)) != nil
 	}
 	return c.citizens[chat] != nil || c.mentors[chat] != nil ||
-		c.tx.Bucket(bucketCoordinators).Get(idKey(chat)) != nil || slices.Contains(c.o.Coordinators, chat)
+		c.tx.Bucket(bucketCoordinators).Get(idKey(chat)) != nil || slices.Contains(c.o.Coordinators, chat) ||
+		pledger(c.tx, chat) // pledges.go: a supporter is told of their pledge
 }
 
 func (c *checker) checkOutbox() {

@@ -51,6 +51,8 @@ var (
 	bucketThresholds   = []byte("thresholds")
 	bucketBroadcasts   = []byte("broadcasts")
 	bucketErased       = []byte("erased")
+	bucketPlans        = []byte("plans")      // plans.go
+	bucketPlanNotes    = []byte("plan_notes") // plans.go
 	// teams.go's indexes and pending join answers (teams_index.go, joins.go).
 	bucketTeamsByState  = []byte("teams_by_state")
 	bucketTeamsByMember = []byte("teams_by_member")
@@ -60,7 +62,7 @@ var (
 		bucketCitizens, bucketWaiting, bucketQueues, bucketQueuesBySize, bucketQueuesByAge, bucketRefCodes, bucketUpdates, bucketMeta,
 		bucketOutbox, bucketDead, bucketTeams, bucketTeamsByChat, bucketMentors,
 		bucketCoordinators, bucketPool, bucketCodes, bucketProposals, bucketAudit,
-		bucketThresholds, bucketBroadcasts, bucketErased,
+		bucketThresholds, bucketBroadcasts, bucketErased, bucketPlans, bucketPlanNotes,
 		bucketTeamsByState, bucketTeamsByMember, bucketJoins,
 		bucketDecisions, // decisions.go
 	}

@@ -7,7 +7,10 @@
 // and threshold overrides, broadcasts, the teams' decisions (decisions.go:
 // drafts, open polls and their votes, a block's reason awaited, each team's
 // log; a vote replaces a voter's last only when its update is newer, and a
-// decision stays in the open index until its outcome is posted), and keyed
+// decision stays in the open index until its outcome is posted), the teams'
+// kickoff plans (plans.go: one per team, changed with the outbox items and
+// the update that cause it) and the mentors' check-ins waiting for their
+// optional line, and keyed
 // tags of erased ids (so that a restore can erase again). What has an end
 // (invite codes, mentor drafts, old refusals) PurgeExpired deletes once it
 // is over. It also takes hot compacted backups, restores them, and
@@ -25,6 +28,16 @@
 // Writes that come in at a high rate go through bbolt's Batch so that
 // concurrent callers share one fsync; the functions handed to Batch may run
 // more than once and are written to be idempotent.
+//
+// Teams' goals, pledges and match funds (pledges.go, funds.go) keep theirs:
+// a pledge, its fund's reservation and its messages commit together, so a
+// fund's committed + paid never exceeds its budget and committed + released
+// + paid always equals what it ever reserved; a critical-mass bonus is
+// reserved in the transaction that forms its team; a goal's settlement (met
+// or missed), every pledge's new status, the funds' accounts and the
+// messages with their reminders commit together; marking a pledge paid
+// deletes its reminders in the same transaction. Check verifies all of it
+// (checkPledges in funds_ledger.go).
 //
 // The package must never talk to Telegram, never log, and never put personal
 // data (names, typed text, communities) into an error message: ids are the

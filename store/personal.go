@@ -129,6 +129,7 @@ func heldBy(tx *bolt.Tx, set personSet) (map[int64][]holding, error) {
 	if err := heldInDecisions(tx, set, out); err != nil { // decisions_personal.go
 		return nil, err
 	}
+	heldPledges(tx, set, out) // pledges_settle.go
 	return out, nil
 }
 
@@ -246,6 +247,12 @@ func forgetHeld(tx *bolt.Tx, erased personSet, hs map[int64][]holding, now time.
 	if err := forgetInDecisions(tx, erased); err != nil { // decisions_personal.go: answers out, outcomes stay
 		return err
 	}
+	if err := forgetInPlans(tx, erased); err != nil { // plans.go: names out, steps stay done
+		return err
+	}
+	if err := forgetPledges(tx, erased, now); err != nil { // pledges_settle.go: deleted before the goal, anonymous after
+		return err
+	}
 	for _, id := range ids {
 		for _, h := range hs[id] {
 			if bytes.Equal(h.bucket, bucketAudit) {
@@ -293,6 +300,14 @@ type personalData struct {
 	// DecisionsDrafted the questions they put (decisions_personal.go).
 	DecisionAnswers  []decisionAnswer `json:"decision_answers,omitempty"`
 	DecisionsDrafted []string         `json:"decisions_drafted,omitempty"`
+	// StepsMarked and StepsOwned are the steps of their teams' plans they
+	// marked done or took on; CheckIns, those they gave as a mentor
+	// (plans.go).
+	StepsMarked []planMark    `json:"steps_marked,omitempty"`
+	StepsOwned  []planMark    `json:"steps_owned,omitempty"`
+	CheckIns    []planCheckIn `json:"check_ins,omitempty"`
+	// Pledges are their pledges to teams' goals.
+	Pledges []multaque.Pledge `json:"pledges,omitempty"`
 }
 
 // teamView is a team as the person's own data shows it: what it is, not
@@ -409,6 +424,12 @@ func (db *DB) PersonalData(ctx context.Context, id int64) ([]byte, error) {
 			return err
 		}
 		if err := decisionsOf(tx, id, &pd); err != nil { // decisions_personal.go
+			return err
+		}
+		if err := plansOf(tx, id, &pd); err != nil { // plans.go
+			return err
+		}
+		if pd.Pledges, err = pledgesOf(tx, id); err != nil { // pledges.go
 			return err
 		}
 		return teamsAndMessages(tx, id, &pd)

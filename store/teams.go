@@ -287,6 +287,11 @@ func putTeam(tx *bolt.Tx, old, next *multaque.Team, items func(t *multaque.Team)
 	if err := tx.Bucket(bucketTeams).Put([]byte(next.ID), data); err != nil {
 		return err
 	}
+	if old == nil {
+		if err := grantBonuses(tx, next, now); err != nil { // funds.go: a fund's critical-mass bonus
+			return err
+		}
+	}
 	if err := indexTeam(tx, old, next); err != nil {
 		return err
 	}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/multaque/multaque"
 )
 
 // Config is the whole configuration of the program: what configs/config.yaml
@@ -29,6 +31,7 @@ type Config struct {
 	Matching     MatchingConfig `yaml:"matching"`
 	Sender       SenderConfig   `yaml:"sender"`
 	Teams        TeamsConfig    `yaml:"teams"`
+	Plans        PlansConfig    `yaml:"plans"`
 	Backup       BackupConfig   `yaml:"backup"`
 }
 
@@ -123,6 +126,24 @@ type TeamsConfig struct {
 	ReminderAfter Duration `yaml:"reminder_after"`
 }
 
+// PlansConfig sets the intervals of the teams' kickoff plans (see
+// multaque.PlanRules): how long a team may stay quiet before it is nudged,
+// and how often mentors check in.
+type PlansConfig struct {
+	// QuietAfter: no step done and nothing decided for this long → a
+	// friendly nudge in the team's group (to the coordinators if it has no
+	// mentor).
+	QuietAfter Duration `yaml:"quiet_after"`
+	// MentorAfter: this much longer → the mentor, in private.
+	MentorAfter Duration `yaml:"mentor_after"`
+	// CoordinatorsAfter: this much longer again → the coordinators who
+	// oversee the team.
+	CoordinatorsAfter Duration `yaml:"coordinators_after"`
+	// CheckInEvery: each mentor is asked how each of their teams does this
+	// often.
+	CheckInEvery Duration `yaml:"check_in_every"`
+}
+
 // BackupConfig configures the backups the running bot takes of its
 // database: compacted copies, consistent as of one moment, taken while it
 // serves.
@@ -173,6 +194,12 @@ func DefaultConfig() Config {
 		Teams: TeamsConfig{
 			PoolLowWater:  2,
 			ReminderAfter: Duration(24 * time.Hour),
+		},
+		Plans: PlansConfig{
+			QuietAfter:        Duration(multaque.DefaultPlanRules().Quiet),
+			MentorAfter:       Duration(multaque.DefaultPlanRules().ToMentor),
+			CoordinatorsAfter: Duration(multaque.DefaultPlanRules().ToCoordinators),
+			CheckInEvery:      Duration(multaque.DefaultPlanRules().CheckInEvery),
 		},
 		Backup: BackupConfig{
 			Schedule: "0 3 * * *", // at night, when few people write
@@ -283,6 +310,10 @@ func (c Config) fields() [][2]string {
 		{"sender.per_group_per_minute", strconv.Itoa(c.Sender.PerGroupPerMinute)},
 		{"teams.pool_low_water", strconv.Itoa(c.Teams.PoolLowWater)},
 		{"teams.reminder_after", c.Teams.ReminderAfter.String()},
+		{"plans.quiet_after", c.Plans.QuietAfter.String()},
+		{"plans.mentor_after", c.Plans.MentorAfter.String()},
+		{"plans.coordinators_after", c.Plans.CoordinatorsAfter.String()},
+		{"plans.check_in_every", c.Plans.CheckInEvery.String()},
 		{"backup.dir", c.Backup.Dir},
 		{"backup.schedule", c.Backup.Schedule},
 		{"backup.keep", strconv.Itoa(c.Backup.Keep)},

@@ -75,6 +75,10 @@ func (c *Config) envVars() []envVar {
 		{name: "MULTAQUE_SENDER_PER_GROUP_PER_MINUTE", field: "sender.per_group_per_minute", set: setInt(&c.Sender.PerGroupPerMinute)},
 		{name: "MULTAQUE_TEAMS_POOL_LOW_WATER", field: "teams.pool_low_water", set: setInt(&c.Teams.PoolLowWater)},
 		{name: "MULTAQUE_TEAMS_REMINDER_AFTER", field: "teams.reminder_after", set: setDuration(&c.Teams.ReminderAfter)},
+		{name: "MULTAQUE_PLANS_QUIET_AFTER", field: "plans.quiet_after", set: setDuration(&c.Plans.QuietAfter)},
+		{name: "MULTAQUE_PLANS_MENTOR_AFTER", field: "plans.mentor_after", set: setDuration(&c.Plans.MentorAfter)},
+		{name: "MULTAQUE_PLANS_COORDINATORS_AFTER", field: "plans.coordinators_after", set: setDuration(&c.Plans.CoordinatorsAfter)},
+		{name: "MULTAQUE_PLANS_CHECK_IN_EVERY", field: "plans.check_in_every", set: setDuration(&c.Plans.CheckInEvery)},
 		{name: "MULTAQUE_BACKUP_DIR", field: "backup.dir", set: func(s string) error {
 			// As for MULTAQUE_HTTP_ADDR: "off" turns off the backups a
 			// file's backup.dir asks for.

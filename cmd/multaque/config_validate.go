@@ -168,6 +168,16 @@ func (c *Config) validate() []error {
 		bad("teams.reminder_after", "must be at least 1m, got %s", c.Teams.ReminderAfter)
 	}
 
+	for _, f := range []struct {
+		name string
+		d    Duration
+	}{{"plans.quiet_after", c.Plans.QuietAfter}, {"plans.mentor_after", c.Plans.MentorAfter},
+		{"plans.coordinators_after", c.Plans.CoordinatorsAfter}, {"plans.check_in_every", c.Plans.CheckInEvery}} {
+		if f.d < Duration(time.Hour) {
+			bad(f.name, "must be at least 1h, got %s", f.d)
+		}
+	}
+
 	b := c.Backup
 	if _, err := cron.ParseStandard(b.Schedule); err != nil {
 		bad("backup.schedule", "%q is not a cron spec such as \"0 3 * * *\": %v", b.Schedule, err)

@@ -412,6 +412,18 @@ func (m *Main) run(ctx context.Context) (err error) {
 	// those whose time passed while the bot was down.
 	decisionsDone := make(chan error, 1)
 	go func() { decisionsDone <- b.RunDecisions(senderCtx, 0) }()
+	// The teams' kickoff plans: posted, kept up to date, nudges sent.
+	plansDone := make(chan error, 1)
+	go func() {
+		plansDone <- b.RunPlans(senderCtx, bot.PlanOptions{Rules: multaque.PlanRules{
+			Quiet: time.Duration(cfg.Plans.QuietAfter), ToMentor: time.Duration(cfg.Plans.MentorAfter),
+			ToCoordinators: time.Duration(cfg.Plans.CoordinatorsAfter), CheckInEvery: time.Duration(cfg.Plans.CheckInEvery),
+		}})
+	}()
+	// Goals past their deadline are settled (met or missed) and their
+	// messages queued; a stop loses none (the store keeps the deadlines).
+	goalsDone := make(chan error, 1)
+	go func() { goalsDone <- b.RunGoals(senderCtx, bot.DefaultGoalsEvery) }()
 	if cfg.Telegram.Mode == "webhook" {
 		err = m.serveWebhook(ctx, b)
 	} else {
@@ -429,6 +441,12 @@ func (m *Main) run(ctx context.Context) (err error) {
 	}
 	if derr := <-decisionsDone; derr != nil && err == nil {
 		err = derr
+	}
+	if perr := <-plansDone; perr != nil && err == nil {
+		err = perr
+	}
+	if gerr := <-goalsDone; gerr != nil && err == nil {
+		err = gerr
 	}
 	return err
 }

@@ -129,7 +129,7 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 				}
 				return
 			}
-			fmt.Fprintln(stdout, "Multaque sandbox: demo ready: 7 neighbours of Gràcia want a consumer group; the 8th you add makes a team (press Form teams now); Ona, Biel and Rosa's workers' guild in Sants decides together in its group (one decision closed, one open)")
+			fmt.Fprintln(stdout, "Multaque sandbox: demo ready: 7 neighbours of Gràcia want a consumer group; the 8th you add makes a team (press Form teams now). In Sants, a team sharing cars has its plan under way (open Rosa to see it), and Ona, Biel and Sílvia's workers' guild decides together in its group (one decision closed, one open)")
 		})
 	}
 

@@ -9,7 +9,7 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// TestSandboxPollInBrowser: in the --demo sandbox, Rosa opens her team's
+// TestSandboxPollInBrowser: in the --demo sandbox, Sílvia opens her team's
 // group in Chromium and taps a time of the open meeting poll; the page
 // shows her choice, counted with Biel's; the closed proposal's options
 // cannot be tapped.
@@ -31,8 +31,8 @@ func TestSandboxPollInBrowser(t *testing.T) {
 	s.waitOut(demoReady, 60*time.Second)
 	p.run("reload with the demo's people", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`[data-testid=person-select]`)))
 
-	p.choose("Rosa")
-	p.poll("Rosa's team group is in her chats", `document.querySelector('[data-testid=chat-item][data-kind=group]') !== null`)
+	p.choose("Sílvia")
+	p.poll("Sílvia's team group is in her chats", `document.querySelector('[data-testid=chat-item][data-kind=group]') !== null`)
 	p.run("open the team's group", chromedp.Click(chromedp.CSS(`[data-testid=chat-item][data-kind=group]`)))
 	p.see(demoOpenQuestion)
 	option := "Ds. 19, 11:00"
@@ -42,7 +42,7 @@ func TestSandboxPollInBrowser(t *testing.T) {
 		o.click();
 		return true;
 	})()`)
-	p.poll("the page shows Rosa's choice", `[...document.querySelectorAll('[data-testid=poll-option]')].some(b =>
+	p.poll("the page shows Sílvia's choice", `[...document.querySelectorAll('[data-testid=poll-option]')].some(b =>
 		b.dataset.text === `+js(option)+` && b.classList.contains("mine") && b.innerText.includes("· 2"))`)
 	p.poll("the closed proposal takes no vote", `[...document.querySelectorAll('[data-testid=poll]')].some(p =>
 		p.innerText.includes(`+js(demoClosedQuestion)+`) && [...p.querySelectorAll('[data-testid=poll-option]')].every(b => b.disabled))`)

@@ -14,10 +14,11 @@ import (
 	"github.com/multaque/multaque/catalog"
 )
 
-// This file is --demo: a coordinator with two groups in the pool, a mentor
+// This file is --demo: a coordinator with three groups in the pool, a mentor
 // of consumer groups in Barcelona, and people who answered the survey,
 // seven of them in Gràcia wanting the consumer group (critical mass 8), so
-// that the visitor who joins them makes a team. Everything goes through
+// that the visitor who joins them makes a team; and a team of Sants whose
+// kickoff plan is under way (sandbox_demo_plan.go). Everything goes through
 // the real bot over the fake Telegram, as people would do it; the database
 // is never written directly.
 
@@ -25,8 +26,9 @@ import (
 const demoCoordinatorName = "Coordinadora"
 
 // demoPoolGroups are the titles of the groups the demo coordinator adds
-// the bot to, for the pool.
-var demoPoolGroups = []string{"Pool 1", "Pool 2"}
+// the bot to, for the pool: one for the team with a plan (and a goal),
+// one for the deciding team, two left free.
+var demoPoolGroups = []string{"Pool 1", "Pool 2", demoTeamGroup, "Pool 4"}
 
 // demoMentor is the mentor --demo onboards: consumer groups and time banks
 // in Barcelona, which covers Gràcia and Sants.
@@ -137,7 +139,13 @@ func (d *demo) seed(ctx context.Context) error {
 		wg.Go(func() { errs[i] = answerSurvey(ctx, u, p, d.texts) })
 	}
 	wg.Wait()
-	return errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if err := d.seedTeam(ctx, w); err != nil { // sandbox_demo_plan.go: a team with its plan under way
+		return err
+	}
+	return d.seedPledges(ctx, w) // the same team, halfway to its goal with a fund's match
 }
 
 // awaitPool waits until the pool holds a group for each of demoPoolGroups
@@ -228,6 +236,50 @@ func answerSurvey(ctx context.Context, u *telegramtest.User, d demoPerson, texts
 	} {
 		if err := step(); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// seedPledges has the coordinator create a match fund (/fund) and the
+// team with a plan (seedTeam, sandbox_demo_plan.go) set a goal: Rosa sets
+// it, and she and Tomàs pledge 50 € each, matched by the fund, so the team
+// is halfway to its 400 €.
+func (d *demo) seedPledges(ctx context.Context, w wiring) error {
+	funds, err := w.db.Funds(ctx)
+	if err != nil || len(funds) > 0 {
+		return err // seeded before
+	}
+	var users []*telegramtest.User
+	for _, p := range demoTeamPeople[:2] {
+		sp, ok := d.people.demo(p.name)
+		if !ok {
+			return fmt.Errorf("pledger %s is not in the demo", p.name)
+		}
+		u, ok := d.srv.User(sp.ID)
+		if !ok {
+			return fmt.Errorf("pledger %s is not in the fake", p.name)
+		}
+		users = append(users, u)
+	}
+	year := time.Now().AddDate(1, 0, 0).Format("2006-01-02")
+	d.coord.Send("/fund barri 2000 1 " + year + " team=300 Fons de barri / Ajuntament")
+	if _, err := d.coord.Await(ctx, "Fons de barri"); err != nil {
+		return fmt.Errorf("fund: %w", err)
+	}
+	rosa := users[0]
+	rosa.Send("/goal 400 " + time.Now().AddDate(0, 0, 30).Format("2006-01-02") + " un cotxe elèctric compartit")
+	if _, err := rosa.Await(ctx, visible(d.texts, "ca", "goal_saved")); err != nil {
+		return fmt.Errorf("goal: %w", err)
+	}
+	rosa.Send("/payinfo IBAN ES00 0000 0000 0000 0000 0000")
+	for _, u := range users {
+		u.Send("/pledge")
+		if _, err := u.PressButton(ctx, "50.00 €"); err != nil {
+			return fmt.Errorf("pledge: %w", err)
+		}
+		if _, err := u.Await(ctx, "50.00 €"); err != nil {
+			return fmt.Errorf("pledge: %w", err)
 		}
 	}
 	return nil

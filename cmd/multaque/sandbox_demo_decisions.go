@@ -23,7 +23,7 @@ import (
 var demoDeciders = []demoPerson{
 	{"Ona", "ca", "sants", "workers-guild"},
 	{"Biel", "ca", "sants", "workers-guild"},
-	{"Rosa", "es", "sants", "workers-guild"},
+	{"Sílvia", "es", "sants", "workers-guild"},
 }
 
 // The demo's decisions: the one closed and the one left open.

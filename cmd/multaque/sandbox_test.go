@@ -113,6 +113,10 @@ type sandboxView struct {
 		From string
 		HTML string
 	}
+	Chats []struct {
+		ID   int64
+		Kind string
+	}
 }
 
 // chatText is a person's chat with the bot, as text.
@@ -125,6 +129,35 @@ func (s *sandbox) chatText(person int64) string {
 		fmt.Fprintf(&b, "%s: %s\n", m.From, m.HTML)
 	}
 	return b.String()
+}
+
+// groupText waits until one of a person's groups shows want, and returns
+// that group's messages as text.
+func (s *sandbox) groupText(person int64, want string) string {
+	s.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var v sandboxView
+		s.api("GET", fmt.Sprintf("/api/view?person=%d&chat=%d", person, person), nil, &v)
+		for _, c := range v.Chats {
+			if c.Kind != "group" {
+				continue
+			}
+			var g sandboxView
+			s.api("GET", fmt.Sprintf("/api/view?person=%d&chat=%d", person, c.ID), nil, &g)
+			var b strings.Builder
+			for _, m := range g.Messages {
+				fmt.Fprintf(&b, "%s: %s\n", m.From, m.HTML)
+			}
+			if strings.Contains(b.String(), want) {
+				return b.String()
+			}
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("person %d: no group shows %q within 30 s", person, want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // waitChat waits until a person's chat with the bot contains want.
@@ -206,24 +239,30 @@ func (s *sandbox) act(person int64, action string) string {
 }
 
 // TestSandboxDemo seeds the demo through the real bot: a coordinator whose
-// two groups are in the pool, a mentor onboarded with the coordinator's
+// three groups are in the pool, a mentor onboarded with the coordinator's
 // invite, and the demo people, seven in Gràcia waiting for a consumer
-// group of eight. A restart adds nobody twice.
+// group of eight, and four of Sants in a team whose plan is under way. A
+// restart adds nobody twice.
 func TestSandboxDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives twelve people through the survey")
 	}
 	data := filepath.Join(t.TempDir(), "sandbox.db")
 	s := startSandbox(t, data, "--demo")
-	s.waitOut(demoReady, 30*time.Second)
+	s.waitOut(demoReady, 60*time.Second)
 	ps := s.people()
-	if len(ps) != len(demoPeople)+len(demoDeciders)+2 || ps[demoCoordinatorName] == 0 || ps[demoMentor.name] == 0 {
-		t.Fatalf("people=%v, want the %d demo people, %s and %s", ps, len(demoPeople)+len(demoDeciders), demoCoordinatorName, demoMentor.name)
+	if len(ps) != len(demoPeople)+len(demoDeciders)+len(demoTeamPeople)+2 || ps[demoCoordinatorName] == 0 || ps[demoMentor.name] == 0 {
+		t.Fatalf("people=%v, want the %d demo people, %s and %s", ps, len(demoPeople)+len(demoDeciders)+len(demoTeamPeople), demoCoordinatorName, demoMentor.name)
 	}
 	checkDemoDecisions(t, s, ps) // sandbox_demo_decisions_test.go
-	coord := s.waitChat(ps[demoCoordinatorName], "2 grups lliures")
-	if n := strings.Count(coord, "✅"); n != 2 {
-		t.Errorf("the coordinator was told %d times that a group joined the pool, want 2:\n%s", n, coord)
+	coord := s.waitChat(ps[demoCoordinatorName], "4 grups lliures")
+	if n := strings.Count(coord, "✅ Grup afegit"); n != 4 {
+		t.Errorf("the coordinator was told %d times that a group joined the pool, want 4:\n%s", n, coord)
+	}
+	// The team of Sants has its plan pinned in its group, two steps done.
+	plan := s.groupText(ps[demoTeamPeople[0].name], "✅ 2.")
+	if !strings.Contains(plan, "Tomàs") || strings.Count(plan, "⬜") == 0 {
+		t.Errorf("the demo team's plan shows no step of Tomàs's or none left to do:\n%s", plan)
 	}
 	s.waitChat(ps[demoMentor.name], "ya eres mentor")
 
@@ -253,6 +292,7 @@ func TestSandboxDemo(t *testing.T) {
 	if err := s.stop(); err != nil {
 		t.Fatal(err)
 	}
+	checkDemoPledges(t, data) // sandbox_pledges_test.go
 
 	s = startSandbox(t, data, "--demo")
 	s.waitOut(demoReady, 30*time.Second)
@@ -260,8 +300,9 @@ func TestSandboxDemo(t *testing.T) {
 		t.Errorf("after a restart with --demo there are %d people, want %d", len(got), len(ps))
 	}
 	// The coordinator's groups are back in the fake, with the ids the pool
-	// knows; the deciding team has one of them (sandbox_demo_decisions.go).
-	s.waitChat(ps[demoCoordinatorName], "1 grup lliure")
+	// knows; the team with a plan (sandbox_demo_plan.go) and the deciding
+	// team (sandbox_demo_decisions.go) have one of them each.
+	s.waitChat(ps[demoCoordinatorName], "2 grups lliures")
 }
 
 // TestSandboxPersonActions uses the page's actions for a person: a mentor
