@@ -38,8 +38,14 @@ type Team struct {
 	// ActiveSince is when the team's group was ready and its people were
 	// invited to it; reminders count from then. Zero unless active.
 	ActiveSince time.Time `json:"active_since,omitzero"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	// SettledAt is when the Provisioner stopped following an active team:
+	// every member had joined its group or been reminded, and the group
+	// had served it long enough. A settled team is not read by the
+	// Provisioner's passes; the store clears SettledAt when the team
+	// changes status or gains a member.
+	SettledAt time.Time `json:"settled_at,omitzero"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // TeamMember is a citizen in a team.

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -50,6 +51,7 @@ const (
 	problemChooseLang    = "problem_choose_language"
 	problemLocationFar   = "problem_location_unknown"
 	problemSearchTooLong = "problem_search_too_long"
+	problemInTeam        = "interest_in_team" // catalog/locales/groups
 )
 
 // ErrStale is returned for a button drawn for an earlier state of the
@@ -75,7 +77,8 @@ type Reply struct {
 	Payload   startPayload // carried through the screens before consent
 	Community string       // the community being browsed (ScreenCommunity)
 	Choices   []string     // community ids (ScreenCommunityChoices)
-	Project   string       // ScreenProject
+	Project   string       // ScreenProject; ScreenInterests: show its page
+	Page      int          // the page of a long keyboard (keyboard_pages.go)
 	Placed    string       // community chosen from a shared location, to tell them
 	// Edit says the screen replaces the message whose button was pressed.
 	Edit bool
@@ -221,10 +224,18 @@ func (s *Survey) press(c *multaque.Citizen, b button, now time.Time) (*multaque.
 	}
 	switch {
 	case b.Action == actBrowse && c.Survey.Step == multaque.StepCommunity:
-		if _, ok := s.Catalog.Community(b.Arg); b.Arg != "" && !ok {
+		id, page := splitPage(b.Arg)
+		if _, ok := s.Catalog.Community(id); id != "" && !ok {
 			return nil, r, ErrStale
 		}
-		r.Screen, r.Community = ScreenCommunity, b.Arg
+		r.Screen, r.Community, r.Page = ScreenCommunity, id, page
+		return nil, r, nil
+	case b.Action == actInterestsPage && c.Survey.Step == multaque.StepInterests:
+		page, err := strconv.Atoi(b.Arg)
+		if err != nil || page < 0 {
+			return nil, r, ErrStale
+		}
+		r.Screen, r.Page = ScreenInterests, page
 		return nil, r, nil
 	case b.Action == actPick && c.Survey.Step == multaque.StepCommunity:
 		if _, ok := s.Catalog.Community(b.Arg); !ok {
@@ -239,9 +250,16 @@ func (s *Survey) press(c *multaque.Citizen, b button, now time.Time) (*multaque.
 		if _, ok := s.Catalog.Project(b.Arg); !ok {
 			return nil, r, ErrStale
 		}
+		if in, ok := c.Interest(b.Arg); ok && in.Team != "" {
+			// The interest links them to their team: dropping it would
+			// leave the team listing them with nothing pointing back
+			// (and /forget and the check rely on both). They /leave first.
+			r.Screen, r.Problem, r.Project = ScreenInterests, problemInTeam, b.Arg
+			return nil, r, nil
+		}
 		n := s.clone(c, now)
 		n.SetInterests(toggle(projectIDs(c), b.Arg), now)
-		r.Screen = ScreenInterests
+		r.Screen, r.Project = ScreenInterests, b.Arg // stays on its page
 		return n, r, nil
 	case b.Action == actMore && c.Survey.Step == multaque.StepInterests:
 		if _, ok := s.Catalog.Project(b.Arg); !ok {

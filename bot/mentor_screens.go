@@ -41,14 +41,30 @@ func (rd *renderer) mentorNotice(lang multaque.Lang, name, code string) view {
 
 // mentorProjects draws the projects m mentors as toggle buttons.
 func (rd *renderer) mentorProjects(m *multaque.Mentor, draft bool, problem string) view {
+	return rd.mentorProjectsAt(m, draft, problem, 0, "")
+}
+
+// mentorProjectsAt is mentorProjects at page, or at the page of project
+// focus if it is set (keyboard_pages.go).
+func (rd *renderer) mentorProjectsAt(m *multaque.Mentor, draft bool, problem string, page int, focus string) view {
 	lang, ver := m.Lang, mentorVersion(m, draft)
+	ps := rd.cat.Projects()
+	if i := indexOfProject(ps, focus); i >= 0 {
+		page = i / mentorProjPerPage
+	}
+	lo, hi, pages, at := pageBounds(len(ps), mentorProjPerPage, page)
 	var rows [][]tg.InlineButton
-	for _, p := range rd.cat.Projects() {
+	for _, p := range ps[lo:hi] {
 		mark := "▫️ "
 		if slices.Contains(m.Projects, p.ID) {
 			mark = "✅ "
 		}
 		rows = append(rows, []tg.InlineButton{cb(mark+p.Name.In(lang), button{Action: actMentorProject, Version: ver, Arg: p.ID})})
+	}
+	if nav := rd.pagerRow(lang, at, pages, func(p int) button {
+		return button{Action: actMentorProjectsPage, Version: ver, Arg: strconv.Itoa(p)}
+	}); nav != nil {
+		rows = append(rows, nav)
 	}
 	rows = append(rows, []tg.InlineButton{cb(rd.t(lang, "btn_done"), button{Action: actMentorProjects, Version: ver})})
 	return rd.withProblem(lang, problem, view{
@@ -63,6 +79,12 @@ func (rd *renderer) mentorProjects(m *multaque.Mentor, draft bool, problem strin
 // the communities of their scope, and nothing outside it is drawn: at is
 // the caller's to check.
 func (rd *renderer) mentorCommunities(m *multaque.Mentor, draft bool, at, problem string) view {
+	return rd.mentorCommunitiesAt(m, draft, at, problem, 0, "")
+}
+
+// mentorCommunitiesAt is mentorCommunities at page, or at the page of
+// community focus if it is listed (keyboard_pages.go).
+func (rd *renderer) mentorCommunitiesAt(m *multaque.Mentor, draft bool, at, problem string, page int, focus string) view {
 	lang, ver := m.Lang, mentorVersion(m, draft)
 	scoped := len(m.Scope) > 0
 	var kids []multaque.Community
@@ -79,8 +101,12 @@ func (rd *renderer) mentorCommunities(m *multaque.Mentor, draft bool, at, proble
 			at, kids = kids[0].ID, rd.cat.Children(kids[0].ID)
 		}
 	}
+	if i := slices.IndexFunc(kids, func(k multaque.Community) bool { return k.ID == focus }); i >= 0 {
+		page = i / mentorComPerPage
+	}
+	lo, hi, pages, pg := pageBounds(len(kids), mentorComPerPage, page)
 	var rows [][]tg.InlineButton
-	for _, k := range kids {
+	for _, k := range kids[lo:hi] {
 		mark := "▫️ "
 		if slices.Contains(m.Communities, k.ID) {
 			mark = "✅ "
@@ -90,6 +116,11 @@ func (rd *renderer) mentorCommunities(m *multaque.Mentor, draft bool, at, proble
 			row = append(row, cb(k.Name.In(lang)+" ›", button{Action: actMentorBrowse, Version: ver, Arg: k.ID}))
 		}
 		rows = append(rows, row)
+	}
+	if nav := rd.pagerRow(lang, pg, pages, func(p int) button {
+		return button{Action: actMentorBrowse, Version: ver, Arg: withPage(at, p)}
+	}); nav != nil {
+		rows = append(rows, nav)
 	}
 	var b strings.Builder
 	everywhere := "mentor_btn_everywhere"

@@ -283,13 +283,20 @@ func (b *mentors) onMentorButton(ctx context.Context, r *request) error {
 	var v view
 	switch {
 	case bt.Action == actMentorBrowse:
-		if _, ok := b.view.cat.Community(bt.Arg); bt.Arg != "" && !ok {
+		at, page := splitPage(bt.Arg)
+		if _, ok := b.view.cat.Community(at); at != "" && !ok {
 			return b.stale(ctx, c, lang)
 		}
-		if bt.Arg != "" && !b.mayCover(m, bt.Arg) {
+		if at != "" && !b.mayCover(m, at) {
 			return b.mentorOutOfScope(ctx, c, lang)
 		}
-		v = b.view.mentorCommunities(m, draft, bt.Arg, "")
+		v = b.view.mentorCommunitiesAt(m, draft, at, "", page, "")
+	case bt.Action == actMentorProjectsPage:
+		page, err := strconv.Atoi(bt.Arg)
+		if err != nil || page < 0 {
+			return b.stale(ctx, c, lang)
+		}
+		v = b.view.mentorProjectsAt(m, draft, "", page, "")
 	case bt.Action == actMentorProjects:
 		switch {
 		case len(m.Projects) == 0:
@@ -435,14 +442,14 @@ func (b *mentors) onMentorChange(ctx context.Context, c *tg.Context, m *multaque
 	var v view
 	switch {
 	case bt.Action == actMentorProject:
-		v = b.view.mentorProjects(saved, draft, "")
+		v = b.view.mentorProjectsAt(saved, draft, "", 0, bt.Arg) // its page
 	case bt.Action == actMentorCommunity:
 		com, _ := b.view.cat.Community(bt.Arg)
 		at := com.Parent
 		if at != "" && !b.mayCover(saved, at) { // back to the top of their scope
 			at = ""
 		}
-		v = b.view.mentorCommunities(saved, draft, at, "")
+		v = b.view.mentorCommunitiesAt(saved, draft, at, "", 0, bt.Arg)
 	case bt.Action == actMentorEverywhere && draft:
 		v = b.view.mentorCapacity(saved, draft)
 	default:

@@ -3,6 +3,7 @@ package bot
 import (
 	"fmt"
 	"html"
+	"strconv"
 	"strings"
 
 	"github.com/multaque/multaque/bot/tg"
@@ -87,11 +88,11 @@ func (rd *renderer) render(c *multaque.Citizen, r Reply, counts progress, teams 
 	case ScreenName:
 		v = view{Text: rd.t(lang, "ask_name")}
 	case ScreenCommunity:
-		v = rd.communities(c, r.Community)
+		v = rd.communities(c, r.Community, r.Page)
 	case ScreenCommunityChoices:
 		v = rd.choices(c, r.Choices)
 	case ScreenInterests:
-		v = rd.interests(c)
+		v = rd.interests(c, r.Page, r.Project)
 	case ScreenProject:
 		v = rd.project(c, lang, r.Project, false)
 	case ScreenSummary:
@@ -149,17 +150,18 @@ func (rd *renderer) consent(r Reply) view {
 }
 
 // communities draws the community keyboard at parent: its children (those
-// with children of their own open further), the parent itself to choose it,
-// and a way back up.
-func (rd *renderer) communities(c *multaque.Citizen, parent string) view {
+// with children of their own open further), a page at a time, the parent
+// itself to choose it, and a way back up.
+func (rd *renderer) communities(c *multaque.Citizen, parent string, page int) view {
 	lang, ver := c.Lang, c.Survey.Version
 	kids := rd.cat.Children(parent)
 	if parent == "" && len(kids) == 1 {
 		parent, kids = kids[0].ID, rd.cat.Children(kids[0].ID)
 	}
+	lo, hi, pages, at := pageBounds(len(kids), communitiesPerPage, page)
 	var rows [][]tg.InlineButton
 	var row []tg.InlineButton
-	for _, k := range kids {
+	for _, k := range kids[lo:hi] {
 		label := k.Name.In(lang)
 		b := button{Action: actPick, Version: ver, Arg: k.ID}
 		if len(rd.cat.Children(k.ID)) > 0 {
@@ -173,6 +175,11 @@ func (rd *renderer) communities(c *multaque.Citizen, parent string) view {
 	}
 	if len(row) > 0 {
 		rows = append(rows, row)
+	}
+	if nav := rd.pagerRow(lang, at, pages, func(p int) button {
+		return button{Action: actBrowse, Version: ver, Arg: withPage(parent, p)}
+	}); nav != nil {
+		rows = append(rows, nav)
 	}
 	text := rd.t(lang, "ask_community")
 	if p, ok := rd.cat.Community(parent); ok {
@@ -203,10 +210,17 @@ func (rd *renderer) choices(c *multaque.Citizen, ids []string) view {
 	return view{Text: rd.t(lang, "pick_community"), Markup: keyboard(rows...)}
 }
 
-func (rd *renderer) interests(c *multaque.Citizen) view {
+// interests draws the projects as toggles, a page at a time: page, or the
+// page of project focus if it is set (the one just toggled).
+func (rd *renderer) interests(c *multaque.Citizen, page int, focus string) view {
 	lang, ver := c.Lang, c.Survey.Version
+	ps := rd.cat.Projects()
+	if i := indexOfProject(ps, focus); i >= 0 {
+		page = i / interestsPerPage
+	}
+	lo, hi, pages, at := pageBounds(len(ps), interestsPerPage, page)
 	var rows [][]tg.InlineButton
-	for _, p := range rd.cat.Projects() {
+	for _, p := range ps[lo:hi] {
 		mark := "▫️ "
 		if c.HasInterest(p.ID) {
 			mark = "✅ "
@@ -215,6 +229,11 @@ func (rd *renderer) interests(c *multaque.Citizen) view {
 			cb(mark+p.Name.In(lang), button{Action: actToggle, Version: ver, Arg: p.ID}),
 			cb("ℹ️", button{Action: actMore, Version: ver, Arg: p.ID}),
 		})
+	}
+	if nav := rd.pagerRow(lang, at, pages, func(p int) button {
+		return button{Action: actInterestsPage, Version: ver, Arg: strconv.Itoa(p)}
+	}); nav != nil {
+		rows = append(rows, nav)
 	}
 	rows = append(rows, []tg.InlineButton{cb(rd.t(lang, "btn_done"), button{Action: actDone, Version: ver})})
 	return view{

@@ -146,6 +146,7 @@ func (b *Bot) routeTable() []any {
 		buttonRoute{actToggle, cz.onSurveyButton},
 		buttonRoute{actMore, cz.onSurveyButton},
 		buttonRoute{actDone, cz.onSurveyButton},
+		buttonRoute{actInterestsPage, cz.onSurveyButton},
 		buttonRoute{actSettings, cz.onSurveyButton},
 		buttonRoute{actSummary, cz.onSurveyButton},
 		buttonRoute{actProject, cz.onProjectButton},
@@ -160,6 +161,7 @@ func (b *Bot) routeTable() []any {
 		buttonRoute{actMentorProject, mt.onMentorButton},
 		buttonRoute{actMentorProjects, mt.onMentorButton},
 		buttonRoute{actMentorBrowse, mt.onMentorButton},
+		buttonRoute{actMentorProjectsPage, mt.onMentorButton},
 		buttonRoute{actMentorCommunity, mt.onMentorButton},
 		buttonRoute{actMentorEverywhere, mt.onMentorButton},
 		buttonRoute{actMentorCommunities, mt.onMentorButton},
@@ -305,6 +307,8 @@ func (b *Bot) route(ctx context.Context, c *tg.Context) error {
 		return b.teams.onJoinRequest(ctx, c)
 	case u.ChatMember != nil:
 		return b.teams.onChatMember(ctx, c)
+	case u.Message != nil && u.Message.Chat != nil && (u.Message.MigrateTo != 0 || u.Message.MigrateFrom != 0):
+		return b.teams.onGroupMessage(ctx, c)
 	case u.PollAnswer != nil:
 		return b.decisions.onPollAnswer(ctx, c)
 	case u.Message != nil && u.Message.Chat != nil && u.Message.Chat.Type != tg.ChatPrivate && u.Message.Sender != nil && strings.HasPrefix(u.Message.Text, "/"):

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"strconv"
 	"strings"
 
 	"github.com/multaque/multaque/bot/tg"
@@ -48,14 +49,20 @@ func missingRights(m *tg.ChatMember) []string {
 
 // onGroupMembership handles a change of the bot's own membership in a
 // group (my_chat_member):
-//   - added or promoted by a coordinator with every right the pool needs:
-//     the group joins the pool, and the coordinator is told how many are
-//     free;
-//   - a coordinator left it without some of them: they are told which,
+//   - added or promoted by a coordinator with every right the pool needs,
+//     in a supergroup that holds nobody but coordinators: the group joins
+//     the pool, and the coordinator is told how many are free;
+//   - a coordinator left it without some of them, or the group has other
+//     people in it, or is a basic group: they are told why and what to do,
 //     and the group is not (or no longer) in the pool;
 //   - anyone else added or changed it: the bot leaves, and nothing is
 //     stored (a group of the pool that still has its rights stays);
 //   - removed: the group leaves the pool and its team gets another.
+//
+// A group of the pool that loses the bot or a right it needs (without its
+// rights the bot no longer gets the group's join requests and member
+// changes) is reported to the coordinator who added it and those who
+// oversee its team, unless they made the change themselves.
 func (b *teams) onGroupMembership(ctx context.Context, c *tg.Context) error {
 	u := c.Update().MyChatMember
 	if u.Chat == nil || u.NewChatMember == nil {
@@ -65,13 +72,14 @@ func (b *teams) onGroupMembership(ctx context.Context, c *tg.Context) error {
 	if u.Chat.Type == tg.ChatChannel {
 		return nil // teams meet in groups; a channel is no use to them
 	}
-	if !inGroup(u.NewChatMember) {
-		log.Info().Str("status", string(u.NewChatMember.Role)).Msg("bot out of a group")
-		return b.breakGroup(ctx, chat, "gone: the bot was removed")
-	}
 	var by int64
 	if u.Sender != nil {
 		by = u.Sender.ID
+	}
+	if !inGroup(u.NewChatMember) {
+		log.Info().Str("status", string(u.NewChatMember.Role)).Msg("bot out of a group")
+		b.rightsLost(ctx, chat, by)
+		return b.breakGroup(ctx, chat, "gone: the bot was removed")
 	}
 	missing := missingRights(u.NewChatMember)
 	if !b.isCoordinator(by) {
@@ -79,6 +87,7 @@ func (b *teams) onGroupMembership(ctx context.Context, c *tg.Context) error {
 			return nil
 		}
 		log.Info().Msg("added to a group by someone who is not a coordinator: leaving")
+		b.rightsLost(ctx, chat, by)
 		if err := b.breakGroup(ctx, chat, "rights: changed by someone who is not a coordinator"); err != nil {
 			return err
 		}
@@ -87,8 +96,26 @@ func (b *teams) onGroupMembership(ctx context.Context, c *tg.Context) error {
 		}
 		return b.wire.GroupCall(ctx, "leaveChat", map[string]any{"chat_id": chat}, nil)
 	}
-	lang := b.langOf(ctx, c)
+	if u.Chat.Type == tg.ChatGroup || isBasicGroup(chat) {
+		log.Info().Msg("a basic group: not for the pool until it is a supergroup")
+		if err := b.breakGroup(ctx, chat, "basic: not a supergroup"); err != nil {
+			return err
+		}
+		b.tell(ctx, by, chat, b.view.t(b.langOf(ctx, c), "pool_basic_group"))
+		return nil
+	}
 	if len(missing) > 0 {
+		b.rightsLost(ctx, chat, by)
+	}
+	return b.admit(ctx, c, chat, u.Chat.Title, by, u.NewChatMember)
+}
+
+// admit takes the supergroup chat into the pool for coordinator by, if
+// the bot (as me) has every right the pool needs and nobody but
+// coordinators is in it; else by is told why not and what to do.
+func (b *teams) admit(ctx context.Context, c *tg.Context, chat int64, title string, by int64, me *tg.ChatMember) error {
+	log, lang := zerolog.Ctx(ctx), b.langOf(ctx, c)
+	if missing := missingRights(me); len(missing) > 0 {
 		log.Info().Strs("missing", missing).Msg("pool group without the rights it needs")
 		if err := b.breakGroup(ctx, chat, "rights: missing "+strings.Join(missing, ", ")); err != nil {
 			return err
@@ -102,7 +129,23 @@ func (b *teams) onGroupMembership(ctx context.Context, c *tg.Context) error {
 		b.tell(ctx, by, chat, s.String())
 		return nil
 	}
-	g, err := b.store.AddPoolGroup(ctx, multaque.PoolGroup{Chat: chat, Title: clipRunes(u.Chat.Title, 128), AddedBy: by}, b.now())
+	if t, err := b.store.TeamByChat(ctx, chat); err == nil && t.Status != multaque.TeamClosed {
+		// The team's own group, its rights given back: its people are in it.
+	} else {
+		strangers, err := b.strangers(ctx, chat, b.isCoordinator)
+		if err != nil {
+			return err
+		}
+		if strangers > 0 {
+			log.Info().Int("strangers", strangers).Msg("a group with people in it: not for the pool")
+			if err := b.breakGroup(ctx, chat, "people: "+strconv.Itoa(strangers)+" who are not coordinators"); err != nil {
+				return err
+			}
+			b.tell(ctx, by, chat, b.view.t(lang, "pool_occupied", "Count", strangers))
+			return nil
+		}
+	}
+	g, err := b.store.AddPoolGroup(ctx, multaque.PoolGroup{Chat: chat, Title: clipRunes(title, 128), AddedBy: by}, b.now())
 	if err != nil {
 		return err
 	}
@@ -144,55 +187,6 @@ func (b *teams) tell(ctx context.Context, person, group int64, text string) {
 	if err := b.send(ctx, group, view{Text: text}); err != nil {
 		zerolog.Ctx(ctx).Info().Err(err).Msg("cannot write in the group")
 	}
-}
-
-// onJoinRequest answers a request to join a group: the members of the
-// team whose group it is, its mentor and the coordinators who oversee its
-// community are let in; anyone else is declined (and told so, in their
-// language, if they are a citizen).
-func (b *teams) onJoinRequest(ctx context.Context, c *tg.Context) error {
-	req := c.Update().ChatJoinRequest
-	if req.Chat == nil || req.Sender == nil {
-		return nil
-	}
-	who, chat, log := req.Sender.ID, req.Chat.ID, zerolog.Ctx(ctx)
-	t, err := b.store.TeamByChat(ctx, req.Chat.ID)
-	if err != nil && multaque.ErrorCode(err) != multaque.ENOTFOUND {
-		return err
-	}
-	coord, err := b.coordinator(ctx, who)
-	if err != nil {
-		return err
-	}
-	// A coordinator comes in only where they oversee: a coordinator of
-	// Gràcia does not see the members of a team of Sants.
-	allowed := coord != nil && (t == nil || b.oversees(coord, t.Community)) ||
-		t != nil && t.Status != multaque.TeamClosed && (t.HasMember(who) || who == t.Mentor)
-	if allowed {
-		err := b.wire.GroupCall(ctx, "approveChatJoinRequest", map[string]any{"chat_id": chat, "user_id": who}, nil)
-		if err != nil && !tg.IsRequestSettled(err) {
-			return err
-		}
-		log.Info().Msg("join request approved")
-		return nil
-	}
-	err = b.wire.GroupCall(ctx, "declineChatJoinRequest", map[string]any{"chat_id": chat, "user_id": who}, nil)
-	if err != nil && !tg.IsRequestSettled(err) {
-		return err
-	}
-	log.Info().Msg("join request from outside the team declined")
-	cz, err := b.citizen(ctx, who)
-	if err != nil || cz == nil {
-		return err
-	}
-	to := req.UserChatID
-	if to == 0 {
-		to = who
-	}
-	if err := b.send(ctx, to, view{Text: b.view.t(cz.Lang, "team_declined")}); err != nil {
-		log.Debug().Err(err).Msg("tell the declined applicant")
-	}
-	return nil
 }
 
 // onChatMember follows the members of a team in its group: one who joins
@@ -309,10 +303,16 @@ func (b *teams) onLeaveButton(ctx context.Context, r *request) error {
 	}
 	zerolog.Ctx(ctx).Info().Str("team", t.ID).Msg("member left the team: waiting again")
 	_ = c.Respond()
-	if t.Chat != 0 {
-		err := b.wire.GroupCall(ctx, "banChatMember", map[string]any{"chat_id": t.Chat, "user_id": cz.ID}, nil)
-		if err == nil {
-			err = b.wire.GroupCall(ctx, "unbanChatMember", map[string]any{"chat_id": t.Chat, "user_id": cz.ID, "only_if_banned": true}, nil)
+	if chat := t.Chat; chat != 0 {
+		err := b.wire.GroupCall(ctx, "banChatMember", map[string]any{"chat_id": chat, "user_id": cz.ID}, nil)
+		if to, merr := b.followMigration(ctx, chat, err); merr == nil && to != 0 {
+			chat = to
+			err = b.wire.GroupCall(ctx, "banChatMember", map[string]any{"chat_id": chat, "user_id": cz.ID}, nil)
+		}
+		// In a basic group a ban only removes (and Telegram refuses to
+		// unban there): there is nothing to undo.
+		if err == nil && !isBasicGroup(chat) {
+			err = b.wire.GroupCall(ctx, "unbanChatMember", map[string]any{"chat_id": chat, "user_id": cz.ID, "only_if_banned": true}, nil)
 		}
 		if err != nil {
 			zerolog.Ctx(ctx).Warn().Err(err).Str("team", t.ID).Msg("remove a former member from the group")

@@ -28,11 +28,12 @@ type teamRig struct {
 	// no record; coord2 is Pau, with rigOptions.secondCoordinator.
 	coord, coord2 *telegramtest.User
 	// live is the bot's catalogue, with rigOptions.liveCatalog.
-	live       *catalog.Live
-	checkEvery time.Duration
-	prov       *bot.Provisioner
-	stopProv   func()
-	stop       func()
+	live                        *catalog.Live
+	checkEvery                  time.Duration
+	settleAfter, waitAlertAfter time.Duration
+	prov                        *bot.Provisioner
+	stopProv                    func()
+	stop                        func()
 }
 
 // rigOptions change a teamRig.
@@ -44,6 +45,9 @@ type rigOptions struct {
 	noProvisioner bool
 	// checkEvery is the Provisioner's CheckGroupsEvery (default 300ms).
 	checkEvery time.Duration
+	// settleAfter and waitAlertAfter are the Provisioner's SettleAfter
+	// and WaitAlertAfter (default its own).
+	settleAfter, waitAlertAfter time.Duration
 	// liveCatalog gives the bot the live catalogue cmd/multaque wires (the
 	// file's, with approved proposals and thresholds on top) and the
 	// OnCatalogChange hook that rebuilds it after each change. The rig's
@@ -71,7 +75,7 @@ func newTeamRig(t *testing.T, o rigOptions) *teamRig {
 	if h.db, err = store.Open(h.path); err != nil {
 		t.Fatal(err)
 	}
-	r := &teamRig{harness: h, coord: srv.NewUser("Carme", "ca"), checkEvery: o.checkEvery}
+	r := &teamRig{harness: h, coord: srv.NewUser("Carme", "ca"), checkEvery: o.checkEvery, settleAfter: o.settleAfter, waitAlertAfter: o.waitAlertAfter}
 	if r.checkEvery == 0 {
 		r.checkEvery = 300 * time.Millisecond
 	}
@@ -160,7 +164,7 @@ func newTeamRig(t *testing.T, o rigOptions) *teamRig {
 // until stopProv.
 func (r *teamRig) startProvisioner(sender *outbox.Sender) *bot.Provisioner {
 	r.t.Helper()
-	p, err := r.bot.NewProvisioner(bot.ProvisionerOptions{Interval: 100 * time.Millisecond, CheckGroupsEvery: r.checkEvery, Sender: sender})
+	p, err := r.bot.NewProvisioner(bot.ProvisionerOptions{Interval: 100 * time.Millisecond, CheckGroupsEvery: r.checkEvery, SettleAfter: r.settleAfter, WaitAlertAfter: r.waitAlertAfter, Sender: sender})
 	if err != nil {
 		r.t.Fatalf("NewProvisioner: %v", err)
 	}

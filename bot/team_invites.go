@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -18,28 +17,39 @@ import (
 )
 
 // poolLowAlerts are the messages telling each coordinator of ids that the
-// pool is low, with free groups left, and the link that adds the bot to a
-// new group. They are keyed by the day, so a coordinator gets one at most
-// once a day.
-func (b *teams) poolLowAlerts(free int, ids []int64, langs map[int64]multaque.Lang, now time.Time) []multaque.OutboxItem {
+// pool is low, with free groups left, how many teams wait for one, and the
+// link that adds the bot to a new group. They are keyed by the claim (key):
+// the Provisioner sends them each time a claim takes the pool below the
+// mark, and when it empties it, not once a day, so that a coordinator who
+// acts on an alert hears again when the pool runs low again.
+func (b *teams) poolLowAlerts(free, waiting int, key string, ids []int64, langs map[int64]multaque.Lang) []multaque.OutboxItem {
 	var out []multaque.OutboxItem
-	day := now.UTC().Format(time.DateOnly)
 	for _, id := range ids {
 		lang := langOr(langs, id)
 		text := b.view.t(lang, "pool_low", "Count", free, "Need", b.poolLowWater)
-		out = append(out, b.poolAlert(lang, id, "pool/low/"+day+"/"+strconv.FormatInt(id, 10), text))
+		text = b.waitingLine(lang, waiting) + text
+		out = append(out, b.poolAlert(lang, id, "pool/low/"+key+"/"+strconv.FormatInt(id, 10), text))
 	}
 	return out
 }
 
+// waitingLine says how many teams wait for a group, as a first line, ""
+// if none does.
+func (b *teams) waitingLine(lang multaque.Lang, waiting int) string {
+	if waiting <= 0 {
+		return ""
+	}
+	return b.view.t(lang, "pool_teams_waiting", "Count", waiting) + "\n"
+}
+
 // waitingAlerts are the messages telling each coordinator of ids (those
 // who oversee t's community) that t waits for a group: the pool has no
-// free group (empty), or none added by a coordinator of t's community.
-// They are keyed by the team and the day: a coordinator hears about each
-// waiting team once a day, not at every pass.
-func (b *teams) waitingAlerts(t *multaque.Team, empty bool, ids []int64, langs map[int64]multaque.Lang, now time.Time) []multaque.OutboxItem {
+// free group (empty), or none added by a coordinator of t's community;
+// with how many teams wait in all. when names the occasion ("new" when the
+// team starts waiting, "1h" when it has waited an hour, then the day), so
+// that a coordinator hears of each waiting team then, not at every pass.
+func (b *teams) waitingAlerts(t *multaque.Team, empty bool, waiting int, when string, ids []int64, langs map[int64]multaque.Lang) []multaque.OutboxItem {
 	var out []multaque.OutboxItem
-	day := now.UTC().Format(time.DateOnly)
 	community, _ := b.view.cat.Community(t.Community)
 	for _, id := range ids {
 		lang := langOr(langs, id)
@@ -51,7 +61,8 @@ func (b *teams) waitingAlerts(t *multaque.Team, empty bool, ids []int64, langs m
 			}
 			text = b.view.t(lang, "pool_none_fits", "Community", esc(name))
 		}
-		out = append(out, b.poolAlert(lang, id, "pool/wait/"+day+"/"+t.ID+"/"+strconv.FormatInt(id, 10), text))
+		text = b.waitingLine(lang, waiting) + text
+		out = append(out, b.poolAlert(lang, id, "pool/wait/"+when+"/"+t.ID+"/"+strconv.FormatInt(id, 10), text))
 	}
 	return out
 }

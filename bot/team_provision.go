@@ -18,6 +18,11 @@ import (
 type TeamStore interface {
 	Team(ctx context.Context, id string) (*multaque.Team, error)
 	Teams(ctx context.Context) ([]*multaque.Team, error)
+	TeamsNeedingWork(ctx context.Context) ([]*multaque.Team, error)
+	MigrateGroup(ctx context.Context, from, to int64, now time.Time) (*multaque.Team, error)
+	PutJoinAnswer(ctx context.Context, a multaque.JoinAnswer) error
+	DropJoinAnswer(ctx context.Context, chat, user int64) error
+	JoinAnswers(ctx context.Context) ([]multaque.JoinAnswer, error)
 	TeamByChat(ctx context.Context, chat int64) (*multaque.Team, error)
 	LeaveTeam(ctx context.Context, id string, citizen int64, now time.Time, items func(t *multaque.Team) []multaque.OutboxItem) (*multaque.Team, error)
 	UpdateTeamGroup(ctx context.Context, id string, chat int64, now time.Time, fn func(t *multaque.Team) error, items func(t *multaque.Team) []multaque.OutboxItem) (*multaque.Team, error)
@@ -48,6 +53,15 @@ type ProvisionerOptions struct {
 	// deleted, so this is how a team finds out that it needs another.
 	// Default 1h.
 	CheckGroupsEvery time.Duration
+	// WaitAlertAfter is how long a team waits for a group before the
+	// coordinators are told again (they are told when it starts waiting,
+	// and then once a day). Default 1h.
+	WaitAlertAfter time.Duration
+	// SettleAfter is how long after it became active a team whose members
+	// have all joined its group or been reminded is followed (its group
+	// looked up); then it is settled and no pass reads it again, unless it
+	// gains a member. Default 30 days.
+	SettleAfter time.Duration
 	// Sender, if set, is woken after invitations and reminders are queued
 	// (an *outbox.Sender).
 	Sender interface{ Wake() }
@@ -86,6 +100,15 @@ type Provisioner struct {
 	// groups but none added by a coordinator of theirs: their other teams
 	// wait for the next pass too.
 	unfit map[string]bool
+	// waiting is how many forming teams had no group when the pass
+	// began; waitingSince when each began to wait (by this process's
+	// clock); waitLogged when each state that keeps teams waiting was
+	// last logged, and waitSeen the states seen in this pass (a state
+	// not seen in a pass has ended: it is logged again when it returns).
+	waiting      int
+	waitingSince map[string]time.Time
+	waitLogged   map[string]time.Time
+	waitSeen     map[string]bool
 	// While the store refuses writes (EUNAVAILABLE), passes stop at the
 	// first refusal and the next ones wait (backoff, doubling from
 	// Interval up to a minute) until resumeAt; storeDown says a pass was
@@ -103,11 +126,21 @@ func (b *teams) newProvisioner(opts ProvisionerOptions) (*Provisioner, error) {
 	if opts.CheckGroupsEvery <= 0 {
 		opts.CheckGroupsEvery = time.Hour
 	}
+	if opts.WaitAlertAfter <= 0 {
+		opts.WaitAlertAfter = time.Hour
+	}
+	if opts.SettleAfter <= 0 {
+		opts.SettleAfter = 30 * 24 * time.Hour
+	}
 	return &Provisioner{
 		tm: b, store: b.store, opts: opts,
 		log:     b.rootLog.With().Str("component", "provisioner").Logger(),
 		checked: make(map[string]time.Time),
 		unfit:   make(map[string]bool),
+
+		waitingSince: make(map[string]time.Time),
+		waitLogged:   make(map[string]time.Time),
+		waitSeen:     make(map[string]bool),
 	}, nil
 }
 
@@ -151,7 +184,7 @@ func (p *Provisioner) Pass(ctx context.Context) {
 	if time.Now().Before(p.resumeAt) {
 		return
 	}
-	teams, err := p.store.Teams(ctx)
+	teams, err := p.store.TeamsNeedingWork(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
 			p.log.Error().Err(err).Msg("read the teams")
@@ -161,6 +194,20 @@ func (p *Provisioner) Pass(ctx context.Context) {
 	queued := false
 	p.poolEmpty = false
 	clear(p.unfit)
+	clear(p.waitSeen)
+	p.waiting = 0
+	waiting := make(map[string]bool)
+	for _, t := range teams {
+		if t.Status == multaque.TeamForming && t.Chat == 0 {
+			p.waiting++
+			waiting[t.ID] = true
+		}
+	}
+	for id := range p.waitingSince {
+		if !waiting[id] {
+			delete(p.waitingSince, id) // it has its group, or is gone
+		}
+	}
 	for _, t := range teams {
 		if ctx.Err() != nil {
 			return
@@ -174,6 +221,9 @@ func (p *Provisioner) Pass(ctx context.Context) {
 		case multaque.TeamActive:
 			if sent, err = p.remind(ctx, t); err == nil {
 				err = p.check(ctx, t)
+			}
+			if err == nil && !sent {
+				err = p.settle(ctx, t)
 			}
 		}
 		queued = queued || sent
@@ -193,6 +243,15 @@ func (p *Provisioner) Pass(ctx context.Context) {
 				log.Warn().Err(err).Msg("provisioning failed, next pass retries")
 			}
 		}
+	}
+	for key := range p.waitLogged {
+		if !p.waitSeen[key] && !p.storeDown && ctx.Err() == nil {
+			delete(p.waitLogged, key)
+			p.log.Info().Str("state", key).Msg("teams no longer wait for that")
+		}
+	}
+	if err := p.answerPending(ctx); err != nil && ctx.Err() == nil {
+		p.log.Warn().Err(err).Msg("answer the join requests left, next pass retries")
 	}
 	if p.storeDown && time.Now().After(p.resumeAt) {
 		p.storeDown, p.backoff = false, 0
@@ -286,6 +345,18 @@ func (p *Provisioner) provision(ctx context.Context, t *multaque.Team) (bool, er
 		t = claimed
 		p.log.Info().Str("team", t.ID).Int64("group", t.Chat).Msg("pool group claimed")
 	}
+	if t.Setup == multaque.SetupNone {
+		ok, err := p.vetClaimed(ctx, t)
+		if to, merr := p.tm.followMigration(ctx, t.Chat, err); merr != nil || to != 0 {
+			return false, merr // the next pass goes on in the supergroup
+		}
+		if reason, gone := groupUnusable(err); gone {
+			return false, p.tm.breakGroup(ctx, t.Chat, reason)
+		}
+		if err != nil || !ok {
+			return false, err
+		}
+	}
 	in, err := p.info(ctx, t)
 	if err != nil {
 		return false, err
@@ -293,6 +364,15 @@ func (p *Provisioner) provision(ctx context.Context, t *multaque.Team) (bool, er
 	for t.Status == multaque.TeamForming {
 		next, err := p.step(ctx, t, in)
 		if err != nil {
+			if to, merr := p.tm.followMigration(ctx, t.Chat, err); merr != nil {
+				return false, merr
+			} else if to != 0 {
+				p.log.Info().Str("team", t.ID).Int64("group", to).Msg("group upgraded to a supergroup: provisioning goes on there")
+				if t, err = p.store.Team(ctx, t.ID); err != nil {
+					return false, err
+				}
+				continue
+			}
 			if reason, gone := groupUnusable(err); gone {
 				p.log.Warn().Str("team", t.ID).Int64("group", t.Chat).Str("reason", reason).Msg("group unusable, the team gets another")
 				if err := p.tm.breakGroup(ctx, t.Chat, reason); err != nil {
@@ -309,12 +389,17 @@ func (p *Provisioner) provision(ctx context.Context, t *multaque.Team) (bool, er
 	return true, nil
 }
 
+// waitLogEvery is how often a state of the pool that keeps teams waiting
+// is logged again while it lasts (it is logged at once when it starts).
+const waitLogEvery = 15 * time.Minute
+
 // claim gives t the oldest free group of the pool added by a coordinator
 // who, now, oversees t's community (a group whose adder is no longer a
 // coordinator fits no team). With none, the coordinators who oversee the
-// community are alerted (once a day for each team) and t is returned as it
-// is; after a claim that leaves fewer than PoolLowWater free, every
-// coordinator is alerted with the claim.
+// community are alerted when t starts waiting, when it has waited an hour,
+// then once a day, each time with how many teams wait, and t is returned as
+// it is; a claim that takes the pool below PoolLowWater, or empties it,
+// alerts every coordinator with the claim.
 func (p *Provisioner) claim(ctx context.Context, t *multaque.Team) (*multaque.Team, error) {
 	// The predicate runs inside the store's write transaction: it reads
 	// this snapshot of the coordinators, never the store.
@@ -329,35 +414,66 @@ func (p *Provisioner) claim(ctx context.Context, t *multaque.Team) (*multaque.Te
 		return nil, err
 	}
 	now := p.tm.now()
+	waiting := max(p.waiting-1, 0) // the others, once t has its group
 	claimed, err := p.store.ClaimPoolGroup(ctx, t.ID, now, fits, func(_ *multaque.Team, free int) []multaque.OutboxItem {
-		if free >= p.tm.poolLowWater {
-			return nil
+		if free >= p.tm.poolLowWater || free > 0 && free+1 < p.tm.poolLowWater {
+			return nil // above the mark, or below it already (and not empty)
 		}
-		return p.tm.poolLowAlerts(free, everyone, coordLangs, now)
+		return p.tm.poolLowAlerts(free, waiting, t.ID, everyone, coordLangs)
 	})
 	if err != nil || claimed.Chat != 0 {
+		if err == nil {
+			delete(p.waitingSince, t.ID)
+		}
 		return claimed, err
 	}
 	counts, err := p.store.PoolCounts(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if counts[multaque.PoolFree] == 0 {
+	empty := counts[multaque.PoolFree] == 0
+	if empty {
 		p.poolEmpty = true
-		p.log.Warn().Str("team", t.ID).Msg("no free group in the pool")
+		p.logWait("empty", func(e *zerolog.Event) { e.Int("waiting", p.waiting).Msg("no free group in the pool") })
 	} else {
 		p.unfit[t.Community] = true
-		p.log.Warn().Str("team", t.ID).Str("community", t.Community).Int("free", counts[multaque.PoolFree]).
-			Msg("no free group added by a coordinator of the team's community")
+		p.logWait("unfit/"+t.Community, func(e *zerolog.Event) {
+			e.Str("community", t.Community).Int("free", counts[multaque.PoolFree]).Msg("no free group added by a coordinator of the team's community")
+		})
 	}
 	if len(overseers) == 0 {
-		p.log.Warn().Str("team", t.ID).Str("community", t.Community).Msg("no coordinator oversees the team's community: nobody to ask for a group")
+		p.logWait("nobody/"+t.Community, func(e *zerolog.Event) {
+			e.Str("community", t.Community).Msg("no coordinator oversees the team's community: nobody to ask for a group")
+		})
 		return claimed, nil
 	}
-	if _, err := p.store.Enqueue(ctx, p.tm.waitingAlerts(t, counts[multaque.PoolFree] == 0, overseers, coordLangs, now)...); err != nil {
+	since, ok := p.waitingSince[t.ID]
+	if !ok {
+		since = time.Now()
+		p.waitingSince[t.ID] = since
+	}
+	when := "new"
+	switch waited := time.Since(since); {
+	case waited >= 24*time.Hour:
+		when = now.UTC().Format(time.DateOnly)
+	case waited >= p.opts.WaitAlertAfter:
+		when = "1h"
+	}
+	if _, err := p.store.Enqueue(ctx, p.tm.waitingAlerts(t, empty, p.waiting, when, overseers, coordLangs)...); err != nil {
 		return nil, err
 	}
 	return claimed, nil
+}
+
+// logWait logs a state of the pool that keeps teams waiting (key) when it
+// starts, then every waitLogEvery while it lasts: not at every pass.
+func (p *Provisioner) logWait(key string, msg func(e *zerolog.Event)) {
+	p.waitSeen[key] = true
+	if last, ok := p.waitLogged[key]; ok && time.Since(last) < waitLogEvery {
+		return
+	}
+	p.waitLogged[key] = time.Now()
+	msg(p.log.Warn())
 }
 
 // step does the next provisioning step of t and records it, returning the
@@ -492,6 +608,32 @@ func (p *Provisioner) remind(ctx context.Context, t *multaque.Team) (bool, error
 	return len(reminded) > 0, nil
 }
 
+// settle stops following active team t once every member joined its group
+// or was reminded and SettleAfter has passed since it became active.
+func (p *Provisioner) settle(ctx context.Context, t *multaque.Team) error {
+	now := p.tm.now()
+	if now.Sub(t.ActiveSince) < p.opts.SettleAfter {
+		return nil
+	}
+	for _, m := range t.Members {
+		if !m.InChat && m.RemindedAt.IsZero() {
+			return nil
+		}
+	}
+	_, err := p.store.UpdateTeamGroup(ctx, t.ID, t.Chat, now, func(cur *multaque.Team) error {
+		if cur.Status != multaque.TeamActive {
+			return multaque.Errorf(multaque.ECONFLICT, "team %s is %s", cur.ID, cur.Status)
+		}
+		cur.SettledAt = now
+		return nil
+	}, nil)
+	if err == nil {
+		delete(p.checked, t.ID)
+		p.log.Info().Str("team", t.ID).Msg("team settled: no longer followed")
+	}
+	return err
+}
+
 // check looks up an active team's group every CheckGroupsEvery and breaks
 // it if it is gone.
 func (p *Provisioner) check(ctx context.Context, t *multaque.Team) error {
@@ -505,7 +647,12 @@ func (p *Provisioner) check(ctx context.Context, t *multaque.Team) error {
 		return nil
 	}
 	p.checked[t.ID] = now
-	err := p.tm.wire.GroupCall(ctx, "getChat", map[string]any{"chat_id": t.Chat}, nil)
+	// getChat still answers for a basic group that was upgraded; a member
+	// count does not, and says where the group went.
+	err := p.tm.wire.GroupCall(ctx, "getChatMemberCount", map[string]any{"chat_id": t.Chat}, nil)
+	if to, merr := p.tm.followMigration(ctx, t.Chat, err); merr != nil || to != 0 {
+		return merr
+	}
 	if reason, gone := groupUnusable(err); gone {
 		p.log.Warn().Str("team", t.ID).Int64("group", t.Chat).Str("reason", reason).Msg("team group gone, the team gets another")
 		delete(p.checked, t.ID)
@@ -558,6 +705,12 @@ func (b *teams) breakGroup(ctx context.Context, chat int64, reason string) error
 func (b *teams) chatGone(ctx context.Context, item multaque.OutboxItem) error {
 	if item.Chat >= 0 {
 		return nil
+	}
+	// The Sender does not say why: a group upgraded to a supergroup is
+	// followed, not broken (a member count answers with its new id).
+	err := b.wire.GroupCall(ctx, "getChatMemberCount", map[string]any{"chat_id": item.Chat}, nil)
+	if to, merr := b.followMigration(ctx, item.Chat, err); merr != nil || to != 0 {
+		return merr
 	}
 	return b.breakGroup(ctx, item.Chat, "gone: found by the outbox ("+item.Kind+")")
 }

@@ -19,6 +19,7 @@ var sampleData = map[string]any{
 	// locales/plan
 	"N": 3, "Step": "Primera reunió", "Stage": "en marxa", "Since": "2026-11-29", "Date": "2026-11-29",
 	"Done": 2, "Total": 5, "Mark": "🟢", "Reason": "estiu", "CheckIn": "🟡 2026-11-29", "Stages": "format 1 · en marxa 2", "Note": "Cal un local",
+	"Page": 2, "Pages": 3, // keyboard pages (locales/groups)
 }
 
 func TestMessagesEveryLanguage(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"runtime/debug"
 	"slices"
@@ -406,6 +407,82 @@ func (c *checker) checkTeams() {
 	for _, t := range c.teams {
 		if t.Chat != 0 && !bytes.Equal(byChat.Get(idKey(t.Chat)), []byte(t.ID)) {
 			c.add("team %s: its group %d is not indexed to it", t.ID, t.Chat)
+		}
+	}
+	c.checkTeamLinks()
+	c.checkTeamIndexes()
+}
+
+// checkTeamLinks checks the link between a team and each member both
+// ways: a member of a team that is not closed has an interest in its
+// project naming the team, and an interest naming a team is one of a team
+// that lists the citizen.
+func (c *checker) checkTeamLinks() {
+	for _, id := range slices.Sorted(maps.Keys(c.teams)) {
+		t := c.teams[id]
+		if t.Status == multaque.TeamClosed {
+			continue
+		}
+		for _, m := range t.Members {
+			cz := c.citizens[m.Citizen]
+			if cz == nil {
+				continue // said already
+			}
+			if in, ok := cz.Interest(t.Project); !ok || in.Team != t.ID {
+				c.add("team %s: member %d has no interest in %s naming it", t.ID, m.Citizen, t.Project)
+			}
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(c.citizens)) {
+		for _, in := range c.citizens[id].Interests {
+			if in.Team == "" {
+				continue
+			}
+			if t := c.teams[in.Team]; t == nil || !t.HasMember(id) {
+				c.add("citizen %d: the interest in %s names team %s, which does not list them", id, in.Project, in.Team)
+			}
+		}
+	}
+}
+
+// checkTeamIndexes compares teams_by_state and teams_by_member with the
+// teams.
+func (c *checker) checkTeamIndexes() {
+	byState, byMember := c.tx.Bucket(bucketTeamsByState), c.tx.Bucket(bucketTeamsByMember)
+	if byState == nil || byMember == nil {
+		return // said by checkBuckets
+	}
+	_ = byState.ForEach(func(k, _ []byte) error {
+		i := bytes.IndexByte(k, 0)
+		if i < 0 {
+			c.add("teams by state: a key without its separator")
+			return nil
+		}
+		if t := c.teams[string(k[i+1:])]; t == nil || stateOf(t) != string(k[:i]) {
+			c.add("teams by state: %s names team %s, which is not so", k[:i], k[i+1:])
+		}
+		return nil
+	})
+	_ = byMember.ForEach(func(k, _ []byte) error {
+		who, id, ok := memberOfKey(k)
+		if !ok {
+			c.add("teams by member: a key of %d bytes", len(k))
+			return nil
+		}
+		if t := c.teams[id]; t == nil || !t.HasMember(who) {
+			c.add("teams by member: %d names team %s, which does not list them", who, id)
+		}
+		return nil
+	})
+	for _, id := range slices.Sorted(maps.Keys(c.teams)) {
+		t := c.teams[id]
+		if byState.Get(stateKey(stateOf(t), t.ID)) == nil {
+			c.add("team %s: not indexed as %s", t.ID, stateOf(t))
+		}
+		for _, m := range t.Members {
+			if byMember.Get(memberKey(m.Citizen, t.ID)) == nil {
+				c.add("team %s: member %d is not indexed to it", t.ID, m.Citizen)
+			}
 		}
 	}
 }

@@ -124,7 +124,37 @@ func TestCheckFindsBrokenInvariants(t *testing.T) {
 		{name: "in two teams", opts: coordinators, tamper: func(tx *bolt.Tx) error {
 			data, _ := json.Marshal(multaque.Team{ID: "t9", Community: "gracia", Project: "consumer-group", Members: members(1, 3), Status: multaque.TeamForming, CreatedAt: t0, UpdatedAt: t0})
 			return tx.Bucket([]byte("teams")).Put([]byte("t9"), data)
-		}, want: []string{"citizen 1 is in 2 teams for consumer-group: t1, t9"}},
+		}, want: []string{
+			"citizen 1 is in 2 teams for consumer-group: t1, t9",
+			"team t9: member 1 has no interest in consumer-group naming it",
+			"team t9: member 3 has no interest in consumer-group naming it",
+			"team t9: not indexed as forming",
+			"team t9: member 1 is not indexed to it",
+			"team t9: member 3 is not indexed to it",
+		}},
+		{name: "member without the interest", opts: coordinators, tamper: func(tx *bolt.Tx) error {
+			// What untoggling a team's project did (issue 21): the
+			// interest is gone, the team still lists them.
+			var cz multaque.Citizen
+			if err := json.Unmarshal(tx.Bucket([]byte("citizens")).Get(id8(1)), &cz); err != nil {
+				return err
+			}
+			cz.Interests = slices.DeleteFunc(cz.Interests, func(in multaque.Interest) bool { return in.Project == "consumer-group" })
+			data, _ := json.Marshal(cz)
+			return tx.Bucket([]byte("citizens")).Put(id8(1), data)
+		}, want: []string{"team t1: member 1 has no interest in consumer-group naming it"}},
+		{name: "interest naming a team that does not list them", opts: coordinators, tamper: func(tx *bolt.Tx) error {
+			var tm multaque.Team
+			if err := json.Unmarshal(tx.Bucket([]byte("teams")).Get([]byte("t1")), &tm); err != nil {
+				return err
+			}
+			tm.Members = slices.DeleteFunc(tm.Members, func(m multaque.TeamMember) bool { return m.Citizen == 1 })
+			data, _ := json.Marshal(tm)
+			return tx.Bucket([]byte("teams")).Put([]byte("t1"), data)
+		}, want: []string{
+			"citizen 1: the interest in consumer-group names team t1, which does not list them",
+			"teams by member: 1 names team t1, which does not list them",
+		}},
 		{name: "group index stale", opts: coordinators, tamper: func(tx *bolt.Tx) error {
 			return tx.Bucket([]byte("teams_by_chat")).Delete(id8(-1001))
 		}, want: []string{"team t1: its group -1001 is not indexed to it"}},

@@ -25,8 +25,10 @@ import (
 //
 // Versions: 1, the first; 2 adds the queue summaries ordered by size and by
 // age (queues_by_size, queues_by_age), built from the summaries when a
-// version 1 file is opened.
-const SchemaVersion = 2
+// version 1 file is opened; 3 adds the indexes of teams by state and by
+// member (teams_by_state, teams_by_member), built from the teams, and the
+// join requests waiting for an answer (joins).
+const SchemaVersion = 3
 
 // The buckets. Keys and values are described where each bucket is used.
 var (
@@ -51,12 +53,17 @@ var (
 	bucketErased       = []byte("erased")
 	bucketPlans        = []byte("plans")      // plans.go
 	bucketPlanNotes    = []byte("plan_notes") // plans.go
+	// teams.go's indexes and pending join answers (teams_index.go, joins.go).
+	bucketTeamsByState  = []byte("teams_by_state")
+	bucketTeamsByMember = []byte("teams_by_member")
+	bucketJoins         = []byte("joins")
 
 	allBuckets = [][]byte{
 		bucketCitizens, bucketWaiting, bucketQueues, bucketQueuesBySize, bucketQueuesByAge, bucketRefCodes, bucketUpdates, bucketMeta,
 		bucketOutbox, bucketDead, bucketTeams, bucketTeamsByChat, bucketMentors,
 		bucketCoordinators, bucketPool, bucketCodes, bucketProposals, bucketAudit,
 		bucketThresholds, bucketBroadcasts, bucketErased, bucketPlans, bucketPlanNotes,
+		bucketTeamsByState, bucketTeamsByMember, bucketJoins,
 		bucketDecisions, // decisions.go
 	}
 
@@ -415,6 +422,9 @@ func initSchema(tx *bolt.Tx) error {
 		return err
 	}
 	if err := initQueues(tx); err != nil { // before the loop creates it empty
+		return err
+	}
+	if err := initTeamIndexes(tx); err != nil { // teams_index.go; before the loop too
 		return err
 	}
 	for _, name := range allBuckets {

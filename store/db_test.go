@@ -101,6 +101,7 @@ func TestOpenCreatesBucketsAndSchema(t *testing.T) {
 	}
 	want := []string{"audit", "broadcasts", "citizens", "codes", "coordinators", "dead", "decisions", "erased", "mentors", "meta",
 		"outbox", "plan_notes", "plans", "pool", "proposals", "queues", "queues_by_age", "queues_by_size", "refcodes", "teams", "teams_by_chat", "thresholds", "updates", "waiting"}
+	want = append(want, "joins", "teams_by_member", "teams_by_state")                                                        // issue 21
 	want = append(want, "fund_bonuses", "funds", "goal_deadlines", "goals", "pledge_typing", "pledges", "pledges_by_person") // issue 17
 	slices.Sort(want)
 	if got := db.Buckets(); !slices.Equal(got, want) {

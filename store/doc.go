@@ -1,8 +1,8 @@
 // Package store keeps Multaque's state in one bbolt file: citizens, the
 // waiting index and its per-queue summaries that the matcher reads, referral
 // codes, the update ids already handled, teams, mentors and their invite
-// codes, the group pool, the outbox and the messages given up on,
-// coordinators and the audit log (indexed by person, refused attempts kept
+// codes, the group pool, join requests still to answer, the outbox and the
+// messages given up on, coordinators and the audit log (indexed by person, refused attempts kept
 // as one entry per person, command and day: audit.go), project proposals
 // and threshold overrides, broadcasts, the teams' decisions (decisions.go:
 // drafts, open polls and their votes, a block's reason awaited, each team's
@@ -20,8 +20,11 @@
 // keeps its invariants inside single transactions: a citizen record, their
 // entries in the waiting index, the queue summaries and their referral code
 // always change together; a team forms with its members leaving the queues and
-// with its outbox messages; a change made while handling a Telegram update
-// records the update in the same transaction (multaque.WithUpdate).
+// with its outbox messages, and every change to a team moves it in the
+// indexes of teams by group, by state and by member in the same transaction;
+// a group's upgrade to a supergroup moves its pool record, its team and its
+// pending join answers to the new id at once; a change made while handling
+// a Telegram update records the update in the same transaction (multaque.WithUpdate).
 // Writes that come in at a high rate go through bbolt's Batch so that
 // concurrent callers share one fsync; the functions handed to Batch may run
 // more than once and are written to be idempotent.

@@ -289,3 +289,65 @@ func poolGroups(tx *bolt.Tx) ([]multaque.PoolGroup, error) {
 	})
 	return out, err
 }
+
+// MigrateGroup follows the upgrade of the basic group from to the
+// supergroup to (Telegram gives the group a new id): the pool's record, the
+// team that uses it and the join requests waiting for an answer move to the
+// new id, all in one transaction, and nothing else changes (setup steps,
+// who is in the group, the invite link: Telegram keeps them). It returns
+// the team that moved, or nil. Migrating twice, or a group the bot does not
+// know, is not an error. EINVALID if from or to is not a group id.
+func (db *DB) MigrateGroup(ctx context.Context, from, to int64, now time.Time) (*multaque.Team, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if from >= 0 || to >= 0 || from == to {
+		return nil, multaque.Errorf(multaque.EINVALID, "migrate group %d to %d: not two group ids", from, to)
+	}
+	var out *multaque.Team
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		out = nil
+		g, err := getPoolGroup(tx, from)
+		if err != nil {
+			return err
+		}
+		if g != nil {
+			if err := tx.Bucket(bucketPool).Delete(idKey(from)); err != nil {
+				return err
+			}
+			moved := *g
+			moved.Chat, moved.UpdatedAt = to, now
+			if cur, err := getPoolGroup(tx, to); err != nil {
+				return err
+			} else if cur != nil && cur.Status == multaque.PoolUsed && moved.Status != multaque.PoolUsed {
+				moved = *cur // the new id is known already, and used: it stays so
+			}
+			if err := putPoolGroup(tx, &moved); err != nil {
+				return err
+			}
+		}
+		if err := moveJoins(tx, from, to); err != nil {
+			return err
+		}
+		old, err := teamInChat(tx, from)
+		if err != nil || old == nil {
+			return err
+		}
+		if other, err := teamInChat(tx, to); err != nil {
+			return err
+		} else if other != nil && other.ID != old.ID {
+			return multaque.Errorf(multaque.ECONFLICT, "group %d is team %s's already", to, other.ID)
+		}
+		next := cloneTeam(old)
+		next.Chat, next.UpdatedAt = to, now
+		if err := putTeam(tx, old, next, nil, now); err != nil {
+			return err
+		}
+		out = next
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("migrate group %d to %d: %w", from, to, err)
+	}
+	return out, nil
+}

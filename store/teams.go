@@ -274,6 +274,9 @@ func takeFromQueue(tx *bolt.Tx, citizen int64, project, team string) (bool, erro
 // putTeam stores next in place of old (nil for a new team), keeps the chat
 // index in step and enqueues items(next).
 func putTeam(tx *bolt.Tx, old, next *multaque.Team, items func(t *multaque.Team) []multaque.OutboxItem, now time.Time) error {
+	if !next.SettledAt.IsZero() && (next.Status != multaque.TeamActive || old != nil && gainedMember(old, next)) {
+		next.SettledAt = time.Time{} // the Provisioner follows it again
+	}
 	if err := next.Validate(); err != nil {
 		return err
 	}
@@ -288,6 +291,9 @@ func putTeam(tx *bolt.Tx, old, next *multaque.Team, items func(t *multaque.Team)
 		if err := grantBonuses(tx, next, now); err != nil { // funds.go: a fund's critical-mass bonus
 			return err
 		}
+	}
+	if err := indexTeam(tx, old, next); err != nil {
+		return err
 	}
 	byChat := tx.Bucket(bucketTeamsByChat)
 	if old != nil && old.Chat != 0 && old.Chat != next.Chat {
@@ -340,18 +346,27 @@ func teamNumber(id string) int {
 	return n
 }
 
-// forgetInTeams takes an erased citizen out of the teams they are in.
+// forgetInTeams takes an erased citizen out of the teams they are in: those
+// the member index names, whatever their interests say (an interest may
+// have been dropped while its team still listed them), and drops the join
+// requests of theirs that wait for an answer.
 func forgetInTeams(tx *bolt.Tx, c *multaque.Citizen, now time.Time) error {
+	ids := teamIDsOfMember(tx, c.ID)
 	for _, in := range c.Interests {
-		if in.Team == "" {
-			continue
+		if in.Team != "" && !slices.Contains(ids, in.Team) {
+			ids = append(ids, in.Team)
 		}
-		old, err := getTeam(tx, in.Team)
+	}
+	for _, id := range ids {
+		old, err := getTeam(tx, id)
 		if multaque.ErrorCode(err) == multaque.ENOTFOUND {
 			continue
 		}
 		if err != nil {
 			return err
+		}
+		if !old.HasMember(c.ID) {
+			continue
 		}
 		next := cloneTeam(old)
 		next.Members = slices.DeleteFunc(next.Members, func(m multaque.TeamMember) bool { return m.Citizen == c.ID })
@@ -360,5 +375,15 @@ func forgetInTeams(tx *bolt.Tx, c *multaque.Citizen, now time.Time) error {
 			return err
 		}
 	}
-	return nil
+	return forgetJoins(tx, c.ID)
+}
+
+// gainedMember reports whether next has a member old did not.
+func gainedMember(old, next *multaque.Team) bool {
+	for _, m := range next.Members {
+		if !old.HasMember(m.Citizen) {
+			return true
+		}
+	}
+	return false
 }

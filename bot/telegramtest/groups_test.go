@@ -1,6 +1,7 @@
 package telegramtest_test
 
 import (
+	"encoding/json"
 	"errors"
 	"net/url"
 	"slices"
@@ -202,4 +203,47 @@ func TestGroupPrivacyModeAndRemoval(t *testing.T) {
 
 func jsonList(list []string) (string, error) {
 	return `["` + strings.Join(list, `","`) + `"]`, nil
+}
+
+// Telegram counts every member in getChatMemberCount (the bot and the
+// owner included) and lists only administrators in getChatAdministrators
+// (Bot API, getChatMemberCount and getChatAdministrators); a member added
+// by an administrator counts at once.
+func TestAddMemberCountsButIsNoAdministrator(t *testing.T) {
+	srv := newServer(t)
+	b, _ := newBot(t, srv, nil)
+	callJSON := func(method string, params map[string]any, out any) error {
+		data, err := b.Raw(method, params)
+		if err != nil {
+			return err
+		}
+		var r struct {
+			Result json.RawMessage `json:"result"`
+		}
+		if err := json.Unmarshal(data, &r); err != nil {
+			return err
+		}
+		return json.Unmarshal(r.Result, out)
+	}
+	owner, guest := srv.NewUser("Owner", "en"), srv.NewUser("Guest", "en")
+	g := srv.NewSupergroup("G", owner)
+	g.AddBot(owner, telegramtest.BotAdminRights)
+	g.AddMember(owner, guest)
+	var count int
+	if err := callJSON("getChatMemberCount", map[string]any{"chat_id": g.ID}, &count); err != nil || count != 3 {
+		t.Fatalf("getChatMemberCount=%d, %v; want 3 (owner, bot, guest)", count, err)
+	}
+	var admins []struct {
+		User struct {
+			ID int64 `json:"id"`
+		} `json:"user"`
+	}
+	if err := callJSON("getChatAdministrators", map[string]any{"chat_id": g.ID}, &admins); err != nil || len(admins) != 2 {
+		t.Fatalf("getChatAdministrators=%+v, %v; want the owner and the bot", admins, err)
+	}
+	for _, a := range admins {
+		if a.User.ID == guest.ID {
+			t.Errorf("the guest is listed as an administrator")
+		}
+	}
 }
