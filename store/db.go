@@ -27,7 +27,12 @@ import (
 // age (queues_by_size, queues_by_age), built from the summaries when a
 // version 1 file is opened; 3 adds the indexes of teams by state and by
 // member (teams_by_state, teams_by_member), built from the teams, and the
-// join requests waiting for an answer (joins).
+// join requests waiting for an answer (joins); the buckets of the same
+// release, created empty on open, belong to version 3 too, so that an older
+// binary, which would not erase what they hold, refuses the file: the
+// teams' decisions (decisions), plans (plans, plan_notes), goals, pledges
+// and funds (pledges.go), the audit log's index by person, and the intake's
+// inbox.
 const SchemaVersion = 3
 
 // The buckets. Keys and values are described where each bucket is used.
