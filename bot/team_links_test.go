@@ -6,6 +6,7 @@ import (
 
 	"github.com/multaque/multaque"
 	"github.com/multaque/multaque/bot/telegramtest"
+	"github.com/multaque/multaque/store"
 )
 
 // Issue 21.1: every path that can part a team member from the interest
@@ -37,7 +38,7 @@ func TestNothingPartsAMemberFromTheirInterest(t *testing.T) {
 	})
 	clean := func(after string) {
 		t.Helper()
-		problems, err := r.db.Check(context.Background())
+		problems, err := r.db.CheckWith(context.Background(), store.CheckOptions{Coordinators: []int64{r.coord.ID}})
 		if err != nil || len(problems) > 0 {
 			t.Errorf("after %s: Check=%q, %v", after, problems, err)
 		}
