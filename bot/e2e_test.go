@@ -45,6 +45,18 @@ type harness struct {
 
 func newHarness(t testing.TB) *harness {
 	t.Helper()
+	h := newIdleHarness(t)
+	h.start()
+	t.Cleanup(h.shutdown)
+	return h
+}
+
+// newIdleHarness is a harness on a new fake Telegram and a new file in
+// t.TempDir(), with the built-in catalogue and texts, whose bot is not
+// started: newHarness starts it, the rigs that start their own bot open
+// the store first (openStore).
+func newIdleHarness(t testing.TB) *harness {
+	t.Helper()
 	srv := telegramtest.NewServer()
 	t.Cleanup(srv.Close)
 	h := &harness{t: t, srv: srv, path: filepath.Join(t.TempDir(), "multaque.db"), logs: &syncBuffer{}}
@@ -55,9 +67,17 @@ func newHarness(t testing.TB) *harness {
 	if h.texts, err = catalog.LoadMessages(); err != nil {
 		t.Fatal(err)
 	}
-	h.start()
-	t.Cleanup(h.shutdown)
 	return h
+}
+
+// openStore opens the harness's file, for a rig that starts its own bot.
+func (h *harness) openStore() {
+	h.t.Helper()
+	db, err := store.Open(h.path)
+	if err != nil {
+		h.t.Fatalf("store.Open: %v", err)
+	}
+	h.db = db
 }
 
 // start opens the store and runs the bot until shutdown.

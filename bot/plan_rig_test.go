@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -17,8 +16,6 @@ import (
 	"github.com/multaque/multaque/bot"
 	"github.com/multaque/multaque/bot/outbox"
 	"github.com/multaque/multaque/bot/telegramtest"
-	"github.com/multaque/multaque/catalog"
-	"github.com/multaque/multaque/store"
 )
 
 // planClock is a clock a test moves by hand.
@@ -62,19 +59,10 @@ type planRigOptions struct {
 
 func newPlanRig(t *testing.T, o planRigOptions) *planRig {
 	t.Helper()
-	srv := telegramtest.NewServer()
-	t.Cleanup(srv.Close)
-	h := &harness{t: t, srv: srv, path: filepath.Join(t.TempDir(), "multaque.db"), logs: &syncBuffer{}}
+	h := newIdleHarness(t)
+	h.openStore()
+	srv := h.srv
 	var err error
-	if h.cat, err = catalog.Default(); err != nil {
-		t.Fatal(err)
-	}
-	if h.texts, err = catalog.LoadMessages(); err != nil {
-		t.Fatal(err)
-	}
-	if h.db, err = store.Open(h.path); err != nil {
-		t.Fatal(err)
-	}
 	r := &planRig{teamRig: &teamRig{harness: h, coord: srv.NewUser("Carme", "ca"), checkEvery: 300 * time.Millisecond}, scoped: map[string]*telegramtest.User{}, noRunner: o.noRunner}
 	for name, communities := range o.scoped {
 		r.scoped[name] = h.scopedCoordinator(t, name, communities...)

@@ -2,7 +2,6 @@ package bot_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,7 +13,6 @@ import (
 	"github.com/multaque/multaque/bot"
 	"github.com/multaque/multaque/bot/outbox"
 	"github.com/multaque/multaque/bot/telegramtest"
-	"github.com/multaque/multaque/catalog"
 	"github.com/multaque/multaque/store"
 )
 
@@ -47,19 +45,10 @@ type pledgeRig struct {
 
 func newPledgeRig(t *testing.T) *pledgeRig {
 	t.Helper()
-	srv := telegramtest.NewServer()
-	t.Cleanup(srv.Close)
-	h := &harness{t: t, srv: srv, path: filepath.Join(t.TempDir(), "multaque.db"), logs: &syncBuffer{}}
+	h := newIdleHarness(t)
+	h.openStore()
+	srv := h.srv
 	var err error
-	if h.cat, err = catalog.Default(); err != nil {
-		t.Fatal(err)
-	}
-	if h.texts, err = catalog.LoadMessages(); err != nil {
-		t.Fatal(err)
-	}
-	if h.db, err = store.Open(h.path); err != nil {
-		t.Fatal(err)
-	}
 	clock := &pinnedClock{now: pledgeT0}
 	r := &pledgeRig{teamRig: &teamRig{harness: h, coord: srv.NewUser("Carme", "ca"), checkEvery: 300 * time.Millisecond}, clock: clock}
 	h.bot, err = bot.New(bot.Options{

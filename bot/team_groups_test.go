@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,7 +16,6 @@ import (
 	"github.com/multaque/multaque/bot/outbox"
 	"github.com/multaque/multaque/bot/telegramtest"
 	"github.com/multaque/multaque/catalog"
-	"github.com/multaque/multaque/store"
 )
 
 // teamRig is the real bot, Sender and Provisioner on a real bbolt file,
@@ -62,19 +60,10 @@ type rigOptions struct {
 
 func newTeamRig(t *testing.T, o rigOptions) *teamRig {
 	t.Helper()
-	srv := telegramtest.NewServer()
-	t.Cleanup(srv.Close)
-	h := &harness{t: t, srv: srv, path: filepath.Join(t.TempDir(), "multaque.db"), logs: &syncBuffer{}}
+	h := newIdleHarness(t)
+	h.openStore()
+	srv := h.srv
 	var err error
-	if h.cat, err = catalog.Default(); err != nil {
-		t.Fatal(err)
-	}
-	if h.texts, err = catalog.LoadMessages(); err != nil {
-		t.Fatal(err)
-	}
-	if h.db, err = store.Open(h.path); err != nil {
-		t.Fatal(err)
-	}
 	r := &teamRig{harness: h, coord: srv.NewUser("Carme", "ca"), checkEvery: o.checkEvery, settleAfter: o.settleAfter, waitAlertAfter: o.waitAlertAfter}
 	if r.checkEvery == 0 {
 		r.checkEvery = 300 * time.Millisecond
