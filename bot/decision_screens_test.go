@@ -1,10 +1,7 @@
 package bot
 
 import (
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,19 +9,6 @@ import (
 	"github.com/multaque/multaque"
 	"github.com/multaque/multaque/catalog"
 )
-
-// The -update flag rewrites golden files; it is defined here unless
-// another test file of the package defines it first.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite the golden files in testdata")
-	}
-}
-
-func updateGolden() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 // TestDecisionScreensGolden renders every screen of the decisions in each
 // language to testdata/decisions_<lang>.golden: the walk-through's steps,
@@ -103,19 +87,6 @@ func TestDecisionScreensGolden(t *testing.T) {
 		show("not a member", tx("decide_not_member"))
 		show("start in private", tx("decide_start_private", "Name", "Anna"))
 
-		path := filepath.Join("testdata", "decisions_"+string(lang)+".golden")
-		if updateGolden() {
-			if err := os.WriteFile(path, []byte(out.String()), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run with -update to write it)", err)
-		}
-		if got := out.String(); got != string(want) {
-			t.Errorf("%s differs from the screens rendered now (run with -update and read the diff):\n%s", path, got)
-		}
+		golden(t, "decisions_"+string(lang), out.String())
 	}
 }

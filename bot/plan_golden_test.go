@@ -2,10 +2,7 @@ package bot
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,18 +14,6 @@ import (
 // The plans' screens, rendered in each language and compared with
 // testdata/plan_*.golden; go test ./bot -run TestPlanGolden -update
 // rewrites them. Read what you write, in all three languages.
-
-func init() {
-	// Another test file of the package may define -update first.
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite the golden files of testdata")
-	}
-}
-
-func updatingGolden() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 // goldenView is a message as the golden files show it: the text, then the
 // buttons, a row a line.
@@ -42,24 +27,6 @@ func goldenView(text string, rows [][]string) string {
 		b.WriteString("\n[" + strings.Join(row, "] [") + "]")
 	}
 	return b.String() + "\n"
-}
-
-func checkGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if updatingGolden() {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./bot -run TestPlanGolden -update to write it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs from %s:\n%s", name, path, got)
-	}
 }
 
 func TestPlanGolden(t *testing.T) {
@@ -117,7 +84,7 @@ func TestPlanGolden(t *testing.T) {
 				}
 				rows = append(rows, r)
 			}
-			checkGolden(t, fmt.Sprintf("plan_message_%s.%s", name, lang), goldenView(v.Text, rows))
+			golden(t, fmt.Sprintf("plan_message_%s.%s", name, lang), goldenView(v.Text, rows))
 		}
 
 		var nudges strings.Builder
@@ -139,7 +106,7 @@ func TestPlanGolden(t *testing.T) {
 				fmt.Fprintf(&nudges, "== %s to %d (%s, key %s)\n%s\n", n.Kind, it.Chat, it.Kind, it.DedupKey, goldenView(it.Text, rows))
 			}
 		}
-		checkGolden(t, "plan_nudges."+string(lang), nudges.String())
+		golden(t, "plan_nudges."+string(lang), nudges.String())
 
 		var stages strings.Builder
 		for _, plan := range []*multaque.Plan{p, &paused, &resumed} {
@@ -149,7 +116,7 @@ func TestPlanGolden(t *testing.T) {
 		for _, c := range []multaque.Colour{multaque.Yellow, multaque.Red} {
 			fmt.Fprintf(&stages, "== check-in alert %s\n%s\n", c, b.checkInAlert(team, p, c, lang))
 		}
-		checkGolden(t, "plan_announcements."+string(lang), stages.String())
+		golden(t, "plan_announcements."+string(lang), stages.String())
 
 		rows := []teamRow{
 			{team: team, plan: p, quiet: 16, stalled: true},
@@ -167,7 +134,7 @@ func TestPlanGolden(t *testing.T) {
 		}
 		coord.WriteString("== /team t7\n" + b.teamReport(team, &paused, lang) + "\n")
 		coord.WriteString("== /plan usage\n" + b.view.t(lang, "plan_usage") + "\n")
-		checkGolden(t, "plan_coordinators."+string(lang), coord.String())
+		golden(t, "plan_coordinators."+string(lang), coord.String())
 	}
 }
 
